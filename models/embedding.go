@@ -1,0 +1,200 @@
+package models
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/gotabular/gotabular/nn"
+	"github.com/gotabular/gotabular/tensor"
+)
+
+// EmbeddingConfig says how rows become the dense input of a backbone.
+type EmbeddingConfig struct {
+	// Dims sets the width of a categorical column's learned embedding by
+	// column name; others get EmbeddingDim(cardinality).
+	Dims map[string]int `json:"dims,omitempty" yaml:"dims,omitempty"`
+	// Dropout drops learned-embedding columns in training.
+	Dropout float64 `json:"dropout,omitempty" yaml:"dropout,omitempty"`
+	// BatchNormContinuous normalises the continuous inputs with BatchNorm1d.
+	BatchNormContinuous bool `json:"batch_norm_continuous,omitempty" yaml:"batch_norm_continuous,omitempty"`
+	// MaxOnehotCardinality: categorical columns with at most this many
+	// known levels are one-hot encoded instead of embedded (an unknown or
+	// missing value is the zero vector). 0 embeds every column.
+	MaxOnehotCardinality int `json:"max_onehot_cardinality,omitempty" yaml:"max_onehot_cardinality,omitempty"`
+}
+
+// Validate reports the first field that cannot work for schema s.
+func (c EmbeddingConfig) Validate(s Schema) error {
+	if c.Dropout < 0 || c.Dropout >= 1 {
+		return fmt.Errorf("embedding dropout %v: want a probability in [0, 1)", c.Dropout)
+	}
+	if c.MaxOnehotCardinality < 0 {
+		return fmt.Errorf("max_onehot_cardinality %d: must be ≥ 0", c.MaxOnehotCardinality)
+	}
+	known := map[string]bool{}
+	for _, f := range s.Categorical {
+		known[f.Name] = true
+	}
+	for name, d := range c.Dims {
+		if !known[name] {
+			return fmt.Errorf("embedding dims: %q is not a categorical column", name)
+		}
+		if d < 1 {
+			return fmt.Errorf("embedding dims: %q: width %d must be ≥ 1", name, d)
+		}
+	}
+	return nil
+}
+
+// Embedding turns continuous values and categorical codes into one dense
+// matrix laid out as [continuous | one-hot blocks | embedding blocks].
+type Embedding struct {
+	nCont  int
+	bn     *nn.BatchNorm1d
+	onehot []onehotCol
+	embs   []embCol
+	embAt  int // first column of the embedding blocks
+	width  int
+	drop   float64
+	rng    *rand.Rand
+
+	out, dEmb *tensor.Mat
+	mask      []float32
+	dropped   bool
+}
+
+type onehotCol struct{ feature, offset, levels int }
+
+type embCol struct {
+	feature, offset, dim int
+	emb                  *nn.Embedding
+}
+
+// NewEmbedding builds the layer for schema s; parameter names start with
+// prefix.
+func NewEmbedding(prefix string, s Schema, c EmbeddingConfig, rng *rand.Rand) (*Embedding, error) {
+	if err := c.Validate(s); err != nil {
+		return nil, err
+	}
+	e := &Embedding{nCont: len(s.Continuous), drop: c.Dropout, rng: rng}
+	if c.BatchNormContinuous && e.nCont > 0 {
+		e.bn = nn.NewBatchNorm1d(prefix+".continuous_bn", e.nCont)
+	}
+	off := e.nCont
+	for i, f := range s.Categorical {
+		if f.Cardinality < 1 {
+			return nil, fmt.Errorf("categorical %q: cardinality %d must be ≥ 1", f.Name, f.Cardinality)
+		}
+		if levels := f.Cardinality - 1; levels <= c.MaxOnehotCardinality {
+			e.onehot = append(e.onehot, onehotCol{feature: i, offset: off, levels: levels})
+			off += levels
+		}
+	}
+	e.embAt = off
+	for i, f := range s.Categorical {
+		if f.Cardinality-1 <= c.MaxOnehotCardinality {
+			continue
+		}
+		dim := c.Dims[f.Name]
+		if dim == 0 {
+			dim = EmbeddingDim(f.Cardinality)
+		}
+		name := fmt.Sprintf("%s.embedding.%d", prefix, i)
+		e.embs = append(e.embs, embCol{feature: i, offset: off, dim: dim, emb: nn.NewEmbedding(name, f.Cardinality, dim, rng)})
+		off += dim
+	}
+	e.width = off
+	return e, nil
+}
+
+// OutDim returns the width of the dense output.
+func (e *Embedding) OutDim() int { return e.width }
+
+// Forward returns the dense batch (rows × OutDim).
+func (e *Embedding) Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool) *tensor.Mat {
+	rows := cont.Rows
+	e.out = tensor.Ensure(e.out, rows, e.width)
+	if e.nCont > 0 {
+		c := cont
+		if e.bn != nil {
+			c = e.bn.Forward(cont, train)
+		}
+		e.out.ColView(0, e.nCont).CopyFrom(c)
+	}
+	if len(e.onehot) > 0 {
+		e.out.ColView(e.nCont, e.embAt).Zero()
+		for i := range rows {
+			r, codes := e.out.Row(i), cat.Row(i)
+			for _, h := range e.onehot {
+				if c := codes[h.feature]; c > 0 {
+					r[h.offset+int(c)-1] = 1
+				}
+			}
+		}
+	}
+	for _, ec := range e.embs {
+		ec.emb.Forward(cat, ec.feature, e.out.ColView(ec.offset, ec.offset+ec.dim))
+	}
+	e.dropped = train && e.drop > 0 && len(e.embs) > 0
+	if e.dropped {
+		w := e.width - e.embAt
+		n := rows * w
+		if cap(e.mask) < n {
+			e.mask = make([]float32, n)
+		}
+		e.mask = e.mask[:n]
+		scale := float32(1 / (1 - e.drop))
+		for i := range rows {
+			r, m := e.out.Row(i)[e.embAt:], e.mask[i*w:(i+1)*w]
+			for j := range r {
+				if e.rng.Float64() < e.drop {
+					m[j] = 0
+				} else {
+					m[j] = scale
+				}
+				r[j] *= m[j]
+			}
+		}
+	}
+	return e.out
+}
+
+// Backward accumulates the gradients of the embedding tables and of the
+// continuous batch norm from dy (rows × OutDim). The inputs are data, so
+// nothing is returned.
+func (e *Embedding) Backward(dy *tensor.Mat) {
+	if e.bn != nil {
+		e.bn.Backward(dy.ColView(0, e.nCont))
+	}
+	if len(e.embs) == 0 {
+		return
+	}
+	d := dy.ColView(e.embAt, e.width)
+	if e.dropped {
+		e.dEmb = tensor.Ensure(e.dEmb, dy.Rows, e.width-e.embAt)
+		w := e.width - e.embAt
+		for i := range dy.Rows {
+			g, m, o := d.Row(i), e.mask[i*w:(i+1)*w], e.dEmb.Row(i)
+			for j, v := range g {
+				o[j] = v * m[j]
+			}
+		}
+		d = e.dEmb
+	}
+	for _, ec := range e.embs {
+		at := ec.offset - e.embAt
+		ec.emb.Backward(d.ColView(at, at+ec.dim))
+	}
+}
+
+// Params lists the batch-norm parameters and the embedding tables.
+func (e *Embedding) Params() []*nn.Param {
+	var ps []*nn.Param
+	if e.bn != nil {
+		ps = append(ps, e.bn.Params()...)
+	}
+	for _, ec := range e.embs {
+		ps = append(ps, ec.emb.Params()...)
+	}
+	return ps
+}

@@ -1,0 +1,188 @@
+// Package models holds the supervised building blocks: the embedding layer
+// that turns a batch of table rows into one dense matrix, the backbones
+// (each in its own sub-package, such as categoryembedding), the linear
+// head, and the supervised network that chains them.
+package models
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/gotabular/gotabular/nn"
+)
+
+// Schema describes the encoded features a network reads: standardised
+// continuous columns, then categorical columns as codes 0..Cardinality−1
+// (code 0 is "unknown or missing").
+type Schema struct {
+	Continuous  []string
+	Categorical []Categorical
+}
+
+// Categorical is one categorical feature.
+type Categorical struct {
+	Name        string
+	Cardinality int // including the unknown code 0
+}
+
+// NumFeatures returns the number of raw features.
+func (s Schema) NumFeatures() int { return len(s.Continuous) + len(s.Categorical) }
+
+// Backbone is the body of a network: rows of the embedded input in, a
+// representation out.
+type Backbone interface {
+	nn.Module
+	OutDim() int
+}
+
+// BackboneConfig configures a backbone. A config is serialised with its
+// Name so that a saved model can be rebuilt; see [RegisterBackbone].
+type BackboneConfig interface {
+	// Name is the registered name, e.g. "CategoryEmbedding".
+	Name() string
+	Validate() error
+	// Build returns a backbone reading inDim columns; parameter names
+	// start with prefix.
+	Build(prefix string, inDim int, rng *rand.Rand) (Backbone, error)
+}
+
+var (
+	registryMu sync.Mutex
+	backbones  = map[string]func([]byte) (BackboneConfig, error){}
+)
+
+// RegisterBackbone makes a backbone config available by name, for loading
+// saved models; backbone packages call it from init with a function that
+// decodes their config from JSON.
+func RegisterBackbone(name string, decode func([]byte) (BackboneConfig, error)) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := backbones[name]; dup {
+		panic("models: backbone " + name + " registered twice")
+	}
+	backbones[name] = decode
+}
+
+// Backbones lists the registered backbone names, sorted.
+func Backbones() []string {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	var names []string
+	for n := range backbones {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// namedConfig is the serialised form of a BackboneConfig.
+type namedConfig struct {
+	Name   string          `json:"name"`
+	Config json.RawMessage `json:"config"`
+}
+
+// MarshalBackbone encodes c with its name.
+func MarshalBackbone(c BackboneConfig) ([]byte, error) {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(namedConfig{Name: c.Name(), Config: raw})
+}
+
+// UnmarshalBackbone decodes what MarshalBackbone wrote and validates it.
+func UnmarshalBackbone(b []byte) (BackboneConfig, error) {
+	var nc namedConfig
+	if err := json.Unmarshal(b, &nc); err != nil {
+		return nil, fmt.Errorf("backbone config: %w", err)
+	}
+	registryMu.Lock()
+	decode, ok := backbones[nc.Name]
+	registryMu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("backbone config: unknown backbone %q (known: %s)", nc.Name, strings.Join(Backbones(), ", "))
+	}
+	c, err := decode(nc.Config)
+	if err != nil {
+		return nil, fmt.Errorf("backbone config %s: %w", nc.Name, err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ParseLayers parses hyphen-separated layer widths such as "512-256-128".
+// The empty string means no layers.
+func ParseLayers(s string) ([]int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, "-") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("layers %q: %q is not a positive width (want e.g. \"512-256-128\")", s, f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// MLPConfig is a stack of blocks [BatchNorm] → Linear → activation →
+// [Dropout], as PyTorch Tabular builds them (batch norm before the linear
+// layer).
+type MLPConfig struct {
+	Layers         []int
+	Activation     string
+	Dropout        float64
+	UseBatchNorm   bool
+	Initialization string
+}
+
+// NewMLP builds the stack reading in columns. With lastLinear set, the
+// final block is a plain Linear to the last width (a head's output layer).
+func NewMLP(prefix string, in int, c MLPConfig, lastLinear bool, rng *rand.Rand) (*nn.Sequential, error) {
+	if c.Dropout < 0 || c.Dropout >= 1 {
+		return nil, fmt.Errorf("dropout %v: want a probability in [0, 1)", c.Dropout)
+	}
+	seq := &nn.Sequential{}
+	for i, out := range c.Layers {
+		name := fmt.Sprintf("%s.%d", prefix, i)
+		final := lastLinear && i == len(c.Layers)-1
+		if c.UseBatchNorm && !final {
+			seq.Layers = append(seq.Layers, nn.NewBatchNorm1d(name+".bn", in))
+		}
+		lin := nn.NewLinear(name+".linear", in, out, rng)
+		act := c.Activation
+		if final {
+			act = "linear"
+		}
+		if err := nn.Initialize(lin.W.Value, c.Initialization, act, rng); err != nil {
+			return nil, err
+		}
+		seq.Layers = append(seq.Layers, lin)
+		if !final {
+			a, err := nn.NewActivation(c.Activation)
+			if err != nil {
+				return nil, err
+			}
+			seq.Layers = append(seq.Layers, a)
+			if c.Dropout > 0 {
+				seq.Layers = append(seq.Layers, nn.NewDropout(c.Dropout, rng))
+			}
+		}
+		in = out
+	}
+	return seq, nil
+}
+
+// EmbeddingDim is PyTorch Tabular's default width for a categorical
+// feature of the given cardinality: min(50, (cardinality+1)/2).
+func EmbeddingDim(cardinality int) int { return min(50, (cardinality+1)/2) }

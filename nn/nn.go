@@ -1,0 +1,142 @@
+// Package nn is the engine's layer library: each layer's forward and
+// backward pass sit side by side, with hand-written gradients checked
+// against finite differences in the tests.
+//
+// A layer owns the buffers of its outputs and input gradients. They are
+// sized on the first call for a batch size and reused afterwards, so that a
+// training step in steady state allocates nothing. The matrix returned by
+// Forward or Backward stays valid until the next call of the same method.
+//
+// nn knows nothing of tables: it computes on float32 matrices (and, for
+// Embedding, integer codes).
+package nn
+
+import (
+	"fmt"
+
+	"github.com/gotabular/gotabular/tensor"
+)
+
+// Param is a named tensor of a model. Trained parameters have a gradient
+// of the same shape; state that is saved but not trained (BatchNorm's
+// running statistics) has a nil Grad.
+type Param struct {
+	Name  string
+	Value *tensor.Mat
+	Grad  *tensor.Mat
+}
+
+// NewParam returns a trainable r×c parameter with a zero gradient.
+func NewParam(name string, r, c int) *Param {
+	return &Param{Name: name, Value: tensor.New(r, c), Grad: tensor.New(r, c)}
+}
+
+// NewBuffer returns an r×c untrained state tensor.
+func NewBuffer(name string, r, c int) *Param {
+	return &Param{Name: name, Value: tensor.New(r, c)}
+}
+
+// Trainable reports whether p has a gradient.
+func (p *Param) Trainable() bool { return p.Grad != nil }
+
+// Module is a layer or a stack of layers.
+type Module interface {
+	// Forward computes the output for the batch x (rows are examples) and
+	// caches what Backward needs. x must not change until Backward.
+	// train selects training behaviour (dropout on, batch statistics).
+	Forward(x *tensor.Mat, train bool) *tensor.Mat
+	// Backward takes the gradient of the loss with respect to the last
+	// output, accumulates parameter gradients into Param.Grad, and returns
+	// the gradient with respect to the last input.
+	Backward(dy *tensor.Mat) *tensor.Mat
+	// Params lists parameters and state, in a fixed order.
+	Params() []*Param
+}
+
+// Sequential applies its layers in order.
+type Sequential struct {
+	Layers []Module
+}
+
+// Forward implements [Module].
+func (s *Sequential) Forward(x *tensor.Mat, train bool) *tensor.Mat {
+	for _, l := range s.Layers {
+		x = l.Forward(x, train)
+	}
+	return x
+}
+
+// Backward implements [Module].
+func (s *Sequential) Backward(dy *tensor.Mat) *tensor.Mat {
+	for i := len(s.Layers) - 1; i >= 0; i-- {
+		dy = s.Layers[i].Backward(dy)
+	}
+	return dy
+}
+
+// Params implements [Module].
+func (s *Sequential) Params() []*Param {
+	var ps []*Param
+	for _, l := range s.Layers {
+		ps = append(ps, l.Params()...)
+	}
+	return ps
+}
+
+// ZeroGrad clears the gradients of ps.
+func ZeroGrad(ps []*Param) {
+	for _, p := range ps {
+		if p.Grad != nil {
+			p.Grad.Zero()
+		}
+	}
+}
+
+// Trainable returns the parameters of ps that have gradients.
+func Trainable(ps []*Param) []*Param {
+	var out []*Param
+	for _, p := range ps {
+		if p.Trainable() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// CopyValues copies the values of src into dst, which must list the same
+// names and shapes in the same order.
+func CopyValues(dst, src []*Param) {
+	if len(dst) != len(src) {
+		panic(fmt.Sprintf("nn: CopyValues: %d parameters into %d", len(src), len(dst)))
+	}
+	for i, p := range dst {
+		if p.Name != src[i].Name {
+			panic(fmt.Sprintf("nn: CopyValues: parameter %d is %q, source has %q", i, p.Name, src[i].Name))
+		}
+		p.Value.CopyFrom(src[i].Value)
+	}
+}
+
+// Snapshot returns copies of the values of ps, for restoring the best
+// weights after training.
+func Snapshot(ps []*Param) []*tensor.Mat {
+	out := make([]*tensor.Mat, len(ps))
+	for i, p := range ps {
+		out[i] = p.Value.Clone()
+	}
+	return out
+}
+
+// SnapshotInto copies the values of ps into snap, reusing its storage.
+func SnapshotInto(snap []*tensor.Mat, ps []*Param) {
+	for i, p := range ps {
+		snap[i].CopyFrom(p.Value)
+	}
+}
+
+// Restore copies snap back into the values of ps.
+func Restore(ps []*Param, snap []*tensor.Mat) {
+	for i, p := range ps {
+		p.Value.CopyFrom(snap[i])
+	}
+}

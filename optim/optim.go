@@ -1,0 +1,175 @@
+// Package optim updates parameters from their gradients: Adam, AdamW and
+// SGD, and global-norm gradient clipping.
+//
+// Adam's second moments decay towards zero for parameters whose gradients
+// vanish (dead units), and x86 computes on subnormal floats many times more
+// slowly; Go cannot set the flush-to-zero mode, so the updates flush them
+// explicitly.
+package optim
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gotabular/gotabular/nn"
+)
+
+// Optimizer updates the parameters it was made for.
+type Optimizer interface {
+	// Step applies one update from the current gradients.
+	Step()
+	// SetLearningRate changes the step size for the following steps.
+	SetLearningRate(lr float64)
+}
+
+// minNormal is the smallest normal float32; smaller magnitudes are flushed.
+const minNormal = 0x1p-126
+
+func flush(v float32) float32 {
+	if v < minNormal && v > -minNormal {
+		return 0
+	}
+	return v
+}
+
+// Adam is Kingma & Ba's optimiser. With Decoupled set it is AdamW:
+// the weight decay shrinks the weights directly instead of being added to
+// the gradient.
+type Adam struct {
+	LR, Beta1, Beta2, Eps float64
+	WeightDecay           float64
+	Decoupled             bool
+
+	params []*nn.Param
+	m, v   [][]float32
+	t      int
+}
+
+// NewAdam returns Adam over the trainable params with PyTorch's defaults
+// (β = 0.9, 0.999; ε = 1e-8).
+func NewAdam(params []*nn.Param, lr float64) *Adam {
+	a := &Adam{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+	for _, p := range nn.Trainable(params) {
+		a.params = append(a.params, p)
+		a.m = append(a.m, make([]float32, len(p.Value.Data)))
+		a.v = append(a.v, make([]float32, len(p.Value.Data)))
+	}
+	return a
+}
+
+// SetLearningRate implements [Optimizer].
+func (a *Adam) SetLearningRate(lr float64) { a.LR = lr }
+
+// Step implements [Optimizer] in one pass over each parameter.
+func (a *Adam) Step() {
+	a.t++
+	b1, b2 := float32(a.Beta1), float32(a.Beta2)
+	c1 := 1 - math.Pow(a.Beta1, float64(a.t))
+	c2 := 1 - math.Pow(a.Beta2, float64(a.t))
+	// The update is lr/c1 · m / (√v/√c2 + ε) = step · m / (√v + ε√c2).
+	step := float32(a.LR * math.Sqrt(c2) / c1)
+	eps := float32(a.Eps * math.Sqrt(c2))
+	wd := float32(a.WeightDecay)
+	decay := float32(1 - a.LR*a.WeightDecay)
+	for i, p := range a.params {
+		w, g, m, v := p.Value.Data, p.Grad.Data, a.m[i], a.v[i]
+		m, v, g = m[:len(w)], v[:len(w)], g[:len(w)]
+		for j := range w {
+			gj := g[j]
+			if wd != 0 {
+				if a.Decoupled {
+					w[j] *= decay
+				} else {
+					gj += wd * w[j]
+				}
+			}
+			mj := flush(b1*m[j] + (1-b1)*gj)
+			vj := flush(b2*v[j] + (1-b2)*gj*gj)
+			m[j], v[j] = mj, vj
+			w[j] = flush(w[j] - step*mj/(float32(math.Sqrt(float64(vj)))+eps))
+		}
+	}
+}
+
+// SGD is stochastic gradient descent with optional momentum and L2 decay.
+type SGD struct {
+	LR, Momentum, WeightDecay float64
+
+	params []*nn.Param
+	buf    [][]float32
+}
+
+// NewSGD returns SGD over the trainable params.
+func NewSGD(params []*nn.Param, lr, momentum float64) *SGD {
+	s := &SGD{LR: lr, Momentum: momentum}
+	for _, p := range nn.Trainable(params) {
+		s.params = append(s.params, p)
+		s.buf = append(s.buf, make([]float32, len(p.Value.Data)))
+	}
+	return s
+}
+
+// SetLearningRate implements [Optimizer].
+func (s *SGD) SetLearningRate(lr float64) { s.LR = lr }
+
+// Step implements [Optimizer].
+func (s *SGD) Step() {
+	lr, mu, wd := float32(s.LR), float32(s.Momentum), float32(s.WeightDecay)
+	for i, p := range s.params {
+		w, g, b := p.Value.Data, p.Grad.Data, s.buf[i]
+		for j := range w {
+			gj := g[j] + wd*w[j]
+			if mu != 0 {
+				b[j] = flush(mu*b[j] + gj)
+				gj = b[j]
+			}
+			w[j] = flush(w[j] - lr*gj)
+		}
+	}
+}
+
+// ClipGradNorm rescales the gradients of params so that their global L2
+// norm is at most maxNorm, and returns the norm before clipping.
+func ClipGradNorm(params []*nn.Param, maxNorm float64) float64 {
+	var ss float64
+	for _, p := range params {
+		if p.Grad == nil {
+			continue
+		}
+		for _, g := range p.Grad.Data {
+			ss += float64(g) * float64(g)
+		}
+	}
+	norm := math.Sqrt(ss)
+	if norm > maxNorm && norm > 0 {
+		s := float32(maxNorm / norm)
+		for _, p := range params {
+			if p.Grad == nil {
+				continue
+			}
+			for j := range p.Grad.Data {
+				p.Grad.Data[j] *= s
+			}
+		}
+	}
+	return norm
+}
+
+// New returns the optimiser called name ("adam", "adamw" or "sgd").
+func New(name string, params []*nn.Param, lr, weightDecay, momentum float64) (Optimizer, error) {
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return nil, fmt.Errorf("optimizer: learning rate %v: must be positive", lr)
+	}
+	switch name {
+	case "adam", "adamw":
+		a := NewAdam(params, lr)
+		a.WeightDecay = weightDecay
+		a.Decoupled = name == "adamw"
+		return a, nil
+	case "sgd":
+		s := NewSGD(params, lr, momentum)
+		s.WeightDecay = weightDecay
+		return s, nil
+	}
+	return nil, fmt.Errorf("optimizer %q: want adam, adamw or sgd", name)
+}

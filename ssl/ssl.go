@@ -1,0 +1,265 @@
+// Package ssl defines what every self-supervised model provides (the
+// [Model] interface, after PyTorch Tabular's SSLBaseModel), the settings
+// they share ([SSLModelConfig]), a registry of methods ([Available]), and
+// the fine-tuning network that puts a prediction head on a copy of a
+// pretrained model's embedding layer and featurizer.
+//
+// Each method lives in its own sub-package (ssl/dae is the denoising
+// autoencoder) and registers itself from init. ssl knows nothing of files:
+// models see encoded batches only.
+package ssl
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/gotabular/gotabular/models"
+	"github.com/gotabular/gotabular/nn"
+	"github.com/gotabular/gotabular/tensor"
+)
+
+// SSLModelConfig holds the settings every self-supervised model shares.
+type SSLModelConfig struct {
+	// EncoderConfig is the featurizer: its output is the learned
+	// representation. Required.
+	EncoderConfig models.BackboneConfig
+	// DecoderConfig maps the representation back towards the input; nil
+	// means the identity (the heads read the encoder's output).
+	DecoderConfig models.BackboneConfig
+	// EmbeddingDims sets the learned-embedding width of categorical
+	// columns by name (default min(50, (cardinality+1)/2)).
+	EmbeddingDims map[string]int
+	// EmbeddingDropout drops learned-embedding columns in training.
+	EmbeddingDropout float64
+	// BatchNormContinuousInput normalises continuous inputs with
+	// BatchNorm1d inside the embedding layer.
+	BatchNormContinuousInput bool
+	// LearningRate of pretraining (default 1e-3).
+	LearningRate float64
+	// Seed of weight initialisation, dropout and noise (default 42).
+	Seed uint64
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c SSLModelConfig) WithDefaults() SSLModelConfig {
+	if c.LearningRate == 0 {
+		c.LearningRate = 1e-3
+	}
+	if c.Seed == 0 {
+		c.Seed = 42
+	}
+	return c
+}
+
+// Validate reports the first field that cannot work.
+func (c SSLModelConfig) Validate() error {
+	if c.EncoderConfig == nil {
+		return fmt.Errorf("ssl config: encoder_config is required (e.g. categoryembedding.Config{Layers: \"256-128\"})")
+	}
+	if err := c.EncoderConfig.Validate(); err != nil {
+		return fmt.Errorf("ssl config: encoder_config: %w", err)
+	}
+	if c.DecoderConfig != nil {
+		if err := c.DecoderConfig.Validate(); err != nil {
+			return fmt.Errorf("ssl config: decoder_config: %w", err)
+		}
+	}
+	if c.EmbeddingDropout < 0 || c.EmbeddingDropout >= 1 {
+		return fmt.Errorf("ssl config: embedding_dropout %v: want a probability in [0, 1)", c.EmbeddingDropout)
+	}
+	if !(c.LearningRate >= 0) {
+		return fmt.Errorf("ssl config: learning_rate %v: must be positive", c.LearningRate)
+	}
+	return nil
+}
+
+// Embedding returns the embedding-layer settings, with one-hot encoding up
+// to maxOnehot known levels.
+func (c SSLModelConfig) Embedding(maxOnehot int) models.EmbeddingConfig {
+	return models.EmbeddingConfig{
+		Dims:                 c.EmbeddingDims,
+		Dropout:              c.EmbeddingDropout,
+		BatchNormContinuous:  c.BatchNormContinuousInput,
+		MaxOnehotCardinality: maxOnehot,
+	}
+}
+
+// commonWire is the serialised form of SSLModelConfig: backbone configs
+// are stored with their names so that loading can rebuild them.
+type commonWire struct {
+	Encoder                  json.RawMessage `json:"encoder_config"`
+	Decoder                  json.RawMessage `json:"decoder_config,omitempty"`
+	EmbeddingDims            map[string]int  `json:"embedding_dims,omitempty"`
+	EmbeddingDropout         float64         `json:"embedding_dropout"`
+	BatchNormContinuousInput bool            `json:"batch_norm_continuous_input"`
+	LearningRate             float64         `json:"learning_rate"`
+	Seed                     uint64          `json:"seed"`
+}
+
+// MarshalJSON encodes the shared settings.
+func (c SSLModelConfig) MarshalJSON() ([]byte, error) {
+	if c.EncoderConfig == nil {
+		return nil, fmt.Errorf("ssl config: encoder_config is required")
+	}
+	w := commonWire{EmbeddingDims: c.EmbeddingDims, EmbeddingDropout: c.EmbeddingDropout,
+		BatchNormContinuousInput: c.BatchNormContinuousInput, LearningRate: c.LearningRate, Seed: c.Seed}
+	var err error
+	if w.Encoder, err = models.MarshalBackbone(c.EncoderConfig); err != nil {
+		return nil, err
+	}
+	if c.DecoderConfig != nil {
+		if w.Decoder, err = models.MarshalBackbone(c.DecoderConfig); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON decodes what MarshalJSON wrote.
+func (c *SSLModelConfig) UnmarshalJSON(b []byte) error {
+	var w commonWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if len(w.Encoder) == 0 {
+		return fmt.Errorf("ssl config: encoder_config is missing")
+	}
+	enc, err := models.UnmarshalBackbone(w.Encoder)
+	if err != nil {
+		return fmt.Errorf("ssl config: encoder_config: %w", err)
+	}
+	var dec models.BackboneConfig
+	if len(w.Decoder) > 0 && string(w.Decoder) != "null" {
+		if dec, err = models.UnmarshalBackbone(w.Decoder); err != nil {
+			return fmt.Errorf("ssl config: decoder_config: %w", err)
+		}
+	}
+	*c = SSLModelConfig{EncoderConfig: enc, DecoderConfig: dec, EmbeddingDims: w.EmbeddingDims,
+		EmbeddingDropout: w.EmbeddingDropout, BatchNormContinuousInput: w.BatchNormContinuousInput,
+		LearningRate: w.LearningRate, Seed: w.Seed}
+	return nil
+}
+
+// Config configures one self-supervised method.
+type Config interface {
+	// Name is the registered name, e.g. "DenoisingAutoEncoder".
+	Name() string
+	// Common returns the shared settings, defaults applied.
+	Common() SSLModelConfig
+	Validate() error
+	// Build returns a freshly initialised model for the schema.
+	Build(s models.Schema) (Model, error)
+}
+
+// Value is a named figure: a loss part or a metric.
+type Value struct {
+	Name  string
+	Value float64
+}
+
+// Model is a self-supervised model, after PyTorch Tabular's SSLBaseModel.
+// The set-up of its loss and metrics happens when it is built; the
+// calculate step is Loss and Metrics, on the batch of the last Forward.
+type Model interface {
+	// EmbeddingLayer turns a batch of encoded rows into the dense input of
+	// the featurizer.
+	EmbeddingLayer() *models.Embedding
+	// Featurizer is the encoder whose output is the learned
+	// representation.
+	Featurizer() models.Backbone
+	// Forward runs the pretraining pass on a batch: it corrupts the input
+	// with randomness from noise, encodes, decodes and predicts what the
+	// objective asks for. train selects dropout and batch statistics.
+	Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool, noise *rand.Rand)
+	// Loss returns the total loss of the last Forward; with grad set it
+	// also prepares the gradients that Backward propagates.
+	Loss(grad bool) float64
+	// LossParts returns the weighted parts of the last Loss by name. The
+	// slice is owned by the model and overwritten by the next Loss.
+	LossParts() []Value
+	// Backward propagates the gradients of the last Loss(true) into the
+	// parameters.
+	Backward()
+	// Metrics returns diagnostics of the last Forward (e.g. how well the
+	// corruption mask is recovered).
+	Metrics() []Value
+	// Featurize returns the learned features of clean rows, in evaluation
+	// mode. The matrix is owned by the model.
+	Featurize(cont *tensor.Mat, cat *tensor.IntMat) *tensor.Mat
+	// Params lists all parameters and state in a fixed order.
+	Params() []*nn.Param
+}
+
+// InputFeaturesIncluder is implemented by configs that can append the
+// embedded input to the features given to a fine-tuning head.
+type InputFeaturesIncluder interface {
+	IncludeInputFeatures() bool
+}
+
+var (
+	mu       sync.Mutex
+	registry = map[string]func([]byte) (Config, error){}
+)
+
+// Register makes a method available by name; decode reads its config from
+// the JSON its MarshalJSON wrote. Method packages call it from init.
+func Register(name string, decode func([]byte) (Config, error)) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("ssl: method " + name + " registered twice")
+	}
+	registry[name] = decode
+}
+
+// Available lists the registered self-supervised methods, sorted.
+func Available() []string {
+	mu.Lock()
+	defer mu.Unlock()
+	var names []string
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+type namedConfig struct {
+	Name   string          `json:"name"`
+	Config json.RawMessage `json:"config"`
+}
+
+// MarshalConfig encodes c with its method name.
+func MarshalConfig(c Config) ([]byte, error) {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(namedConfig{Name: c.Name(), Config: raw})
+}
+
+// UnmarshalConfig decodes what MarshalConfig wrote and validates it.
+func UnmarshalConfig(b []byte) (Config, error) {
+	var nc namedConfig
+	if err := json.Unmarshal(b, &nc); err != nil {
+		return nil, fmt.Errorf("ssl config: %w", err)
+	}
+	mu.Lock()
+	decode, ok := registry[nc.Name]
+	mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("ssl config: unknown method %q (available: %s)", nc.Name, strings.Join(Available(), ", "))
+	}
+	c, err := decode(nc.Config)
+	if err != nil {
+		return nil, fmt.Errorf("ssl config %s: %w", nc.Name, err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
