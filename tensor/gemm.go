@@ -6,11 +6,54 @@ import "fmt"
 // transA and transB say. It is the one matrix multiply of the engine: every
 // layer's forward and backward pass goes through it, so that a faster kernel
 // speeds up all of them at once. A and B may be views; C must not overlap
-// them. With beta == 0, C's previous contents are ignored (NaN included).
+// them. With beta == 0, C's previous contents are ignored (NaN included);
+// with alpha == 0, A and B are not read.
+//
+// Gemm runs blocked, packed micro-kernels (AVX-512 or AVX2+FMA assembly,
+// chosen at run time, or portable Go), split between the worker pool's
+// goroutines when the product is large enough (see [Parallel]). In steady
+// state it allocates nothing. Gemm may be called from several goroutines at
+// once; a call that finds the pool busy runs on its own goroutine.
+//
+// The assembly kernels treat subnormal numbers (below 2⁻¹²⁶ ≈ 1.2e-38) as
+// zero, in their inputs and in their results: x86 computes on them about a
+// hundred times slower, and a layer whose values decay into them would
+// otherwise slow the whole step. The portable Go kernels compute them
+// exactly (and slowly).
 //
 // Gemm panics if the shapes do not agree.
 func Gemm(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat) {
-	m, k := a.Rows, a.Cols
+	m, n, k := gemmShape("Gemm", transA, transB, a, b, c)
+	gemm(gemmJob{m: m, n: n, k: k, transA: transA, transB: transB, a: a, b: b, c: c, alpha: alpha, beta: beta})
+}
+
+// Activation is an element-wise function that [GemmBias] applies to its
+// result before storing it.
+type Activation uint8
+
+const (
+	Identity Activation = iota // f(x) = x
+	ReLU                       // f(x) = max(x, 0); NaN stays NaN
+)
+
+// GemmBias computes C = act(op(A)·op(B) + bias), with bias[j] added to
+// column j (bias may be nil), as the forward pass of a linear layer. The
+// bias and the activation are applied to each tile of C while it is still
+// in registers, not as a second pass over C. C's previous contents are
+// ignored. It panics if the shapes disagree or len(bias) != C.Cols.
+func GemmBias(transA, transB bool, a, b *Mat, bias []float32, act Activation, c *Mat) {
+	m, n, k := gemmShape("GemmBias", transA, transB, a, b, c)
+	if bias != nil && len(bias) != n {
+		panic(fmt.Sprintf("tensor: GemmBias bias of %d for %d columns", len(bias), n))
+	}
+	if act > ReLU {
+		panic(fmt.Sprintf("tensor: GemmBias unknown activation %d", act))
+	}
+	gemm(gemmJob{m: m, n: n, k: k, transA: transA, transB: transB, a: a, b: b, c: c, alpha: 1, bias: bias, act: act})
+}
+
+func gemmShape(op string, transA, transB bool, a, b, c *Mat) (m, n, k int) {
+	m, k = a.Rows, a.Cols
 	if transA {
 		m, k = k, m
 	}
@@ -19,9 +62,30 @@ func Gemm(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat) {
 		kb, n = n, kb
 	}
 	if k != kb || c.Rows != m || c.Cols != n {
-		panic(fmt.Sprintf("tensor: Gemm shapes op(A) %d×%d, op(B) %d×%d, C %d×%d", m, k, kb, n, c.Rows, c.Cols))
+		panic(fmt.Sprintf("tensor: %s shapes op(A) %d×%d, op(B) %d×%d, C %d×%d", op, m, k, kb, n, c.Rows, c.Cols))
 	}
-	gemmGeneric(transA, transB, alpha, a, b, beta, c)
+	return m, n, k
+}
+
+// applyEpilogue sets C = act(beta·C + bias) without a product: the whole
+// of Gemm when alpha == 0 or k == 0.
+func applyEpilogue(beta float32, bias []float32, act Activation, c *Mat) {
+	for i := range c.Rows {
+		ci := c.Row(i)
+		for j := range ci {
+			var v float32
+			if beta != 0 {
+				v = beta * ci[j]
+			}
+			if bias != nil {
+				v += bias[j]
+			}
+			if act == ReLU && v < 0 {
+				v = 0
+			}
+			ci[j] = v
+		}
+	}
 }
 
 // gemmGeneric is the plain reference implementation: loops ordered so that

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
+	"time"
+	"unsafe"
 )
 
 // randMat returns an r×c matrix of N(0,1) values; with pad > 0 it is a view
@@ -17,8 +20,10 @@ func randMat(rng *rand.Rand, r, c, pad int) *Mat {
 	return w.ColView(0, c)
 }
 
-// refGemm computes alpha·op(A)·op(B) + beta·C in float64.
-func refGemm(transA, transB bool, alpha float64, a, b *Mat, beta float64, c *Mat) []float64 {
+// refGemm computes act(alpha·op(A)·op(B) + beta·C + bias) in float64, and
+// for each element the magnitude |alpha|·Σ|a·b| + |beta·c| + |bias| that
+// bounds the rounding error of a float32 computation.
+func refGemm(transA, transB bool, alpha float64, a, b *Mat, beta float64, c *Mat, bias []float32, act Activation) (want, mag []float64) {
 	at := func(i, p int) float64 {
 		if transA {
 			return float64(a.At(p, i))
@@ -35,55 +40,267 @@ func refGemm(transA, transB bool, alpha float64, a, b *Mat, beta float64, c *Mat
 	if transA {
 		k = a.Rows
 	}
-	out := make([]float64, c.Rows*c.Cols)
+	want = make([]float64, c.Rows*c.Cols)
+	mag = make([]float64, c.Rows*c.Cols)
 	for i := range c.Rows {
 		for j := range c.Cols {
-			s := 0.0
-			for p := range k {
-				s += at(i, p) * bt(p, j)
+			s, sa := 0.0, 0.0
+			if alpha != 0 {
+				for p := range k {
+					v := at(i, p) * bt(p, j)
+					s += v
+					sa += math.Abs(v)
+				}
 			}
-			out[i*c.Cols+j] = alpha*s + beta*float64(c.At(i, j))
+			v := alpha * s
+			m := math.Abs(alpha) * sa
+			if beta != 0 {
+				v += beta * float64(c.At(i, j))
+				m += math.Abs(beta * float64(c.At(i, j)))
+			}
+			if bias != nil {
+				v += float64(bias[j])
+				m += math.Abs(float64(bias[j]))
+			}
+			if act == ReLU {
+				v = math.Max(v, 0)
+			}
+			want[i*c.Cols+j], mag[i*c.Cols+j] = v, m
 		}
 	}
-	return out
+	return want, mag
+}
+
+// gemmTol is the accepted error of one element of a float32 GEMM with inner
+// dimension k whose terms have magnitude mag: a few units of float32
+// rounding per term, growing like sqrt(k) as independent rounding errors do.
+func gemmTol(k int, mag float64) float64 {
+	const eps32 = 1.0 / (1 << 24)
+	return 4 * eps32 * math.Sqrt(float64(k)+1) * mag
+}
+
+// checkGemm compares c against the float64 reference.
+func checkGemm(t *testing.T, c *Mat, k int, want, mag []float64) {
+	t.Helper()
+	bad := 0
+	for i := range c.Rows {
+		for j := range c.Cols {
+			got, w := float64(c.At(i, j)), want[i*c.Cols+j]
+			if d := math.Abs(got - w); !(d <= gemmTol(k, mag[i*c.Cols+j])) {
+				if bad++; bad <= 3 {
+					t.Errorf("C[%d,%d] = %v, want %v (error %.3g, tolerance %.3g)", i, j, got, w, d, gemmTol(k, mag[i*c.Cols+j]))
+				}
+			}
+		}
+	}
+	if bad > 3 {
+		t.Errorf("... %d elements out of tolerance", bad)
+	}
+}
+
+// gemmCase is one product with its operands laid out as the transposes say.
+type gemmCase struct {
+	m, n, k        int
+	transA, transB bool
+	alpha, beta    float32
+	a, b, c0       *Mat
+	bias           []float32
+	act            Activation
+}
+
+func newGemmCase(rng *rand.Rand, m, n, k int, transA, transB bool, alpha, beta float32, strided bool) *gemmCase {
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	pad := func() int {
+		if strided {
+			return 1 + rng.IntN(5)
+		}
+		return 0
+	}
+	return &gemmCase{m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta,
+		a: randMat(rng, ar, ac, pad()), b: randMat(rng, br, bc, pad()), c0: randMat(rng, m, n, pad())}
+}
+
+// run computes the case with the active kernels on a fresh copy of C (a
+// view with the same stride, padding filled with sentinels that must
+// survive), and checks the result.
+func (g *gemmCase) run(t *testing.T, want, mag []float64, bias bool) {
+	t.Helper()
+	w := New(g.c0.Rows, g.c0.Stride)
+	for i := range w.Data {
+		w.Data[i] = -12345
+	}
+	c := w.ColView(0, g.c0.Cols)
+	c.CopyFrom(g.c0)
+	if bias {
+		GemmBias(g.transA, g.transB, g.a, g.b, g.bias, g.act, c)
+	} else {
+		Gemm(g.transA, g.transB, g.alpha, g.a, g.b, g.beta, c)
+	}
+	checkGemm(t, c, g.k, want, mag)
+	for i := range w.Rows {
+		for j := g.c0.Cols; j < w.Cols; j++ {
+			if v := w.At(i, j); v != -12345 {
+				t.Fatalf("padding C[%d,%d] overwritten with %v", i, j, v)
+			}
+		}
+	}
+}
+
+// forEachKernel runs f once per kernel family this CPU and build offer,
+// and per way of feeding the kernels (packed panels, operands in place).
+func forEachKernel(t *testing.T, f func(t *testing.T)) {
+	for _, name := range kernelNames() {
+		for _, mode := range []string{"packed", "direct"} {
+			t.Run(name+"/"+mode, func(t *testing.T) {
+				restore, _ := useKernels(name)
+				defer restore()
+				defer useMode(mode)()
+				f(t)
+			})
+		}
+	}
+}
+
+var gemmDims = []int{1, 7, 15, 16, 17, 33, 255, 257, 513}
+
+// gemmShapes: each of gemmDims in each position with small partners, a
+// few products of large sizes, and sizes around the tile edges.
+func gemmShapes(rng *rand.Rand) [][3]int {
+	small := []int{1, 7, 16, 17, 33}
+	var s [][3]int
+	for pos := range 3 {
+		for _, d := range gemmDims {
+			sh := [3]int{small[rng.IntN(len(small))], small[rng.IntN(len(small))], small[rng.IntN(len(small))]}
+			sh[pos] = d
+			s = append(s, sh)
+		}
+	}
+	return append(s,
+		[3]int{255, 257, 513}, [3]int{513, 255, 257}, [3]int{257, 513, 255},
+		[3]int{12, 32, 256}, [3]int{13, 33, 257}, [3]int{24, 64, 9}, [3]int{11, 31, 1},
+		[3]int{6, 16, 5}, [3]int{47, 48, 300}, [3]int{49, 95, 600}, [3]int{300, 17, 40},
+	)
 }
 
 func TestGemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	shapes := [][3]int{{1, 1, 1}, {7, 15, 16}, {17, 33, 1}, {16, 7, 17}, {33, 17, 15}, {64, 65, 63}}
+	scalars := [][2]float32{{1, 0}, {1, 1}, {0.7, 0.5}, {0, 0.5}, {-1.5, 1}, {1, -2}, {0.5, 0}, {0, 0}, {2, 1}}
+	for ci, s := range gemmShapes(rng) {
+		for tr := range 4 {
+			ta, tb := tr&1 != 0, tr&2 != 0
+			ab := scalars[(ci+tr)%len(scalars)]
+			strided := (ci+tr)%3 != 0
+			name := fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v/alpha=%v/beta=%v/strided=%v", s[0], s[1], s[2], ta, tb, ab[0], ab[1], strided)
+			g := newGemmCase(rng, s[0], s[1], s[2], ta, tb, ab[0], ab[1], strided)
+			want, mag := refGemm(ta, tb, float64(ab[0]), g.a, g.b, float64(ab[1]), g.c0, nil, Identity)
+			t.Run(name, func(t *testing.T) {
+				forEachKernel(t, func(t *testing.T) { g.run(t, want, mag, false) })
+			})
+		}
+	}
+}
+
+// TestGemmGeneric checks the readable reference against the float64 one,
+// so that it can serve as the reference to read.
+func TestGemmGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, s := range [][3]int{{1, 1, 1}, {7, 15, 16}, {17, 33, 1}, {33, 17, 255}} {
+		for tr := range 4 {
+			ta, tb := tr&1 != 0, tr&2 != 0
+			g := newGemmCase(rng, s[0], s[1], s[2], ta, tb, 0.7, 0.5, true)
+			want, mag := refGemm(ta, tb, 0.7, g.a, g.b, 0.5, g.c0, nil, Identity)
+			c := g.c0.Clone()
+			gemmGeneric(ta, tb, 0.7, g.a, g.b, 0.5, c)
+			checkGemm(t, c, s[2], want, mag)
+		}
+	}
+}
+
+func TestGemmBias(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	shapes := [][3]int{{1, 1, 1}, {7, 33, 15}, {256, 64, 512}, {255, 513, 17}, {17, 257, 33}, {64, 96, 7}}
 	for _, s := range shapes {
-		for _, ta := range []bool{false, true} {
-			for _, tb := range []bool{false, true} {
-				for _, beta := range []float32{0, 1, 0.5} {
-					m, n, k := s[0], s[1], s[2]
-					name := fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v/beta=%v", m, n, k, ta, tb, beta)
+		for tr := range 4 {
+			for _, act := range []Activation{Identity, ReLU} {
+				for _, withBias := range []bool{false, true} {
+					ta, tb := tr&1 != 0, tr&2 != 0
+					g := newGemmCase(rng, s[0], s[1], s[2], ta, tb, 1, 0, tr%2 == 0)
+					g.act = act
+					if withBias {
+						g.bias = randMat(rng, 1, s[1], 0).Data
+					}
+					// NaN in C must be ignored: GemmBias overwrites C.
+					g.c0.Set(0, 0, float32(math.NaN()))
+					want, mag := refGemm(ta, tb, 1, g.a, g.b, 0, g.c0, g.bias, act)
+					name := fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v/act=%d/bias=%v", s[0], s[1], s[2], ta, tb, act, withBias)
 					t.Run(name, func(t *testing.T) {
-						ar, ac := m, k
-						if ta {
-							ar, ac = k, m
-						}
-						br, bc := k, n
-						if tb {
-							br, bc = n, k
-						}
-						a := randMat(rng, ar, ac, 3)
-						b := randMat(rng, br, bc, 1)
-						c := randMat(rng, m, n, 2)
-						want := refGemm(ta, tb, 0.7, a, b, float64(beta), c)
-						Gemm(ta, tb, 0.7, a, b, beta, c)
-						for i := range m {
-							for j := range n {
-								got, w := float64(c.At(i, j)), want[i*n+j]
-								if math.Abs(got-w) > 1e-4*(1+math.Abs(w))*math.Sqrt(float64(k)) {
-									t.Fatalf("C[%d,%d] = %v, want %v", i, j, got, w)
-								}
-							}
-						}
+						forEachKernel(t, func(t *testing.T) { g.run(t, want, mag, true) })
 					})
 				}
 			}
 		}
 	}
+}
+
+// TestGemmSpecialScalars checks the BLAS conventions: beta == 0 ignores NaN
+// in C, alpha == 0 does not read A and B.
+func TestGemmSpecialScalars(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		nan := float32(math.NaN())
+		for _, s := range [][3]int{{3, 5, 4}, {100, 70, 300}} {
+			a, b, c := New(s[0], s[2]), New(s[2], s[1]), New(s[0], s[1])
+			a.Fill(1)
+			b.Fill(2)
+			c.Fill(nan)
+			Gemm(false, false, 1, a, b, 0, c)
+			for _, v := range c.Data {
+				if v != float32(2*s[2]) {
+					t.Fatalf("beta=0: got %v, want %v", v, 2*s[2])
+				}
+			}
+			a.Fill(nan)
+			c.Fill(3)
+			Gemm(false, false, 0, a, b, 0.5, c)
+			for _, v := range c.Data {
+				if v != 1.5 {
+					t.Fatalf("alpha=0: got %v, want 1.5", v)
+				}
+			}
+		}
+	})
+}
+
+// TestGemmSubnormals: subnormal inputs and results may be flushed to zero
+// (the assembly kernels do), so the error bound is absolute: k terms, each
+// off by at most the smallest normal float32.
+func TestGemmSubnormals(t *testing.T) {
+	const tiny = 1.0 / (1 << 126) // smallest normal float32
+	forEachKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(11, 12))
+		for _, scale := range []float32{1e-39, 1e-21} {
+			g := newGemmCase(rng, 50, 70, 90, false, false, 1, 0, false)
+			for _, m := range []*Mat{g.a, g.b} {
+				for i := range m.Data {
+					m.Data[i] *= scale
+				}
+			}
+			want, _ := refGemm(false, false, 1, g.a, g.b, 0, g.c0, nil, Identity)
+			c := New(50, 70)
+			Gemm(false, false, 1, g.a, g.b, 0, c)
+			for i, w := range want {
+				if d := math.Abs(float64(c.Data[i]) - w); d > 2*90*tiny {
+					t.Fatalf("scale %g: C[%d] = %g, want %g", scale, i, c.Data[i], w)
+				}
+			}
+		}
+	})
 }
 
 func TestGemmShapePanics(t *testing.T) {
@@ -93,4 +310,204 @@ func TestGemmShapePanics(t *testing.T) {
 		}
 	}()
 	Gemm(false, false, 1, New(2, 3), New(4, 5), 0, New(2, 5))
+}
+
+func TestGemmEmpty(t *testing.T) {
+	// k == 0: C = beta·C.
+	c := New(2, 3)
+	c.Fill(4)
+	Gemm(false, false, 1, New(2, 0), New(0, 3), 0.5, c)
+	for _, v := range c.Data {
+		if v != 2 {
+			t.Fatalf("k=0: got %v, want 2", v)
+		}
+	}
+	Gemm(false, false, 1, New(0, 4), New(4, 3), 0, New(0, 3))
+	Gemm(true, true, 1, New(4, 2), New(0, 4), 0, New(2, 0))
+}
+
+// TestGemmConcurrent runs products from several goroutines at once and from
+// inside a Parallel task: the callers that find the pool busy compute alone,
+// with workspaces of their own.
+func TestGemmConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	g := newGemmCase(rng, 130, 200, 150, false, true, 1, 0, true)
+	want, mag := refGemm(false, true, 1, g.a, g.b, 0, g.c0, nil, Identity)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				c := New(g.m, g.n)
+				Gemm(false, true, 1, g.a, g.b, 0, c)
+				checkGemm(t, c, g.k, want, mag)
+			}
+		}()
+	}
+	wg.Wait()
+	nt := &nestedGemm{g: g, out: make([]*Mat, 4)}
+	Parallel(4, 1, nt)
+	for _, c := range nt.out {
+		checkGemm(t, c, g.k, want, mag)
+	}
+}
+
+type nestedGemm struct {
+	g   *gemmCase
+	out []*Mat
+}
+
+func (n *nestedGemm) Run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		c := New(n.g.m, n.g.n)
+		Gemm(false, true, 1, n.g.a, n.g.b, 0, c)
+		n.out[i] = c
+	}
+}
+
+func TestGemmAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, s := range [][3]int{{256, 512, 512}, {7, 9, 5}, {256, 64, 512}, {1, 512, 512}} {
+		for tr := range 4 {
+			ta, tb := tr&1 != 0, tr&2 != 0
+			g := newGemmCase(rng, s[0], s[1], s[2], ta, tb, 1, 0, false)
+			bias := make([]float32, s[1])
+			Gemm(ta, tb, 1, g.a, g.b, 0, g.c0) // grow the buffers
+			allocs := testing.AllocsPerRun(20, func() {
+				Gemm(ta, tb, 1, g.a, g.b, 0.5, g.c0)
+				GemmBias(ta, tb, g.a, g.b, bias, ReLU, g.c0)
+			})
+			if allocs != 0 {
+				t.Errorf("%v tA=%v tB=%v: %v allocations per call", s, ta, tb, allocs)
+			}
+		}
+	}
+}
+
+// TestKernelArgsLayout pins the offsets that the assembly kernels use
+// (internal/asmgen/main.go).
+func TestKernelArgsLayout(t *testing.T) {
+	var p kernelArgs
+	got := []uintptr{unsafe.Offsetof(p.k), unsafe.Offsetof(p.a), unsafe.Offsetof(p.rsa), unsafe.Offsetof(p.csa),
+		unsafe.Offsetof(p.b), unsafe.Offsetof(p.ldb), unsafe.Offsetof(p.c), unsafe.Offsetof(p.ldc),
+		unsafe.Offsetof(p.mask), unsafe.Offsetof(p.bias), unsafe.Offsetof(p.alpha), unsafe.Offsetof(p.beta),
+		unsafe.Offsetof(p.flags), unsafe.Offsetof(p.cmask)}
+	want := []uintptr{0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 84, 88, 96}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("kernelArgs field %d at offset %d, asmgen says %d", i, got[i], want[i])
+		}
+	}
+}
+
+func FuzzGemm(f *testing.F) {
+	f.Add(uint16(17), uint16(33), uint16(15), uint8(0), uint64(1))
+	f.Add(uint16(1), uint16(1), uint16(1), uint8(3), uint64(2))
+	f.Add(uint16(64), uint16(257), uint16(40), uint8(0x1d), uint64(3))
+	f.Fuzz(func(t *testing.T, m, n, k uint16, flags uint8, seed uint64) {
+		// Keep each input quick: at most ~2M multiply-adds for the reference.
+		mm, nn, kk := int(m%300), int(n%300), int(k%300)
+		for mm*nn*kk > 2<<20 {
+			mm, nn, kk = mm/2, nn/2, kk/2
+		}
+		ta, tb := flags&1 != 0, flags&2 != 0
+		strided := flags&4 != 0
+		rng := rand.New(rand.NewPCG(seed, 99))
+		alpha, beta := float32(1), float32(0)
+		if flags&8 != 0 {
+			alpha, beta = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		g := newGemmCase(rng, mm, nn, kk, ta, tb, alpha, beta, strided)
+		withBias := flags&16 != 0
+		if withBias {
+			g.alpha, g.beta = 1, 0
+			g.bias = randMat(rng, 1, nn, 0).Data
+			if flags&32 != 0 {
+				g.act = ReLU
+			}
+		}
+		want, mag := refGemm(ta, tb, float64(g.alpha), g.a, g.b, float64(g.beta), g.c0, g.bias, g.act)
+		forEachKernel(t, func(t *testing.T) { g.run(t, want, mag, withBias) })
+	})
+}
+
+// Parallel must cover [0, n) exactly once, whatever the grain.
+func TestParallel(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 10, 1000} {
+		for _, grain := range []int{0, 1, 7, 5000} {
+			c := &countTask{hits: make([]int32, n)}
+			Parallel(n, grain, c)
+			for i, h := range c.hits {
+				if h != 1 {
+					t.Fatalf("n=%d grain=%d: index %d run %d times", n, grain, i, h)
+				}
+			}
+		}
+	}
+	c := &countTask{hits: make([]int32, 1000)}
+	if a := testing.AllocsPerRun(100, func() { Parallel(1000, 1, c) }); a != 0 {
+		t.Errorf("Parallel: %v allocations per call", a)
+	}
+}
+
+type countTask struct{ hits []int32 }
+
+func (c *countTask) Run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		c.hits[i]++
+	}
+}
+
+// TestPackers compares each kernel family's packing routines with the
+// portable ones, over partial panels and partial blocks of k.
+func TestPackers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	src := randMat(rng, 300, 300, 5)
+	for _, ks := range kernelSets() {
+		MR, NR := ks.mr, ks.nr
+		for _, kc := range []int{1, 7, 8, 15, 16, 17, 64, 255} {
+			for _, trans := range []bool{false, true} {
+				for mr := 1; mr <= MR; mr++ {
+					got, want := make([]float32, kc*MR), make([]float32, kc*MR)
+					i0, pc := 3, 20 // op(A) is src (rows i, cols p) or srcᵀ
+					if trans {
+						i0, pc = 20, 3
+					}
+					ks.packA(got, src, trans, i0, mr, pc, kc, MR)
+					packAGo(want, src, trans, i0, mr, pc, kc, MR)
+					for p := range kc {
+						for r := range mr {
+							if g, w := got[p*MR+r], want[p*MR+r]; g != w {
+								t.Fatalf("%s packA trans=%v kc=%d mr=%d: [%d,%d] = %v, want %v", ks.name, trans, kc, mr, p, r, g, w)
+							}
+						}
+					}
+				}
+				for nr := 1; nr <= NR; nr++ {
+					got, want := make([]float32, kc*NR), make([]float32, kc*NR)
+					for i := range got {
+						got[i] = float32(math.NaN()) // padding must be written as zeros
+					}
+					j0, pc := 5, 2
+					if trans {
+						j0, pc = 2, 5
+					}
+					ks.packB(got, src, trans, pc, kc, j0, nr, NR)
+					packBGo(want, src, trans, pc, kc, j0, nr, NR)
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("%s packB trans=%v kc=%d nr=%d: [%d] = %v, want %v", ks.name, trans, kc, nr, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestBenchGemm(t *testing.T) {
+	if g := BenchGemm(64, 64, 64, 20*time.Millisecond); !(g > 0) {
+		t.Fatalf("BenchGemm = %v GFLOP/s", g)
+	}
 }

@@ -1,6 +1,7 @@
 // Package tensor holds the float32 matrices the engine computes on, the one
-// matrix-multiply entry point [Gemm], and the element-wise kernels that the
-// layers share.
+// matrix-multiply entry point [Gemm] (with [GemmBias], its fused form for
+// linear layers), the element-wise kernels that the layers share, and the
+// fixed worker pool that they all split their work over ([Parallel]).
 //
 // Matrices are row-major with an explicit stride so that a block of columns
 // of a wider matrix can be used in place (the embedding layer writes each

@@ -1,0 +1,192 @@
+package tensor
+
+// gemmMode overrides the choice between packed and in-place operands
+// (tests run every product both ways).
+var gemmMode = modeAuto
+
+const (
+	modeAuto = iota
+	modePacked
+	modeDirect
+)
+
+// activeKernels is the kernel family Gemm uses: the best one the CPU runs,
+// chosen at init (gemm_amd64.go), or the portable Go kernels.
+var activeKernels = &goKernels
+
+// Thresholds, tuned on a 2-core AVX-512 machine.
+const (
+	// Below parallelMinWork multiply-adds (m·n·k, about 2 µs of one core) a
+	// product runs on the calling goroutine: handing work to another core
+	// costs a microsecond or so even when it is awake.
+	parallelMinWork = 128 << 10
+	// With fewer rows or steps of k than these, or (A untransposed) no
+	// more columns, the operands are read in place rather than packed: the
+	// packed panels would be used too few times to repay the copy. A
+	// transposed A is cheap to pack and slow to read in place.
+	packMinRows = 48
+	packMinK    = 64
+	packMinCols = 129
+)
+
+// usePacking reports whether a thread's share of rows×cols of C with inner
+// dimension k is computed from packed panels.
+func usePacking(rows, cols, k int, transA bool) bool {
+	switch gemmMode {
+	case modePacked:
+		return true
+	case modeDirect:
+		return false
+	}
+	return rows >= packMinRows && k >= packMinK && (transA || cols >= packMinCols)
+}
+
+// shareCost estimates the time of one thread's share of a product, in
+// multiply-adds (the constants are measured on a 2-core AVX-512 machine).
+// Packing an element costs about as much as 20 of them when it transposes
+// (the source comes from L3, a row per cache line) and 12 when it copies.
+// Read in place, A slows the kernel by an eighth and comes from L3 to every
+// thread that needs it; B costs as much as a copy for each row panel of A
+// that streams it, unless the thread's columns of B stay in L2 after the
+// first.
+func shareCost(rows, cols, k, mr, nc int, transA, transB bool) int {
+	macs := rows * cols * k
+	if !usePacking(rows, cols, k, transA) {
+		cost := macs + macs/8 + 8*rows*k
+		if transB {
+			return cost + 20*cols*k
+		}
+		passes := 1
+		if cols*k > 128<<10 {
+			passes = (rows + mr - 1) / mr
+		}
+		return cost + 12*cols*k*passes
+	}
+	costA, costB := 20, 12
+	if transA {
+		costA = 12
+	}
+	if transB {
+		costB = 20
+	}
+	blocks := (cols + nc - 1) / nc // A is packed again for each block of columns
+	return macs + k*(costA*rows*blocks+costB*cols)
+}
+
+// gemm runs a checked product: on the calling goroutine when it is small or
+// the pool is busy, else split between the pool's workers.
+func gemm(j gemmJob) {
+	if j.m == 0 || j.n == 0 {
+		return
+	}
+	if j.alpha == 0 || j.k == 0 {
+		applyEpilogue(j.beta, j.bias, j.act, j.c)
+		return
+	}
+	j.ks = activeKernels
+
+	p := thePool()
+	if !p.mu.TryLock() {
+		// The pool is busy (a nested or concurrent call): run alone.
+		j.packed = usePacking(j.m, j.n, j.k, j.transA)
+		ws := spareWorkspaces.Get().(*workspace)
+		ws.run(&j, 0, j.m, 0, j.n, nil, 0)
+		spareWorkspaces.Put(ws)
+		return
+	}
+	if j.m*j.n*j.k < parallelMinWork || p.n == 1 {
+		j.packed = usePacking(j.m, j.n, j.k, j.transA)
+		p.ws[0].run(&j, 0, j.m, 0, j.n, nil, 0)
+		p.mu.Unlock()
+		return
+	}
+	t := &p.gj
+	t.job = j
+	t.split(p.n)
+	t.team = nil
+	if t.pm == 1 && t.pn > 1 && t.job.packed {
+		// Split over N: the threads pack A together.
+		tm := &p.team
+		tm.size = t.pn
+		tm.sync.n = int64(t.pn)
+		MR := j.ks.mr
+		need := (j.m + MR - 1) / MR * MR * t.job.kcBlock()
+		for i := range tm.bufA {
+			tm.bufA[i] = aligned(&tm.rawA[i], need)
+		}
+		t.team = tm
+	}
+	p.run(t.parts, t)
+	t.job = gemmJob{}
+	p.mu.Unlock()
+}
+
+// splitOverride, when its product is the number of workers, replaces the
+// grid that split chooses (for measurements).
+var splitOverride [2]int
+
+// gemmTask splits one product's tiles of C into a pm×pn grid of parts.
+type gemmTask struct {
+	job    gemmJob
+	pm, pn int
+	parts  int
+	team   *gemmTeam // the parts, when they share the packing of A
+}
+
+// split chooses the grid for n workers whose largest share costs least
+// (see shareCost): over N each part packs only its own panels of B but all
+// of A, over M the other way round.
+func (t *gemmTask) split(n int) {
+	j := &t.job
+	MR, NR := j.ks.mr, j.ks.nr
+	tilesM := (j.m + MR - 1) / MR
+	tilesN := (j.n + NR - 1) / NR
+	best := -1
+	for pn := n; pn >= 1; pn-- {
+		pm := n / pn
+		if pm*pn != n || pn > tilesN || pm > tilesM {
+			continue
+		}
+		rows := min(j.m, (tilesM+pm-1)/pm*MR)
+		cols := min(j.n, (tilesN+pn-1)/pn*NR)
+		cost := shareCost(rows, cols, j.k, MR, j.ks.nc, j.transA, j.transB)
+		if pn > 1 && j.k <= 64 {
+			// Measured: with a short k, where writing C weighs most, whole
+			// rows of C per thread beat half rows by about a tenth.
+			cost += cost / 10
+		}
+		if best < 0 || cost < best {
+			best, t.pm, t.pn = cost, pm, pn
+			j.packed = usePacking(rows, cols, j.k, j.transA)
+		}
+	}
+	if best < 0 {
+		t.pm, t.pn = 1, 1
+		j.packed = usePacking(j.m, j.n, j.k, j.transA)
+	}
+	if splitOverride[0]*splitOverride[1] == n {
+		t.pm, t.pn = splitOverride[0], splitOverride[1]
+		rows := min(j.m, (tilesM+t.pm-1)/t.pm*MR)
+		cols := min(j.n, (tilesN+t.pn-1)/t.pn*NR)
+		j.packed = usePacking(rows, cols, j.k, j.transA)
+	}
+	t.parts = t.pm * t.pn
+}
+
+func (t *gemmTask) runPart(part, parts int, ws *workspace) {
+	j := &t.job
+	MR, NR := j.ks.mr, j.ks.nr
+	tilesM := (j.m + MR - 1) / MR
+	tilesN := (j.n + NR - 1) / NR
+	im, in := part/t.pn, part%t.pn
+	m0 := min(j.m, im*tilesM/t.pm*MR)
+	m1 := min(j.m, (im+1)*tilesM/t.pm*MR)
+	n0 := min(j.n, in*tilesN/t.pn*NR)
+	n1 := min(j.n, (in+1)*tilesN/t.pn*NR)
+	if t.team != nil {
+		// Every member must reach the barriers, with columns or without.
+		ws.run(j, m0, m1, n0, n1, t.team, part)
+	} else if m0 < m1 && n0 < n1 {
+		ws.run(j, m0, m1, n0, n1, nil, 0)
+	}
+}

@@ -1,0 +1,362 @@
+package tensor
+
+import (
+	"runtime"
+	"sync/atomic"
+	"unsafe"
+)
+
+// The blocked GEMM, GotoBLAS/BLIS style, for row-major matrices.
+//
+// A micro-kernel keeps an MR×NR tile of C in registers (AVX-512: 12×32 in 24
+// zmm; AVX2: 6×16 in 12 ymm; Go: 4×4) while it runs over kc steps of the
+// inner dimension: per step it loads one row of NR values of op(B) as
+// vectors, broadcasts MR values of op(A) and does MR·NR/lanes fused
+// multiply-adds. When the tile is done it applies alpha, beta·C, the bias
+// and the activation and stores it, masking the columns past the edge.
+//
+// The operands reach the kernels in one of two ways (usePacking decides,
+// per thread, from the shape of its share):
+//
+//   - packed: op(B) is copied into NR-wide panels (kc×NR, contiguous, zero
+//     padded) for a block of kc×nc that stays in L2 while the kernel sweeps
+//     the micro-panels of A; op(A) is copied a micro-panel (MR×kc) at a time,
+//     just before the kernel sweeps the panels of B with it. Both then
+//     stream from L2 (B at NR, A at MR floats per step of k) with unit
+//     stride, which the hardware prefetchers follow; read in place, the
+//     rows of A fight over L1 sets and B strides over pages, and the kernel
+//     runs a fifth to a third slower (measured). Copying a transposed operand transposes 16×16
+//     (AVX2: 8×8) blocks in registers. The packed kernels read both with
+//     constant offsets, unrolled by four.
+//   - direct: the kernels read A and B where they lie, through strides (see
+//     kernelArgs); only a transposed B is packed, as it must be. This wins
+//     when the panels would be used too few times to repay packing: few
+//     rows, few columns, or a short k.
+//
+// The loops, outermost first: pc over blocks of at most KC steps of k, jc
+// over NC columns of the thread's range (the B block is packed here), ir
+// over MR rows (the A micro-panel is packed here), jr over NR columns (one
+// kernel call per tile). Each kernel call finishes its tile of C: the first
+// pc block applies beta, the last one adds the bias and the activation,
+// while the tile is still in registers.
+//
+// Threads split the tiles of C into a grid, over N or over M as shareCost
+// estimates best, so that each packs only the panels of B it reads. When
+// they split over N alone they also share the packing of A (gemmTeam), with
+// one barrier per block of k; otherwise nothing is shared inside a call.
+//
+// The assembly kernels run with MXCSR's flush-to-zero and
+// denormals-are-zero bits set (see enterFlushToZero in internal/asmgen).
+
+// kernelArgs is the argument block of a micro-kernel. The layout is fixed:
+// the assembly kernels read the fields at the offsets that
+// internal/asmgen declares (TestKernelArgsLayout checks them).
+type kernelArgs struct {
+	k     int      // steps of the inner dimension
+	a     *float32 // A(0, 0) of the tile
+	rsa   int      // bytes from A(r, p) to A(r+1, p)
+	csa   int      // bytes from A(r, p) to A(r, p+1)
+	b     *float32 // B(0, 0) of the tile
+	ldb   int      // bytes from B(p, j) to B(p+1, j)
+	c     *float32 // C(0, 0) of the tile
+	ldc   int      // bytes from C(r, j) to C(r+1, j)
+	mask  uint64   // AVX-512: bit j set for each valid column j < nr
+	bias  *float32 // bias[0] for the tile's first column, or nil
+	alpha float32
+	beta  float32
+	flags uint64
+	cmask *int32 // AVX2: 16 int32 lane masks for the valid columns
+	mr    int    // rows of the tile (pure-Go kernel)
+	nr    int    // columns of the tile (pure-Go kernel)
+}
+
+// Flag bits of kernelArgs.flags.
+const (
+	flagLoadC   = 1 // beta != 0: add beta·C
+	flagScale   = 2 // alpha != 1: multiply the product by alpha
+	flagReLU    = 4 // clamp negative results to zero
+	flagPartial = 8 // fewer than NR valid columns (AVX2 kernels store through cmask)
+)
+
+// laneMasks[16-nr:32-nr] has nr leading -1s: the AVX2 column mask for nr
+// valid columns.
+var laneMasks = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+
+const (
+	maxMR = 16
+	maxKC = 1024 // the largest kc of any kernel set
+)
+
+// zeroRow stands in for the rows past the edge of a panel that the
+// transposing packers read.
+var zeroRow [maxKC + 16]float32
+
+// kernelSet is one family of micro-kernels with its packing routines and
+// blocking parameters.
+type kernelSet struct {
+	name   string
+	mr, nr int
+	// packed[r] computes a tile of r ≤ mr rows (and kernelArgs.nr ≤ nr
+	// columns) from packed panels: A as groups of mr values per step of k,
+	// B as rows of nr values, zero-padded.
+	packed [maxMR + 1]func(*kernelArgs)
+	// direct[r] does the same reading A and B in place through strides.
+	direct [maxMR + 1]func(*kernelArgs)
+	// maskB: the direct kernels mask the loads of B by column, so an edge
+	// panel of fewer than nr columns can be read in place. Without it, B
+	// panels must be readable for all nr columns.
+	maskB bool
+	// kc, nc: the packed B block (kc×nc) is sized for half the L2 cache;
+	// C is read and written once per block of kc.
+	kc, nc int
+	// packA writes the mr×kc block of op(A) at (i0, pc) to dst as kc groups
+	// of MR values (only the first mr of each are read).
+	packA func(dst []float32, a *Mat, trans bool, i0, mr, pc, kc, MR int)
+	// packB writes the kc×nr block of op(B) at (pc, j0) to dst as kc rows
+	// of NR values, zero beyond nr.
+	packB func(dst []float32, b *Mat, trans bool, pc, kc, j0, nr, NR int)
+}
+
+// workspace holds one thread's packing buffers, grown on first use and
+// reused after: a steady state of GEMM calls allocates nothing.
+type workspace struct {
+	args  kernelArgs
+	bufB  []float32
+	bufA  []float32
+	edgeB []float32 // one zero-padded panel, for direct kernels without maskB
+}
+
+// aligned returns a slice of n floats from *buf starting on a 64-byte
+// boundary, growing *buf if needed.
+func aligned(buf *[]float32, n int) []float32 {
+	const align = 16 // float32s per 64 bytes
+	if cap(*buf) < n+align {
+		*buf = make([]float32, n+align)
+	}
+	b := (*buf)[:cap(*buf)]
+	off := int(uintptr(unsafe.Pointer(&b[0]))/4) & (align - 1)
+	if off != 0 {
+		off = align - off
+	}
+	return b[off : off+n]
+}
+
+// gemmJob is one call's operands, shared read-only by the threads.
+type gemmJob struct {
+	m, n, k        int
+	transA, transB bool
+	a, b, c        *Mat
+	alpha, beta    float32
+	bias           []float32
+	act            Activation
+	ks             *kernelSet
+	packed         bool // pack both operands, else read them in place where possible
+}
+
+// gemmTeam is the threads of a product split over N alone: they share the
+// packing of A, each packing every size-th micro-panel of a block of k into
+// a common buffer. Two buffers alternate between blocks, so that one
+// barrier per block is enough: a thread starts to pack block p+1 only after
+// all have finished packing block p, hence computing with block p-1.
+type gemmTeam struct {
+	size int
+	bufA [2][]float32 // 64-byte aligned views of rawA
+	rawA [2][]float32
+	sync spinBarrier
+}
+
+// run computes the tiles of C in rows [m0, m1) and columns [n0, n1), as
+// member number member of team (team is nil for a thread on its own).
+func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member int) {
+	ks := j.ks
+	MR, NR := ks.mr, ks.nr
+	NC := ks.nc
+	p := &ws.args
+	*p = kernelArgs{alpha: j.alpha}
+	lda, ldb := j.a.Stride, j.b.Stride
+	p.ldc = j.c.Stride * 4
+	baseFlags := uint64(0)
+	if j.alpha != 1 {
+		baseFlags |= flagScale
+	}
+	tiles := &ks.direct
+	if j.packed {
+		tiles = &ks.packed
+	}
+	kcEven := j.kcBlock()
+	panelsM := (m1 - m0 + MR - 1) / MR
+	for pc, block := 0, 0; pc < j.k; pc, block = pc+kcEven, block+1 {
+		kc := min(kcEven, j.k-pc)
+		first, last := pc == 0, pc+kc == j.k
+
+		// A team packs the whole block of A once, together.
+		var teamA []float32
+		if team != nil && j.packed {
+			teamA = team.bufA[block%2][:panelsM*MR*kc]
+			for pi := member; pi < panelsM; pi += team.size {
+				ir := m0 + pi*MR
+				ks.packA(teamA[pi*MR*kc:(pi+1)*MR*kc], j.a, j.transA, ir, min(MR, m1-ir), pc, kc, MR)
+			}
+			team.sync.wait()
+		}
+
+		flags := baseFlags
+		beta := float32(1)
+		if first {
+			beta = j.beta
+		}
+		if beta != 0 {
+			flags |= flagLoadC
+		}
+		if last && j.act == ReLU {
+			flags |= flagReLU
+		}
+		p.k, p.beta = kc, beta
+
+		for jc := n0; jc < n1; jc += NC {
+			nc := min(NC, n1-jc)
+			panels := (nc + NR - 1) / NR
+
+			// The B block: packed panels, or B in place.
+			var bufB []float32
+			packB := j.transB || j.packed
+			if packB {
+				bufB = aligned(&ws.bufB, panels*kc*NR)
+				for q := range panels {
+					ks.packB(bufB[q*kc*NR:(q+1)*kc*NR], j.b, j.transB, pc, kc, jc+q*NR, min(NR, nc-q*NR), NR)
+				}
+			}
+			// The last panel, zero-padded, when the kernel cannot mask B.
+			var edgeB []float32
+			if edge := nc - (panels-1)*NR; !packB && edge < NR && !ks.maskB {
+				edgeB = aligned(&ws.edgeB, kc*NR)
+				ks.packB(edgeB, j.b, false, pc, kc, jc+(panels-1)*NR, edge, NR)
+			}
+
+			for pi := range panelsM {
+				ir := m0 + pi*MR
+				mr := min(MR, m1-ir)
+				switch {
+				case teamA != nil:
+					p.a, p.rsa, p.csa = &teamA[pi*MR*kc], 4, MR*4
+				case j.packed:
+					// Packed just before use, while it is in L1.
+					bufA := aligned(&ws.bufA, kc*MR)
+					ks.packA(bufA, j.a, j.transA, ir, mr, pc, kc, MR)
+					p.a, p.rsa, p.csa = &bufA[0], 4, MR*4
+				case j.transA:
+					p.a, p.rsa, p.csa = &j.a.Data[pc*lda+ir], 4, lda*4
+				default:
+					p.a, p.rsa, p.csa = &j.a.Data[ir*lda+pc], lda*4, 4
+				}
+				kern := tiles[mr]
+				p.mr = mr
+				for q := range panels {
+					jr := jc + q*NR
+					nr := min(NR, nc-q*NR)
+					switch {
+					case packB:
+						p.b, p.ldb = &bufB[q*kc*NR], NR*4
+					case edgeB != nil && q == panels-1:
+						p.b, p.ldb = &edgeB[0], NR*4
+					default:
+						p.b, p.ldb = &j.b.Data[pc*ldb+jr], ldb*4
+					}
+					p.c = &j.c.Data[ir*j.c.Stride+jr]
+					p.nr = nr
+					p.mask = 1<<nr - 1
+					p.cmask = &laneMasks[16-min(nr, 16)]
+					p.flags = flags
+					if nr < NR {
+						p.flags |= flagPartial
+					}
+					p.bias = nil
+					if last && j.bias != nil {
+						p.bias = &j.bias[jr]
+					}
+					kern(p)
+				}
+			}
+		}
+	}
+	// Drop the references to the caller's matrices.
+	*p = kernelArgs{}
+}
+
+// kcBlock returns the length of the blocks of k: k split into equal blocks
+// of at most the kernel set's kc.
+func (j *gemmJob) kcBlock() int {
+	blocks := (j.k + j.ks.kc - 1) / j.ks.kc
+	return (j.k + blocks - 1) / blocks
+}
+
+// spinBarrier holds the threads of a team until all have arrived. They
+// run on their own cores for the length of one product, so spinning (with
+// a yield now and then) is cheaper than sleeping.
+type spinBarrier struct {
+	n     int64
+	count atomic.Int64
+	gen   atomic.Int64
+}
+
+func (b *spinBarrier) wait() {
+	g := b.gen.Load()
+	if b.count.Add(1) == b.n {
+		b.count.Store(0)
+		b.gen.Add(1)
+		return
+	}
+	for spins := 0; b.gen.Load() == g; spins++ {
+		if spins%64 == 63 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// packBGo copies the kc×nr block of op(B) at (pc, j0) into dst as kc rows
+// of NR floats, zero beyond nr.
+func packBGo(dst []float32, b *Mat, trans bool, pc, kc, j0, nr, NR int) {
+	dst = dst[:kc*NR]
+	if !trans {
+		for p := range kc {
+			row := b.Data[(pc+p)*b.Stride+j0:]
+			d := dst[p*NR : p*NR+NR]
+			copy(d, row[:nr])
+			clear(d[nr:])
+		}
+		return
+	}
+	// op(B)(p, j) = B(j, p): column jj of the panel is row j0+jj of B.
+	for jj := range nr {
+		row := b.Data[(j0+jj)*b.Stride+pc:]
+		row = row[:kc]
+		for p, v := range row {
+			dst[p*NR+jj] = v
+		}
+	}
+	if nr < NR {
+		for p := range kc {
+			clear(dst[p*NR+nr : p*NR+NR])
+		}
+	}
+}
+
+// packAGo copies the mr×kc block of op(A) at (i0, pc) into dst as kc
+// groups of MR floats (only the first mr of each group are written).
+func packAGo(dst []float32, a *Mat, trans bool, i0, mr, pc, kc, MR int) {
+	dst = dst[:kc*MR]
+	if trans {
+		for p := range kc {
+			row := a.Data[(pc+p)*a.Stride+i0:]
+			copy(dst[p*MR:p*MR+mr], row[:mr])
+		}
+		return
+	}
+	for r := range mr {
+		row := a.Data[(i0+r)*a.Stride+pc:]
+		row = row[:kc]
+		for p, v := range row {
+			dst[p*MR+r] = v
+		}
+	}
+}
