@@ -59,6 +59,7 @@ type Embedding struct {
 	rng    *rand.Rand
 
 	out, dEmb *tensor.Mat
+	view      tensor.Mat // scratch for column views, so that steps do not allocate
 	mask      []float32
 	dropped   bool
 }
@@ -119,10 +120,10 @@ func (e *Embedding) Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool) *t
 		if e.bn != nil {
 			c = e.bn.Forward(cont, train)
 		}
-		e.out.ColView(0, e.nCont).CopyFrom(c)
+		e.view.SetColView(e.out, 0, e.nCont).CopyFrom(c)
 	}
 	if len(e.onehot) > 0 {
-		e.out.ColView(e.nCont, e.embAt).Zero()
+		e.view.SetColView(e.out, e.nCont, e.embAt).Zero()
 		for i := range rows {
 			r, codes := e.out.Row(i), cat.Row(i)
 			for _, h := range e.onehot {
@@ -133,7 +134,7 @@ func (e *Embedding) Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool) *t
 		}
 	}
 	for _, ec := range e.embs {
-		ec.emb.Forward(cat, ec.feature, e.out.ColView(ec.offset, ec.offset+ec.dim))
+		ec.emb.Forward(cat, ec.feature, e.view.SetColView(e.out, ec.offset, ec.offset+ec.dim))
 	}
 	e.dropped = train && e.drop > 0 && len(e.embs) > 0
 	if e.dropped {
@@ -164,12 +165,13 @@ func (e *Embedding) Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool) *t
 // nothing is returned.
 func (e *Embedding) Backward(dy *tensor.Mat) {
 	if e.bn != nil {
-		e.bn.Backward(dy.ColView(0, e.nCont))
+		e.bn.Backward(e.view.SetColView(dy, 0, e.nCont))
 	}
 	if len(e.embs) == 0 {
 		return
 	}
-	d := dy.ColView(e.embAt, e.width)
+	var d tensor.Mat
+	d.SetColView(dy, e.embAt, e.width)
 	if e.dropped {
 		e.dEmb = tensor.Ensure(e.dEmb, dy.Rows, e.width-e.embAt)
 		w := e.width - e.embAt
@@ -179,11 +181,11 @@ func (e *Embedding) Backward(dy *tensor.Mat) {
 				o[j] = v * m[j]
 			}
 		}
-		d = e.dEmb
+		d = *e.dEmb
 	}
 	for _, ec := range e.embs {
 		at := ec.offset - e.embAt
-		ec.emb.Backward(d.ColView(at, at+ec.dim))
+		ec.emb.Backward(e.view.SetColView(&d, at, at+ec.dim))
 	}
 }
 
