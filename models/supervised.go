@@ -152,3 +152,9 @@ func (n *Supervised) Params() []*nn.Param { return n.params }
 
 // Trainable implements [Network].
 func (n *Supervised) Trainable() []*nn.Param { return nn.Trainable(n.params) }
+
+// Features returns the backbone's output for clean rows, in evaluation
+// mode.
+func (n *Supervised) Features(cont *tensor.Mat, cat *tensor.IntMat) *tensor.Mat {
+	return n.Backbone.Forward(n.Embed.Forward(cont, cat, false), false)
+}

@@ -48,7 +48,17 @@ func NewFinetune(m Model, head models.HeadConfig, out int, includeInput, frozen 
 
 // Forward implements [models.Network].
 func (f *Finetune) Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool) *tensor.Mat {
-	body := train && !f.Frozen
+	return f.Head.Forward(f.features(cont, cat, train && !f.Frozen), train)
+}
+
+// Features returns what the head reads for clean rows, in evaluation mode:
+// the featurizer's output, with the embedded input appended when
+// IncludeInput.
+func (f *Finetune) Features(cont *tensor.Mat, cat *tensor.IntMat) *tensor.Mat {
+	return f.features(cont, cat, false)
+}
+
+func (f *Finetune) features(cont *tensor.Mat, cat *tensor.IntMat, body bool) *tensor.Mat {
 	x := f.Embed.Forward(cont, cat, body)
 	z := f.Encoder.Forward(x, body)
 	if f.IncludeInput {
@@ -58,7 +68,7 @@ func (f *Finetune) Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool) *te
 		f.view.SetColView(f.feats, h, h+x.Cols).CopyFrom(x)
 		z = f.feats
 	}
-	return f.Head.Forward(z, train)
+	return z
 }
 
 // Backward implements [models.Network].

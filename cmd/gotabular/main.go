@@ -1,0 +1,113 @@
+// Command gotabular trains and serves deep-learning models for tables,
+// with self-supervised pretraining on unlabelled rows. Run
+// `gotabular help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+)
+
+const usage = `gotabular: deep learning on tables, with self-supervised pretraining.
+
+Usage: gotabular <command> [flags]
+
+Commands:
+  demo      pretrain on Adult census rows, fine-tune on 500 labels, compare with training from scratch
+  pretrain  pretrain a self-supervised model (denoising autoencoder) on unlabelled rows of a CSV file
+  finetune  put a head on a pretrained model and train it on labelled rows
+  fit       train a supervised model from scratch
+  predict   write a model's predictions for the rows of a CSV file
+  evaluate  print a model's loss and metrics on a labelled CSV file
+  embed     write the learned features of the rows of a CSV file
+
+Run 'gotabular <command> -h' for the flags of a command.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes a command line and returns the exit status: 0 on success,
+// 2 for a usage error, 1 for any other failure.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"demo": runDemo, "pretrain": runPretrain, "finetune": runFinetune, "fit": runFit,
+		"predict": runPredict, "evaluate": runEvaluate, "embed": runEmbed,
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cmd, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(stderr, "gotabular: unknown command %q\n\n%s", name, usage)
+		return 2
+	}
+	err := cmd(ctx, args[1:], stdout, stderr)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintf(stderr, "gotabular %s: %v\n", name, err)
+	return 1
+}
+
+// errUsage marks a command-line mistake whose message was already printed.
+var errUsage = errors.New("usage error")
+
+func newFlagSet(name, help string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, help)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args and rejects stray positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "gotabular %s: unexpected argument %q (flags come as -name value)\n", fs.Name(), fs.Arg(0))
+		return errUsage
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
