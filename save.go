@@ -241,6 +241,13 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 			return nil, bad("%v", err)
 		}
 	}
+	// The configs decide the size of the network. Check it against the
+	// weights file before allocating anything, so that a damaged
+	// model.json cannot ask for gigabytes.
+	limit := len(weights) / 4
+	tooBig := func(n int) error {
+		return bad("the configs describe %d parameter values, but %s holds at most %d", n, WeightsFile, limit)
+	}
 	switch mf.Kind {
 	case Supervised:
 		if mf.Supervised == nil {
@@ -259,6 +266,12 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 			return nil, bad("supervised_model task %q but target task %q", mc.Task, m.target.Task)
 		}
 		m.ModelConfig = mc
+		if n, err := mc.WithDefaults().Size(m.schema, outputs(m.target)); err != nil || n > limit {
+			if err != nil {
+				return nil, bad("supervised_model: %v", err)
+			}
+			return nil, tooBig(n)
+		}
 		if m.net, err = models.NewSupervised(mc, m.schema, outputs(m.target)); err != nil {
 			return nil, bad("%v", err)
 		}
@@ -271,6 +284,10 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 			return nil, bad("ssl_model: %v", err)
 		}
 		m.ModelConfig = sc
+		size := sc.Size(m.schema)
+		if mf.Kind == Pretrained && size.All > limit {
+			return nil, tooBig(size.All)
+		}
 		if mf.Kind == Pretrained {
 			if m.ssl, err = sc.Build(m.schema); err != nil {
 				return nil, bad("%v", err)
@@ -283,8 +300,16 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 		if m.ft.Task != m.target.Task {
 			return nil, bad("finetune task %q but target task %q", m.ft.Task, m.target.Task)
 		}
-		if _, err := models.ParseLayers(m.ft.Head.Layers); err != nil {
+		in := size.FeatureDim
+		if m.ft.IncludeInput {
+			in += size.InputDim
+		}
+		head, err := models.HeadSize(in, outputs(m.target), m.ft.Head)
+		if err != nil {
 			return nil, bad("finetune head: %v", err)
+		}
+		if size.Featurizer+head > limit {
+			return nil, tooBig(size.Featurizer + head)
 		}
 		if m.net, err = m.buildFinetune(sc, nil, 1); err != nil {
 			return nil, bad("%v", err)

@@ -213,18 +213,28 @@ func (m *TabularModel) CreateFinetuneModel(opts FinetuneOptions) (*TabularModel,
 	return ft, nil
 }
 
-// buildFinetune makes the fine-tuning network on a private copy of
-// pretrained (when given) or on a freshly built model whose weights will be
-// loaded.
+// buildFinetune makes the fine-tuning network on a private copy of the
+// pretrained embedding layer and featurizer (when pretrained is given) or
+// on fresh ones whose weights will be loaded.
 func (m *TabularModel) buildFinetune(sc ssl.Config, pretrained ssl.Model, seed uint64) (*ssl.Finetune, error) {
-	body, err := sc.Build(m.schema)
+	embed, enc, err := sc.BuildFeaturizer(m.schema)
 	if err != nil {
 		return nil, err
 	}
 	if pretrained != nil {
-		nn.CopyValues(body.Params(), pretrained.Params())
+		src := map[string]*nn.Param{}
+		for _, p := range pretrained.Params() {
+			src[p.Name] = p
+		}
+		for _, p := range append(embed.Params(), enc.Params()...) {
+			q, ok := src[p.Name]
+			if !ok {
+				return nil, fmt.Errorf("the pretrained model has no parameter %q", p.Name)
+			}
+			p.Value.CopyFrom(q.Value)
+		}
 	}
-	return ssl.NewFinetune(body, m.ft.Head, outputs(m.target), m.ft.IncludeInput, m.ft.Frozen, seed)
+	return ssl.NewFinetune(embed, enc, m.ft.Head, outputs(m.target), m.ft.IncludeInput, m.ft.Frozen, seed)
 }
 
 // FinetuneRun configures Finetune.

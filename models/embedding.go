@@ -46,6 +46,28 @@ func (c EmbeddingConfig) Validate(s Schema) error {
 	return nil
 }
 
+// Size returns the number of parameter and state values and the output
+// width of the layer NewEmbedding builds for schema s.
+func (c EmbeddingConfig) Size(s Schema) (params, outDim int) {
+	outDim = len(s.Continuous)
+	if c.BatchNormContinuous && outDim > 0 {
+		params = 4 * outDim
+	}
+	for _, f := range s.Categorical {
+		if levels := f.Cardinality - 1; levels <= c.MaxOnehotCardinality {
+			outDim += max(levels, 0)
+			continue
+		}
+		dim := c.Dims[f.Name]
+		if dim == 0 {
+			dim = EmbeddingDim(f.Cardinality)
+		}
+		params += f.Cardinality * dim
+		outDim += dim
+	}
+	return params, outDim
+}
+
 // Embedding turns continuous values and categorical codes into one dense
 // matrix laid out as [continuous | one-hot blocks | embedding blocks].
 type Embedding struct {

@@ -49,6 +49,11 @@ type BackboneConfig interface {
 	// Build returns a backbone reading inDim columns; parameter names
 	// start with prefix.
 	Build(prefix string, inDim int, rng *rand.Rand) (Backbone, error)
+	// Size returns, without building anything, the number of values in
+	// the parameters and state of the backbone Build would return, and
+	// its output width. Loading checks it against the weights file before
+	// allocating, so that a damaged config cannot ask for a huge network.
+	Size(inDim int) (params, outDim int)
 }
 
 var (
@@ -181,6 +186,21 @@ func NewMLP(prefix string, in int, c MLPConfig, lastLinear bool, rng *rand.Rand)
 		in = out
 	}
 	return seq, nil
+}
+
+// MLPSize returns the number of parameter and state values of the stack
+// NewMLP builds with the same arguments.
+func MLPSize(in int, c MLPConfig, lastLinear bool) int {
+	n := 0
+	for i, out := range c.Layers {
+		final := lastLinear && i == len(c.Layers)-1
+		if c.UseBatchNorm && !final {
+			n += 4 * in // weight, bias, running mean, running variance
+		}
+		n += in*out + out
+		in = out
+	}
+	return n
 }
 
 // EmbeddingDim is PyTorch Tabular's default width for a categorical

@@ -138,6 +138,17 @@ func TestSupervisedGradients(t *testing.T) {
 			}
 			cont, cat := batch(rand.New(rand.NewPCG(3, 3)), 7)
 			outputGrad(t, func(train bool) *tensor.Mat { return n.Forward(cont, cat, train) }, n.Backward, n.Params(), nntest.Options{Train: true})
+			size, err := c.Size(schema, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			allocated := 0
+			for _, p := range n.Params() {
+				allocated += len(p.Value.Data)
+			}
+			if size != allocated {
+				t.Errorf("Size() = %d, NewSupervised allocates %d", size, allocated)
+			}
 		})
 	}
 }

@@ -46,6 +46,16 @@ func NewHead(prefix string, in, out int, c HeadConfig, rng *rand.Rand) (*nn.Sequ
 	return seq, nil
 }
 
+// HeadSize returns the number of parameter and state values of the head
+// NewHead builds, or an error for unparsable layers.
+func HeadSize(in, out int, c HeadConfig) (int, error) {
+	layers, err := ParseLayers(c.Layers)
+	if err != nil {
+		return 0, err
+	}
+	return MLPSize(in, MLPConfig{Layers: append(layers, out), UseBatchNorm: c.UseBatchNorm}, true), nil
+}
+
 // Network maps a batch of encoded rows to outputs: class logits or
 // regression values. It is what supervised training and fine-tuning train.
 type Network interface {
@@ -105,6 +115,15 @@ func (c Config) Validate() error {
 		return fmt.Errorf("model config: head: %w", err)
 	}
 	return nil
+}
+
+// Size returns the number of parameter and state values of the network
+// NewSupervised builds for schema s with out outputs.
+func (c Config) Size(s Schema, out int) (int, error) {
+	emb, in := c.Embedding.Size(s)
+	body, h := c.Backbone.Size(in)
+	head, err := HeadSize(h, out, c.Head)
+	return emb + body + head, err
 }
 
 // Supervised is embedding → backbone → head.

@@ -28,11 +28,11 @@ type Finetune struct {
 	params      []*nn.Param
 }
 
-// NewFinetune puts a new head with out outputs on m's embedding layer and
-// featurizer. m should be a private copy: fine-tuning changes its weights
-// unless frozen.
-func NewFinetune(m Model, head models.HeadConfig, out int, includeInput, frozen bool, seed uint64) (*Finetune, error) {
-	f := &Finetune{Embed: m.EmbeddingLayer(), Encoder: m.Featurizer(), IncludeInput: includeInput, Frozen: frozen}
+// NewFinetune puts a new head with out outputs on an embedding layer and
+// featurizer, which fine-tuning changes unless frozen: they should be a
+// copy (see [Config.BuildFeaturizer]), not the pretrained model's own.
+func NewFinetune(embed *models.Embedding, encoder models.Backbone, head models.HeadConfig, out int, includeInput, frozen bool, seed uint64) (*Finetune, error) {
+	f := &Finetune{Embed: embed, Encoder: encoder, IncludeInput: includeInput, Frozen: frozen}
 	in := f.Encoder.OutDim()
 	if includeInput {
 		in += f.Embed.OutDim()

@@ -153,6 +153,22 @@ type Config interface {
 	Validate() error
 	// Build returns a freshly initialised model for the schema.
 	Build(s models.Schema) (Model, error)
+	// BuildFeaturizer returns the part of the model that fine-tuning
+	// keeps, with the parameter names Build gives it: the embedding layer
+	// and the featurizer.
+	BuildFeaturizer(s models.Schema) (*models.Embedding, models.Backbone, error)
+	// Size tells how large the model for s is, without building anything.
+	Size(s models.Schema) Size
+}
+
+// Size describes a model's size in parameter and state values. Loading
+// checks it against the weights file before allocating, so that a damaged
+// config cannot ask for a huge network.
+type Size struct {
+	All        int // the whole pretraining model
+	Featurizer int // the embedding layer and featurizer
+	FeatureDim int // the featurizer's output width
+	InputDim   int // the embedding layer's output width
 }
 
 // Value is a named figure: a loss part or a metric.

@@ -61,10 +61,7 @@ func (c Config) Build(s models.Schema) (ssl.Model, error) {
 	rng := rand.New(rand.NewPCG(c.Seed, 0xdae))
 	m := &Model{cfg: c, schema: s}
 	var err error
-	if m.embed, err = models.NewEmbedding("embedding", s, c.Embedding(c.MaxOnehotCardinality), rng); err != nil {
-		return nil, err
-	}
-	if m.encoder, err = c.EncoderConfig.Build("encoder", m.embed.OutDim(), rng); err != nil {
+	if m.embed, m.encoder, err = c.featurizer(s, rng); err != nil {
 		return nil, err
 	}
 	h := m.encoder.OutDim()
@@ -132,6 +129,61 @@ func (c Config) Build(s models.Schema) (ssl.Model, error) {
 	m.parts = []ssl.Value{{Name: "binary_loss"}, {Name: "categorical_loss"}, {Name: "continuous_loss"}, {Name: "mask_loss"}}
 	m.metrics = make([]ssl.Value, 0, 3)
 	return m, nil
+}
+
+// BuildFeaturizer implements [ssl.Config].
+func (c Config) BuildFeaturizer(s models.Schema) (*models.Embedding, models.Backbone, error) {
+	c = c.withDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, nil, err
+	}
+	return c.featurizer(s, rand.New(rand.NewPCG(c.Seed, 0xdae)))
+}
+
+func (c Config) featurizer(s models.Schema, rng *rand.Rand) (*models.Embedding, models.Backbone, error) {
+	embed, err := models.NewEmbedding("embedding", s, c.Embedding(c.MaxOnehotCardinality), rng)
+	if err != nil {
+		return nil, nil, err
+	}
+	enc, err := c.EncoderConfig.Build("encoder", embed.OutDim(), rng)
+	if err != nil {
+		return nil, nil, err
+	}
+	return embed, enc, nil
+}
+
+// Size implements [ssl.Config].
+func (c Config) Size(s models.Schema) ssl.Size {
+	c = c.withDefaults()
+	emb, in := c.Embedding(c.MaxOnehotCardinality).Size(s)
+	enc, h := c.EncoderConfig.Size(in)
+	z := ssl.Size{Featurizer: emb + enc, FeatureDim: h, InputDim: in}
+	all := z.Featurizer
+	if c.DecoderConfig != nil {
+		var dec int
+		dec, h = c.DecoderConfig.Size(h)
+		all += dec
+	}
+	linear := func(out int) int { return h*out + out }
+	if n := len(s.Continuous); n > 0 {
+		all += linear(n)
+	}
+	width, bin := 0, 0
+	for _, f := range s.Categorical {
+		if f.Cardinality == 3 {
+			bin++
+		} else {
+			width += f.Cardinality
+		}
+	}
+	if width > 0 {
+		all += linear(width)
+	}
+	if bin > 0 {
+		all += linear(bin)
+	}
+	z.All = all + linear(s.NumFeatures())
+	return z
 }
 
 // EmbeddingLayer implements [ssl.Model].

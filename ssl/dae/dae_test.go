@@ -301,7 +301,7 @@ func TestFinetuneGradients(t *testing.T) {
 			c := smallConfig()
 			c.BatchNormContinuousInput = true
 			m := build(t, c)
-			f, err := ssl.NewFinetune(m, models.HeadConfig{Layers: "5", Activation: "GELU"}, 2, tt.includeInput, tt.frozen, 1)
+			f, err := ssl.NewFinetune(m.EmbeddingLayer(), m.Featurizer(), models.HeadConfig{Layers: "5", Activation: "GELU"}, 2, tt.includeInput, tt.frozen, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -338,4 +338,47 @@ func contains(ps []*nn.Param, p *nn.Param) bool {
 		}
 	}
 	return false
+}
+
+func count(ps []*nn.Param) int {
+	n := 0
+	for _, p := range ps {
+		n += len(p.Value.Data)
+	}
+	return n
+}
+
+// Size must agree with what Build allocates: loading relies on it.
+func TestSize(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		modify func(*Config)
+	}{
+		{"default", func(*Config) {}},
+		{"identity decoder, batch norm", func(c *Config) {
+			c.DecoderConfig = nil
+			c.EncoderConfig = categoryembedding.Config{Layers: "8-6", UseBatchNorm: true}
+		}},
+		{"all embedded", func(c *Config) { c.MaxOnehotCardinality = 0; c.EmbeddingDims = map[string]int{"city": 5} }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := smallConfig()
+			tt.modify(&c)
+			m := build(t, c)
+			z := c.Size(schema)
+			embed, enc, err := c.BuildFeaturizer(schema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := z.All, count(m.Params()); got != want {
+				t.Errorf("Size().All = %d, Build allocates %d", got, want)
+			}
+			if got, want := z.Featurizer, count(embed.Params())+count(enc.Params()); got != want {
+				t.Errorf("Size().Featurizer = %d, BuildFeaturizer allocates %d", got, want)
+			}
+			if z.FeatureDim != enc.OutDim() || z.InputDim != embed.OutDim() {
+				t.Errorf("Size() dims %d, %d; built %d, %d", z.FeatureDim, z.InputDim, enc.OutDim(), embed.OutDim())
+			}
+		})
+	}
 }
