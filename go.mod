@@ -2,7 +2,4 @@ module github.com/gotabular/gotabular
 
 go 1.26.0
 
-require (
-	go.yaml.in/yaml/v3 v3.0.6 // indirect
-	golang.org/x/sys v0.50.0 // indirect
-)
+require go.yaml.in/yaml/v3 v3.0.6

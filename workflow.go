@@ -136,6 +136,12 @@ type FinetuneOptions struct {
 	Trainer   *config.TrainerConfig
 	// LearningRate of fine-tuning (default: the pretraining one).
 	LearningRate float64
+	// ValidationSplit is the share of Train held out when Validation is
+	// nil (default: the data config's).
+	ValidationSplit float64
+	// ScaleTarget standardises a regression target for training (as
+	// does the data config's ScaleTarget).
+	ScaleTarget bool
 	// Seed of the head's initialisation (default 42).
 	Seed uint64
 }
@@ -162,16 +168,36 @@ func (m *TabularModel) CreateFinetuneModel(opts FinetuneOptions) (*TabularModel,
 		}
 		targetName = m.DataConfig.Target[0]
 	}
+	if m.prep.Has(targetName) {
+		return nil, fmt.Errorf("CreateFinetuneModel: the target %q is a feature of the pretrained model, which would see the answer; pretrain without that column", targetName)
+	}
 	sc, _ := m.sslConfig()
 	if _, err := models.ParseLayers(opts.Head.Layers); err != nil {
 		return nil, fmt.Errorf("CreateFinetuneModel: head: %w", err)
 	}
-	target, err := data.FitTarget(opts.Train, targetName, opts.Task, m.DataConfig.ScaleTarget)
-	if err != nil {
-		return nil, err
+	if opts.Optimizer != nil {
+		if err := opts.Optimizer.Validate(); err != nil {
+			return nil, fmt.Errorf("CreateFinetuneModel: %w", err)
+		}
+	}
+	if opts.Trainer != nil {
+		if err := opts.Trainer.Validate(); err != nil {
+			return nil, fmt.Errorf("CreateFinetuneModel: %w", err)
+		}
 	}
 	dc := m.DataConfig
 	dc.Target = []string{targetName}
+	dc.ScaleTarget = dc.ScaleTarget || opts.ScaleTarget
+	if opts.ValidationSplit != 0 {
+		dc.ValidationSplit = opts.ValidationSplit
+	}
+	if err := dc.Validate(); err != nil {
+		return nil, fmt.Errorf("CreateFinetuneModel: %w", err)
+	}
+	target, err := data.FitTarget(opts.Train, targetName, opts.Task, dc.ScaleTarget)
+	if err != nil {
+		return nil, err
+	}
 	tr, va, err := labelledData(m.prep, target, opts.Train, opts.Validation, dc.ValidationSplit, m.TrainerConfig.Seed)
 	if err != nil {
 		return nil, err
@@ -181,15 +207,9 @@ func (m *TabularModel) CreateFinetuneModel(opts FinetuneOptions) (*TabularModel,
 		Progress: m.Progress, kind: Finetuned, prep: m.prep, target: target, schema: m.schema,
 	}
 	if opts.Optimizer != nil {
-		if err := opts.Optimizer.Validate(); err != nil {
-			return nil, err
-		}
 		ft.OptimizerConfig = opts.Optimizer.WithDefaults()
 	}
 	if opts.Trainer != nil {
-		if err := opts.Trainer.Validate(); err != nil {
-			return nil, err
-		}
 		ft.TrainerConfig = opts.Trainer.WithDefaults()
 	}
 	lr := opts.LearningRate

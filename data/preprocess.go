@@ -86,6 +86,21 @@ func Fit(t *Table, continuous, categorical []string) (*Preprocessor, error) {
 	return p, nil
 }
 
+// Has reports whether name is one of the feature columns.
+func (p *Preprocessor) Has(name string) bool {
+	for _, c := range p.Continuous {
+		if c.Name == name {
+			return true
+		}
+	}
+	for _, c := range p.Categorical {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // Validate checks a Preprocessor decoded from a file, so that a damaged or
 // hand-edited model is refused when it is loaded rather than producing
 // infinities or ambiguous codes later.

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -26,6 +27,12 @@ Commands:
   predict   write a model's predictions for the rows of a CSV file
   evaluate  print a model's loss and metrics on a labelled CSV file
   embed     write the learned features of the rows of a CSV file
+
+The few-label workflow:
+  gotabular pretrain -data unlabelled.csv -exclude income -out pretrained
+  gotabular finetune -model pretrained -data labelled.csv -target income -out finetuned
+  gotabular evaluate -model finetuned -data test.csv
+  gotabular predict  -model finetuned -data test.csv -keep id -out predictions.csv
 
 Run 'gotabular <command> -h' for the flags of a command.
 `
@@ -78,25 +85,38 @@ func newFlagSet(name, help string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, help)
+		fmt.Fprint(fs.Output(), help)
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
-// parseFlags parses args and rejects stray positional arguments.
+// parseFlags parses args and rejects stray positional arguments. The help
+// text is printed for -h only: after a mistake the flag package's one-line
+// message and a pointer to -h say more than a screenful of flags would.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
+	out := fs.Output()
+	var buf bytes.Buffer
+	fs.SetOutput(&buf)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if errors.Is(err, flag.ErrHelp) {
+		out.Write(buf.Bytes())
+		return err
+	}
+	if err != nil {
+		return usageError(fs, "%v", err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "gotabular %s: unexpected argument %q (flags come as -name value)\n", fs.Name(), fs.Arg(0))
-		return errUsage
+		return usageError(fs, "unexpected argument %q (flags come as -name value)", fs.Arg(0))
 	}
 	return nil
+}
+
+// usageError prints a command-line mistake and returns errUsage.
+func usageError(fs *flag.FlagSet, format string, args ...any) error {
+	fmt.Fprintf(fs.Output(), "gotabular %s: %s\nRun 'gotabular %s -h' for help.\n", fs.Name(), fmt.Sprintf(format, args...), fs.Name())
+	return errUsage
 }
 
 func splitList(s string) []string {

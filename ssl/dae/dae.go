@@ -126,7 +126,7 @@ func (c Config) Build(s models.Schema) (ssl.Model, error) {
 			m.params = append(m.params, l.Params()...)
 		}
 	}
-	m.parts = []ssl.Value{{Name: "binary_loss"}, {Name: "categorical_loss"}, {Name: "continuous_loss"}, {Name: "mask_loss"}}
+	m.parts = make([]ssl.Value, 0, 4)
 	m.metrics = make([]ssl.Value, 0, 3)
 	return m, nil
 }
@@ -275,9 +275,7 @@ func (m *Model) Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool, noise 
 // loss of each feature type and of the mask loss.
 func (m *Model) Loss(grad bool) float64 {
 	rows := m.clean.cont.Rows
-	for i := range m.parts {
-		m.parts[i].Value = 0
-	}
+	m.parts = m.parts[:0]
 	g := func(buf **tensor.Mat, out *tensor.Mat) *tensor.Mat {
 		if !grad {
 			return nil
@@ -287,7 +285,7 @@ func (m *Model) Loss(grad bool) float64 {
 	}
 	if m.contHead != nil {
 		gc := g(&m.gCont, m.contOut)
-		m.parts[2].Value = m.wCont * nn.MSE(m.contOut, m.clean.cont, gc)
+		m.parts = append(m.parts, ssl.Value{Name: "continuous_loss", Value: m.wCont * nn.MSE(m.contOut, m.clean.cont, gc)})
 		scale(gc, m.wCont)
 	}
 	if m.catHead != nil {
@@ -308,7 +306,7 @@ func (m *Model) Loss(grad bool) float64 {
 			sum += nn.CrossEntropy(m.zv.SetColView(m.catOut, t.offset, t.offset+t.card), labels, gv)
 		}
 		n := float64(len(m.multi))
-		m.parts[1].Value = m.wCat * sum / n
+		m.parts = append(m.parts, ssl.Value{Name: "categorical_loss", Value: m.wCat * sum / n})
 		scale(gc, m.wCat/n)
 	}
 	if m.binHead != nil {
@@ -323,11 +321,11 @@ func (m *Model) Loss(grad bool) float64 {
 				w[k] = float32(min(c, 1))   // unknown or missing: left out
 			}
 		}
-		m.parts[0].Value = m.wBin * nn.BCEWithLogits(m.binOut, m.binTarget, m.binWeight, gb)
+		m.parts = append(m.parts, ssl.Value{Name: "binary_loss", Value: m.wBin * nn.BCEWithLogits(m.binOut, m.binTarget, m.binWeight, gb)})
 		scale(gb, m.wBin)
 	}
 	gm := g(&m.gMask, m.maskOut)
-	m.parts[3].Value = m.wMask * nn.BCEWithLogits(m.maskOut, m.mask, nil, gm)
+	m.parts = append(m.parts, ssl.Value{Name: "mask_loss", Value: m.wMask * nn.BCEWithLogits(m.maskOut, m.mask, nil, gm)})
 	scale(gm, m.wMask)
 	total := 0.0
 	for _, p := range m.parts {
