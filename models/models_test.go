@@ -142,11 +142,7 @@ func TestSupervisedGradients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			allocated := 0
-			for _, p := range n.Params() {
-				allocated += len(p.Value.Data)
-			}
-			if size != allocated {
+			if allocated := nn.Size(n.Params()); size != allocated {
 				t.Errorf("Size() = %d, NewSupervised allocates %d", size, allocated)
 			}
 		})

@@ -340,14 +340,6 @@ func contains(ps []*nn.Param, p *nn.Param) bool {
 	return false
 }
 
-func count(ps []*nn.Param) int {
-	n := 0
-	for _, p := range ps {
-		n += len(p.Value.Data)
-	}
-	return n
-}
-
 // Size must agree with what Build allocates: loading relies on it.
 func TestSize(t *testing.T) {
 	for _, tt := range []struct {
@@ -370,10 +362,10 @@ func TestSize(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := z.All, count(m.Params()); got != want {
+			if got, want := z.All, nn.Size(m.Params()); got != want {
 				t.Errorf("Size().All = %d, Build allocates %d", got, want)
 			}
-			if got, want := z.Featurizer, count(embed.Params())+count(enc.Params()); got != want {
+			if got, want := z.Featurizer, nn.Size(embed.Params())+nn.Size(enc.Params()); got != want {
 				t.Errorf("Size().Featurizer = %d, BuildFeaturizer allocates %d", got, want)
 			}
 			if z.FeatureDim != enc.OutDim() || z.InputDim != embed.OutDim() {
