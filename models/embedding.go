@@ -46,6 +46,28 @@ func (c EmbeddingConfig) Validate(s Schema) error {
 	return nil
 }
 
+// Size returns the number of parameter and state values and the output
+// width of the layer NewEmbedding builds for schema s.
+func (c EmbeddingConfig) Size(s Schema) (params, outDim int) {
+	outDim = len(s.Continuous)
+	if c.BatchNormContinuous && outDim > 0 {
+		params = 4 * outDim
+	}
+	for _, f := range s.Categorical {
+		if levels := f.Cardinality - 1; levels <= c.MaxOnehotCardinality {
+			outDim += max(levels, 0)
+			continue
+		}
+		dim := c.Dims[f.Name]
+		if dim == 0 {
+			dim = EmbeddingDim(f.Cardinality)
+		}
+		params += f.Cardinality * dim
+		outDim += dim
+	}
+	return params, outDim
+}
+
 // Embedding turns continuous values and categorical codes into one dense
 // matrix laid out as [continuous | one-hot blocks | embedding blocks].
 type Embedding struct {
@@ -59,6 +81,7 @@ type Embedding struct {
 	rng    *rand.Rand
 
 	out, dEmb *tensor.Mat
+	view      tensor.Mat // scratch for column views, so that steps do not allocate
 	mask      []float32
 	dropped   bool
 }
@@ -119,10 +142,10 @@ func (e *Embedding) Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool) *t
 		if e.bn != nil {
 			c = e.bn.Forward(cont, train)
 		}
-		e.out.ColView(0, e.nCont).CopyFrom(c)
+		e.view.SetColView(e.out, 0, e.nCont).CopyFrom(c)
 	}
 	if len(e.onehot) > 0 {
-		e.out.ColView(e.nCont, e.embAt).Zero()
+		e.view.SetColView(e.out, e.nCont, e.embAt).Zero()
 		for i := range rows {
 			r, codes := e.out.Row(i), cat.Row(i)
 			for _, h := range e.onehot {
@@ -133,7 +156,7 @@ func (e *Embedding) Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool) *t
 		}
 	}
 	for _, ec := range e.embs {
-		ec.emb.Forward(cat, ec.feature, e.out.ColView(ec.offset, ec.offset+ec.dim))
+		ec.emb.Forward(cat, ec.feature, e.view.SetColView(e.out, ec.offset, ec.offset+ec.dim))
 	}
 	e.dropped = train && e.drop > 0 && len(e.embs) > 0
 	if e.dropped {
@@ -164,12 +187,13 @@ func (e *Embedding) Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool) *t
 // nothing is returned.
 func (e *Embedding) Backward(dy *tensor.Mat) {
 	if e.bn != nil {
-		e.bn.Backward(dy.ColView(0, e.nCont))
+		e.bn.Backward(e.view.SetColView(dy, 0, e.nCont))
 	}
 	if len(e.embs) == 0 {
 		return
 	}
-	d := dy.ColView(e.embAt, e.width)
+	var d tensor.Mat
+	d.SetColView(dy, e.embAt, e.width)
 	if e.dropped {
 		e.dEmb = tensor.Ensure(e.dEmb, dy.Rows, e.width-e.embAt)
 		w := e.width - e.embAt
@@ -179,11 +203,11 @@ func (e *Embedding) Backward(dy *tensor.Mat) {
 				o[j] = v * m[j]
 			}
 		}
-		d = e.dEmb
+		d = *e.dEmb
 	}
 	for _, ec := range e.embs {
 		at := ec.offset - e.embAt
-		ec.emb.Backward(d.ColView(at, at+ec.dim))
+		ec.emb.Backward(e.view.SetColView(&d, at, at+ec.dim))
 	}
 }
 

@@ -5,14 +5,12 @@
 package models
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/gotabular/gotabular/internal/registry"
 	"github.com/gotabular/gotabular/nn"
 )
 
@@ -49,73 +47,30 @@ type BackboneConfig interface {
 	// Build returns a backbone reading inDim columns; parameter names
 	// start with prefix.
 	Build(prefix string, inDim int, rng *rand.Rand) (Backbone, error)
+	// Size returns, without building anything, the number of values in
+	// the parameters and state of the backbone Build would return, and
+	// its output width. Loading checks it against the weights file before
+	// allocating, so that a damaged config cannot ask for a huge network.
+	Size(inDim int) (params, outDim int)
 }
 
-var (
-	registryMu sync.Mutex
-	backbones  = map[string]func([]byte) (BackboneConfig, error){}
-)
+var backbones = registry.New[BackboneConfig]("backbone")
 
 // RegisterBackbone makes a backbone config available by name, for loading
 // saved models; backbone packages call it from init with a function that
 // decodes their config from JSON.
 func RegisterBackbone(name string, decode func([]byte) (BackboneConfig, error)) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := backbones[name]; dup {
-		panic("models: backbone " + name + " registered twice")
-	}
-	backbones[name] = decode
+	backbones.Register(name, decode)
 }
 
 // Backbones lists the registered backbone names, sorted.
-func Backbones() []string {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	var names []string
-	for n := range backbones {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// namedConfig is the serialised form of a BackboneConfig.
-type namedConfig struct {
-	Name   string          `json:"name"`
-	Config json.RawMessage `json:"config"`
-}
+func Backbones() []string { return backbones.Names() }
 
 // MarshalBackbone encodes c with its name.
-func MarshalBackbone(c BackboneConfig) ([]byte, error) {
-	raw, err := json.Marshal(c)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(namedConfig{Name: c.Name(), Config: raw})
-}
+func MarshalBackbone(c BackboneConfig) ([]byte, error) { return backbones.Marshal(c) }
 
 // UnmarshalBackbone decodes what MarshalBackbone wrote and validates it.
-func UnmarshalBackbone(b []byte) (BackboneConfig, error) {
-	var nc namedConfig
-	if err := json.Unmarshal(b, &nc); err != nil {
-		return nil, fmt.Errorf("backbone config: %w", err)
-	}
-	registryMu.Lock()
-	decode, ok := backbones[nc.Name]
-	registryMu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("backbone config: unknown backbone %q (known: %s)", nc.Name, strings.Join(Backbones(), ", "))
-	}
-	c, err := decode(nc.Config)
-	if err != nil {
-		return nil, fmt.Errorf("backbone config %s: %w", nc.Name, err)
-	}
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
+func UnmarshalBackbone(b []byte) (BackboneConfig, error) { return backbones.Unmarshal(b) }
 
 // ParseLayers parses hyphen-separated layer widths such as "512-256-128".
 // The empty string means no layers.
@@ -181,6 +136,21 @@ func NewMLP(prefix string, in int, c MLPConfig, lastLinear bool, rng *rand.Rand)
 		in = out
 	}
 	return seq, nil
+}
+
+// MLPSize returns the number of parameter and state values of the stack
+// NewMLP builds with the same arguments.
+func MLPSize(in int, c MLPConfig, lastLinear bool) int {
+	n := 0
+	for i, out := range c.Layers {
+		final := lastLinear && i == len(c.Layers)-1
+		if c.UseBatchNorm && !final {
+			n += 4 * in // weight, bias, running mean, running variance
+		}
+		n += in*out + out
+		in = out
+	}
+	return n
 }
 
 // EmbeddingDim is PyTorch Tabular's default width for a categorical

@@ -138,6 +138,13 @@ func TestSupervisedGradients(t *testing.T) {
 			}
 			cont, cat := batch(rand.New(rand.NewPCG(3, 3)), 7)
 			outputGrad(t, func(train bool) *tensor.Mat { return n.Forward(cont, cat, train) }, n.Backward, n.Params(), nntest.Options{Train: true})
+			size, err := c.Size(schema, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if allocated := nn.Size(n.Params()); size != allocated {
+				t.Errorf("Size() = %d, NewSupervised allocates %d", size, allocated)
+			}
 		})
 	}
 }

@@ -46,6 +46,16 @@ func NewHead(prefix string, in, out int, c HeadConfig, rng *rand.Rand) (*nn.Sequ
 	return seq, nil
 }
 
+// HeadSize returns the number of parameter and state values of the head
+// NewHead builds, or an error for unparsable layers.
+func HeadSize(in, out int, c HeadConfig) (int, error) {
+	layers, err := ParseLayers(c.Layers)
+	if err != nil {
+		return 0, err
+	}
+	return MLPSize(in, MLPConfig{Layers: append(layers, out), UseBatchNorm: c.UseBatchNorm}, true), nil
+}
+
 // Network maps a batch of encoded rows to outputs: class logits or
 // regression values. It is what supervised training and fine-tuning train.
 type Network interface {
@@ -107,6 +117,15 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// Size returns the number of parameter and state values of the network
+// NewSupervised builds for schema s with out outputs.
+func (c Config) Size(s Schema, out int) (int, error) {
+	emb, in := c.Embedding.Size(s)
+	body, h := c.Backbone.Size(in)
+	head, err := HeadSize(h, out, c.Head)
+	return emb + body + head, err
+}
+
 // Supervised is embedding → backbone → head.
 type Supervised struct {
 	Embed    *Embedding
@@ -152,3 +171,9 @@ func (n *Supervised) Params() []*nn.Param { return n.params }
 
 // Trainable implements [Network].
 func (n *Supervised) Trainable() []*nn.Param { return nn.Trainable(n.params) }
+
+// Features returns the backbone's output for clean rows, in evaluation
+// mode.
+func (n *Supervised) Features(cont *tensor.Mat, cat *tensor.IntMat) *tensor.Mat {
+	return n.Backbone.Forward(n.Embed.Forward(cont, cat, false), false)
+}

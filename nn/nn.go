@@ -103,6 +103,15 @@ func Trainable(ps []*Param) []*Param {
 	return out
 }
 
+// Size returns the number of values in ps.
+func Size(ps []*Param) int {
+	n := 0
+	for _, p := range ps {
+		n += len(p.Value.Data)
+	}
+	return n
+}
+
 // CopyValues copies the values of src into dst, which must list the same
 // names and shapes in the same order.
 func CopyValues(dst, src []*Param) {

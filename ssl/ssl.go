@@ -13,10 +13,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"sort"
-	"strings"
-	"sync"
 
+	"github.com/gotabular/gotabular/internal/registry"
 	"github.com/gotabular/gotabular/models"
 	"github.com/gotabular/gotabular/nn"
 	"github.com/gotabular/gotabular/tensor"
@@ -153,6 +151,22 @@ type Config interface {
 	Validate() error
 	// Build returns a freshly initialised model for the schema.
 	Build(s models.Schema) (Model, error)
+	// BuildFeaturizer returns the part of the model that fine-tuning
+	// keeps, with the parameter names Build gives it: the embedding layer
+	// and the featurizer.
+	BuildFeaturizer(s models.Schema) (*models.Embedding, models.Backbone, error)
+	// Size tells how large the model for s is, without building anything.
+	Size(s models.Schema) Size
+}
+
+// Size describes a model's size in parameter and state values. Loading
+// checks it against the weights file before allocating, so that a damaged
+// config cannot ask for a huge network.
+type Size struct {
+	All        int // the whole pretraining model
+	Featurizer int // the embedding layer and featurizer
+	FeatureDim int // the featurizer's output width
+	InputDim   int // the embedding layer's output width
 }
 
 // Value is a named figure: a loss part or a metric.
@@ -200,66 +214,17 @@ type InputFeaturesIncluder interface {
 	IncludeInputFeatures() bool
 }
 
-var (
-	mu       sync.Mutex
-	registry = map[string]func([]byte) (Config, error){}
-)
+var methods = registry.New[Config]("ssl method")
 
 // Register makes a method available by name; decode reads its config from
 // the JSON its MarshalJSON wrote. Method packages call it from init.
-func Register(name string, decode func([]byte) (Config, error)) {
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic("ssl: method " + name + " registered twice")
-	}
-	registry[name] = decode
-}
+func Register(name string, decode func([]byte) (Config, error)) { methods.Register(name, decode) }
 
 // Available lists the registered self-supervised methods, sorted.
-func Available() []string {
-	mu.Lock()
-	defer mu.Unlock()
-	var names []string
-	for n := range registry {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-type namedConfig struct {
-	Name   string          `json:"name"`
-	Config json.RawMessage `json:"config"`
-}
+func Available() []string { return methods.Names() }
 
 // MarshalConfig encodes c with its method name.
-func MarshalConfig(c Config) ([]byte, error) {
-	raw, err := json.Marshal(c)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(namedConfig{Name: c.Name(), Config: raw})
-}
+func MarshalConfig(c Config) ([]byte, error) { return methods.Marshal(c) }
 
 // UnmarshalConfig decodes what MarshalConfig wrote and validates it.
-func UnmarshalConfig(b []byte) (Config, error) {
-	var nc namedConfig
-	if err := json.Unmarshal(b, &nc); err != nil {
-		return nil, fmt.Errorf("ssl config: %w", err)
-	}
-	mu.Lock()
-	decode, ok := registry[nc.Name]
-	mu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("ssl config: unknown method %q (available: %s)", nc.Name, strings.Join(Available(), ", "))
-	}
-	c, err := decode(nc.Config)
-	if err != nil {
-		return nil, fmt.Errorf("ssl config %s: %w", nc.Name, err)
-	}
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
+func UnmarshalConfig(b []byte) (Config, error) { return methods.Unmarshal(b) }

@@ -50,11 +50,16 @@ func (m *Mat) Row(i int) []float32 {
 func (m *Mat) Contiguous() bool { return m.Stride == m.Cols || m.Rows <= 1 }
 
 // ColView returns the view of columns [c0, c1) sharing m's storage.
-func (m *Mat) ColView(c0, c1 int) *Mat {
+func (m *Mat) ColView(c0, c1 int) *Mat { return new(Mat).SetColView(m, c0, c1) }
+
+// SetColView makes v the view of columns [c0, c1) of m and returns v. It
+// allocates nothing, so layers keep views they need on every step in
+// fields and refresh them this way.
+func (v *Mat) SetColView(m *Mat, c0, c1 int) *Mat {
 	if c0 < 0 || c1 < c0 || c1 > m.Cols {
 		panic(fmt.Sprintf("tensor: column view [%d,%d) of %d columns", c0, c1, m.Cols))
 	}
-	v := &Mat{Rows: m.Rows, Cols: c1 - c0, Stride: m.Stride}
+	*v = Mat{Rows: m.Rows, Cols: c1 - c0, Stride: m.Stride}
 	if m.Rows > 0 {
 		v.Data = m.Data[c0 : (m.Rows-1)*m.Stride+c1]
 	}
@@ -62,11 +67,15 @@ func (m *Mat) ColView(c0, c1 int) *Mat {
 }
 
 // RowView returns the view of rows [r0, r1) sharing m's storage.
-func (m *Mat) RowView(r0, r1 int) *Mat {
+func (m *Mat) RowView(r0, r1 int) *Mat { return new(Mat).SetRowView(m, r0, r1) }
+
+// SetRowView makes v the view of rows [r0, r1) of m and returns v, without
+// allocating.
+func (v *Mat) SetRowView(m *Mat, r0, r1 int) *Mat {
 	if r0 < 0 || r1 < r0 || r1 > m.Rows {
 		panic(fmt.Sprintf("tensor: row view [%d,%d) of %d rows", r0, r1, m.Rows))
 	}
-	v := &Mat{Rows: r1 - r0, Cols: m.Cols, Stride: m.Stride}
+	*v = Mat{Rows: r1 - r0, Cols: m.Cols, Stride: m.Stride}
 	if v.Rows > 0 {
 		v.Data = m.Data[r0*m.Stride : (r1-1)*m.Stride+m.Cols]
 	}

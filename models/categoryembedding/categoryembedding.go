@@ -77,6 +77,16 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// Size implements [models.BackboneConfig].
+func (c Config) Size(inDim int) (params, outDim int) {
+	c = c.WithDefaults()
+	layers, err := models.ParseLayers(c.Layers)
+	if err != nil || len(layers) == 0 {
+		return 0, inDim
+	}
+	return models.MLPSize(inDim, models.MLPConfig{Layers: layers, UseBatchNorm: c.UseBatchNorm}, false), layers[len(layers)-1]
+}
+
 // Backbone is the built MLP.
 type Backbone struct {
 	*nn.Sequential

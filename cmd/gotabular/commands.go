@@ -1,0 +1,391 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/gotabular/gotabular"
+	"github.com/gotabular/gotabular/config"
+	"github.com/gotabular/gotabular/data"
+	"github.com/gotabular/gotabular/nn"
+	"github.com/gotabular/gotabular/train"
+)
+
+// What the commands share: the flags of the training loop, reading the
+// input tables, checking the output directory before hours of training
+// rather than after, and writing CSV output.
+
+// trainFlags are the flags of the training loop of pretrain, finetune and
+// fit.
+type trainFlags struct {
+	config                      string
+	epochs, batchSize, patience int
+	lr                          float64
+	seed                        uint64
+	monitor                     string
+	quiet                       bool
+}
+
+// register defines the flags with the command's defaults tc and lr.
+// lrHelp ends the -lr text, saying what a zero rate means if anything.
+func (f *trainFlags) register(fs *flag.FlagSet, tc config.TrainerConfig, lr float64, lrHelp string) {
+	fs.StringVar(&f.config, "config", "", "YAML `file` of settings in the sections data, trainer, optimizer and model (examples: cmd/gotabular/testdata/*.yaml in the source); flags given on the command line override it")
+	fs.IntVar(&f.epochs, "epochs", tc.MaxEpochs, "maximum number of passes over the training rows")
+	fs.IntVar(&f.batchSize, "batch-size", tc.BatchSize, "rows per training step")
+	fs.Float64Var(&f.lr, "lr", lr, "learning `rate` of the optimiser"+lrHelp)
+	fs.IntVar(&f.patience, "patience", tc.EarlyStoppingPatience, "epochs without improvement of -monitor before training stops early")
+	fs.StringVar(&f.monitor, "monitor", tc.EarlyStopping, "validation `figure` that early stopping watches and whose best epoch's weights are kept: valid_loss, or a metric such as valid_roc_auc, valid_accuracy, valid_rmse; \"none\" trains every epoch and keeps the last")
+	fs.Uint64Var(&f.seed, "seed", tc.Seed, "seed of the weights, shuffling, validation split and noise: the same seed and data give the same model")
+	fs.BoolVar(&f.quiet, "quiet", false, "print no line per epoch on stderr")
+}
+
+// apply copies the flags set on the command line into the configs; the
+// seed goes to the trainer and to the model. The configs take a zero as
+// "the default", so a zero given on the command line, which means
+// something else, is refused rather than silently replaced.
+func (f *trainFlags) apply(set map[string]bool, tc *config.TrainerConfig, lr *float64, seed *uint64) error {
+	switch {
+	case set["epochs"] && f.epochs < 1:
+		return fmt.Errorf("-epochs %d: must be ≥ 1", f.epochs)
+	case set["batch-size"] && f.batchSize < 1:
+		return fmt.Errorf("-batch-size %d: must be ≥ 1", f.batchSize)
+	case set["patience"] && f.patience < 1:
+		return fmt.Errorf("-patience %d: must be ≥ 1", f.patience)
+	case set["lr"] && !(f.lr > 0 || f.lr == 0 && *lr == 0):
+		return fmt.Errorf("-lr %v: must be positive", f.lr)
+	case set["seed"] && f.seed == 0:
+		return errors.New("-seed 0: must be ≥ 1 (a zero seed stands for the default, 42)")
+	}
+	if set["epochs"] {
+		tc.MaxEpochs = f.epochs
+	}
+	if set["batch-size"] {
+		tc.BatchSize = f.batchSize
+	}
+	if set["lr"] {
+		*lr = f.lr
+	}
+	if set["patience"] {
+		tc.EarlyStoppingPatience = f.patience
+	}
+	if set["monitor"] {
+		tc.EarlyStopping = f.monitor
+	}
+	if set["seed"] {
+		tc.Seed = f.seed
+		if seed != nil {
+			*seed = f.seed
+		}
+	}
+	if set["quiet"] {
+		tc.Quiet = f.quiet
+	}
+	return nil
+}
+
+// setFlags returns the names of the flags given on the command line.
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
+// required reports the first of the named flags that was left empty.
+func required(fs *flag.FlagSet, names ...string) error {
+	for _, n := range names {
+		f := fs.Lookup(n)
+		if f.Value.String() == "" {
+			name, usage := flag.UnquoteUsage(f)
+			usage = strings.TrimSuffix(usage, " (required)")
+			return usageError(fs, "-%s %s is required: %s", n, name, usage)
+		}
+	}
+	return nil
+}
+
+// checkActivation checks the value of an -activation flag.
+func checkActivation(set map[string]bool, activation string) error {
+	if !set["activation"] {
+		return nil
+	}
+	if _, err := nn.NewActivation(activation); err != nil {
+		return fmt.Errorf("-activation: %w", err)
+	}
+	return nil
+}
+
+// checkTask checks the value of a -task flag.
+func checkTask(task string) error {
+	if task != "" && task != config.Classification && task != config.Regression {
+		return fmt.Errorf("-task %q: want %s or %s", task, config.Classification, config.Regression)
+	}
+	return nil
+}
+
+// inferTask chooses the task for a target column when -task is not given:
+// text labels are classes, numbers a quantity. It returns the task and a
+// line saying so for the progress report.
+func inferTask(t *data.Table, target, cmd string) (task, note string, err error) {
+	c, err := t.Col(target)
+	if err != nil {
+		return "", "", err
+	}
+	if c.Kind == data.Categorical {
+		return config.Classification, fmt.Sprintf("%s: the target %q holds text, so the task is classification\n", cmd, target), nil
+	}
+	return config.Regression, fmt.Sprintf("%s: the target %q holds numbers, so the task is regression (give -task classification if they are class labels)\n", cmd, target), nil
+}
+
+// readTable reads a CSV file for a model still to be trained: the columns
+// the data config names as continuous or categorical are read as such, so
+// that text in a continuous column is reported with its row.
+func readTable(path string, dc config.DataConfig) (*data.Table, error) {
+	opt := data.ReadOptions{Kinds: map[string]data.Kind{}}
+	for _, n := range dc.CategoricalCols {
+		opt.Kinds[n] = data.Categorical
+	}
+	for _, n := range dc.ContinuousCols {
+		opt.Kinds[n] = data.Continuous
+	}
+	return data.ReadCSV(path, opt)
+}
+
+// readTables reads the training file and, if given, the validation file,
+// with read, and drops the excluded columns. Every excluded column must be
+// in the training file: a name that is not there is a typo, and the column
+// meant would be trained on.
+func readTables(read func(string) (*data.Table, error), trainPath, validPath string, exclude []string) (tr, va *data.Table, err error) {
+	if tr, err = read(trainPath); err != nil {
+		return nil, nil, err
+	}
+	for _, n := range exclude {
+		if _, err := tr.Col(n); err != nil {
+			return nil, nil, fmt.Errorf("-exclude: %w", err)
+		}
+	}
+	tr = tr.Without(exclude...)
+	if validPath != "" {
+		if va, err = read(validPath); err != nil {
+			return nil, nil, err
+		}
+		va = va.Without(exclude...)
+	}
+	return tr, va, nil
+}
+
+// checkExclude refuses a column both excluded and named as a feature.
+func checkExclude(exclude []string, dc config.DataConfig) error {
+	for _, n := range exclude {
+		switch {
+		case slices.Contains(dc.ContinuousCols, n):
+			return fmt.Errorf("column %q is both excluded and listed as continuous", n)
+		case slices.Contains(dc.CategoricalCols, n):
+			return fmt.Errorf("column %q is both excluded and listed as categorical", n)
+		}
+	}
+	return nil
+}
+
+// checkOut checks, before training, that the model can be saved to dir:
+// Save replaces an earlier saved model but no other directory, and it is
+// better to hear so now than after training.
+func checkOut(dir string) error {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("-out: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("-out %s: exists and is a file, not a model directory", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("-out: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, gotabular.ModelFile)); len(entries) > 0 && err != nil {
+		return fmt.Errorf("-out %s: the directory exists and holds no saved model, so it will not be replaced; choose a new directory", dir)
+	}
+	return nil
+}
+
+// progress is where training reports go. note, if not empty, is written
+// before the first report, once training is under way: printed at once it
+// would stand above an error about the data, which it does not explain.
+func progress(quiet bool, stderr io.Writer, note string) io.Writer {
+	if quiet {
+		return nil
+	}
+	return &notedWriter{w: stderr, note: note}
+}
+
+type notedWriter struct {
+	w    io.Writer
+	note string
+}
+
+func (n *notedWriter) Write(p []byte) (int, error) {
+	if n.note != "" {
+		if _, err := io.WriteString(n.w, n.note); err != nil {
+			return 0, err
+		}
+		n.note = ""
+	}
+	return n.w.Write(p)
+}
+
+// reportSaved says where the model went and how its training ended.
+func reportSaved(w io.Writer, what, dir string, h *train.History) {
+	fmt.Fprintf(w, "saved the %s model to %s", what, dir)
+	if h != nil && h.BestEpoch > 0 && h.BestEpoch <= len(h.Epochs) {
+		e := h.Epochs[h.BestEpoch-1]
+		fmt.Fprintf(w, " (epoch %d of %d", h.BestEpoch, len(h.Epochs))
+		switch name := strings.TrimPrefix(h.Monitor, "valid_"); {
+		case h.Monitor == "train_loss":
+			fmt.Fprintf(w, ", train_loss %.4f", e.TrainLoss)
+		case e.Valid != nil && name != h.Monitor:
+			if v, ok := e.Valid[name]; ok {
+				fmt.Fprintf(w, ", %s %.4f", h.Monitor, v)
+			}
+		}
+		fmt.Fprint(w, ")")
+	}
+	fmt.Fprintln(w)
+}
+
+// trainingError explains an interrupted run.
+func trainingError(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return errors.New("interrupted; nothing was saved")
+	}
+	return err
+}
+
+// loadModel loads the model directory given with -model.
+func loadModel(dir string) (*gotabular.TabularModel, error) {
+	m, err := gotabular.Load(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			if _, serr := os.Stat(dir); serr != nil {
+				return nil, fmt.Errorf("-model %s: no such directory", dir)
+			}
+			return nil, fmt.Errorf("-model %s: not a saved model (%w)", dir, err)
+		}
+		return nil, err
+	}
+	return m, nil
+}
+
+// keptColumns returns the columns of t named by -keep, as text exactly as
+// in the file. A numeric column read for the model would print "007" as
+// "7", so the file is read again with those columns as text.
+func keptColumns(t *data.Table, path string, names []string) ([]*data.Column, error) {
+	cols := make([]*data.Column, len(names))
+	reread := false
+	for i, n := range names {
+		c, err := t.Col(n)
+		if err != nil {
+			return nil, fmt.Errorf("-keep: %w", err)
+		}
+		cols[i] = c
+		reread = reread || c.Kind != data.Categorical
+	}
+	if !reread {
+		return cols, nil
+	}
+	opt := data.ReadOptions{Kinds: map[string]data.Kind{}}
+	for _, n := range names {
+		opt.Kinds[n] = data.Categorical
+	}
+	text, err := data.ReadCSV(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	if text.Rows != t.Rows {
+		return nil, fmt.Errorf("%s changed while it was read", path)
+	}
+	for i, n := range names {
+		if cols[i], err = text.Col(n); err != nil {
+			return nil, err
+		}
+	}
+	return cols, nil
+}
+
+// writeCSV writes a CSV table to the file path, or to stdout if path is
+// empty or "-". A file is written under a temporary name and renamed when
+// complete, so that a failure leaves no truncated output behind.
+// row fills the fields of row i.
+func writeCSV(path string, stdout io.Writer, header []string, rows int, row func(i int, rec []string)) (err error) {
+	write := func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<16)
+		cw := csv.NewWriter(bw)
+		if err := cw.Write(header); err != nil {
+			return err
+		}
+		rec := make([]string, len(header))
+		for i := range rows {
+			row(i, rec)
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	if path == "" || path == "-" {
+		return write(stdout)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("-out: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := write(f); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("-out: %w", err)
+	}
+	return nil
+}
+
+// featureHeader names the columns of a feature matrix.
+func featureHeader(n int) []string {
+	h := make([]string, n)
+	for j := range h {
+		h[j] = fmt.Sprintf("feature_%d", j)
+	}
+	return h
+}
+
+// columnText is value i of c as text, "" if missing.
+func columnText(c *data.Column, i int) string {
+	s, _ := c.Text(i)
+	return s
+}

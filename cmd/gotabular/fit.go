@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/gotabular/gotabular"
+	"github.com/gotabular/gotabular/config"
+	"github.com/gotabular/gotabular/data"
+	"github.com/gotabular/gotabular/ssl/dae"
+)
+
+const fitHelp = `Usage: gotabular fit -data FILE -target COLUMN -out DIR [flags]
+
+Trains a supervised model from scratch on labelled rows: the embedded row
+goes through an MLP (PyTorch Tabular's CategoryEmbeddingModel) and a head
+to class probabilities or a value. It is the baseline that a pretrained
+and fine-tuned model should beat when labels are few.
+
+The task is classification if the target column holds text and
+regression if it holds numbers, unless -task says. Every other column is
+a feature (numeric ones continuous, text ones categorical, unless
+-continuous or -categorical list them), except those named by -exclude.
+Inputs are embedded as pretrain embeds them by default: categories with
+at most 4 levels one-hot, others as learned vectors (dropout 0.1), and a
+batch normalisation of the continuous values.
+
+Example:
+  gotabular fit -data train.csv -target income -exclude id -layers 128-64 -head 32 -epochs 100 -out supervised
+
+Writes the directory -out: model.json (configs, feature and target
+encoding, training history) and weights.safetensors. An earlier saved
+model there is replaced; any other non-empty directory is refused. A line
+per epoch goes to stderr (-quiet turns it off), and where the model went
+to stdout.
+`
+
+func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	emb := dae.NewConfig()
+	file := fitFile{
+		Trainer: config.TrainerConfig{BatchSize: 64, MaxEpochs: 100, EarlyStopping: "valid_loss", EarlyStoppingPatience: 10, Seed: 42},
+		Model: fitModel{
+			Layers: "128-64", Activation: "ReLU",
+			Embedding:    emb.Embedding(emb.MaxOnehotCardinality),
+			LearningRate: 1e-3, Seed: 42,
+		},
+	}
+
+	fs := newFlagSet("fit", fitHelp+"\n"+configHelp(&fitFile{})+"\nFlags:\n", stderr)
+	var (
+		dataPath, validPath, out, target, task string
+		exclude, categorical, continuous       string
+		layers, head, activation               string
+		dropout                                float64
+		batchNorm                              bool
+		tf                                     trainFlags
+	)
+	fs.StringVar(&dataPath, "data", "", "CSV `file` of labelled training rows (required)")
+	fs.StringVar(&target, "target", "", "the target `column` (required, unless the config's data.target names it)")
+	fs.StringVar(&task, "task", "", "`task`: classification or regression (default: classification if the target column holds text, else regression)")
+	fs.StringVar(&validPath, "valid", "", "CSV `file` of labelled validation rows (default: hold out a share of -data, stratified for classification; 0.2 unless the config's data.validation_split says otherwise)")
+	fs.StringVar(&out, "out", "", "`directory` to save the model to (required)")
+	fs.StringVar(&exclude, "exclude", "", "comma-separated `columns` that are not features, such as an id")
+	fs.StringVar(&categorical, "categorical", "", "comma-separated `columns` to treat as categorical, numbers or not (default: the text columns)")
+	fs.StringVar(&continuous, "continuous", "", "comma-separated `columns` to treat as continuous (default: the numeric columns)")
+	fs.StringVar(&layers, "layers", file.Model.Layers, "`widths` of the backbone's layers")
+	fs.StringVar(&head, "head", "", "`widths` of the head's hidden layers before the output layer (default: none, a linear head)")
+	fs.StringVar(&activation, "activation", file.Model.Activation, "`activation` of the backbone's layers: ReLU, LeakyReLU or GELU")
+	fs.Float64Var(&dropout, "dropout", 0, "dropout `probability` after each backbone layer")
+	fs.BoolVar(&batchNorm, "batchnorm", false, "put a batch normalisation before each backbone layer")
+	tf.register(fs, file.Trainer, file.Model.LearningRate, "")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "data", "out"); err != nil {
+		return err
+	}
+	set := setFlags(fs)
+	if err := checkTask(task); err != nil {
+		return err
+	}
+	if err := checkActivation(set, activation); err != nil {
+		return err
+	}
+
+	if tf.config != "" {
+		if err := readConfigFile(tf.config, &file); err != nil {
+			return err
+		}
+	}
+	if set["target"] {
+		file.Data.Target = splitList(target)
+	}
+	if len(file.Data.Target) == 0 {
+		return usageError(fs, "-target is required: the column to predict")
+	}
+	if set["categorical"] {
+		file.Data.CategoricalCols = splitList(categorical)
+	}
+	if set["continuous"] {
+		file.Data.ContinuousCols = splitList(continuous)
+	}
+	mm := &file.Model
+	if set["layers"] {
+		mm.Layers = layers
+	}
+	if set["head"] {
+		mm.Head.Layers = head
+	}
+	if set["activation"] {
+		mm.Activation = activation
+	}
+	if set["dropout"] {
+		mm.Dropout = dropout
+	}
+	if set["batchnorm"] {
+		mm.UseBatchNorm = batchNorm
+	}
+	if err := tf.apply(set, &file.Trainer, &mm.LearningRate, &mm.Seed); err != nil {
+		return err
+	}
+	excluded := splitList(exclude)
+	if err := checkExclude(excluded, file.Data); err != nil {
+		return err
+	}
+	if err := file.Data.Validate(); err != nil {
+		return err
+	}
+	if slices.Contains(excluded, file.Data.Target[0]) {
+		return fmt.Errorf("-exclude names the target %q", file.Data.Target[0])
+	}
+	// New checks the configs again, but only once the task is known from
+	// the data; a mistake in them should not wait for a large file to be
+	// read.
+	if err := mm.config(config.Regression).Validate(); err != nil {
+		return err
+	}
+	if err := file.Optimizer.Validate(); err != nil {
+		return err
+	}
+	if err := file.Trainer.Validate(); err != nil {
+		return err
+	}
+	if err := checkOut(out); err != nil {
+		return err
+	}
+
+	read := func(path string) (*data.Table, error) { return readTable(path, file.Data) }
+	tr, va, err := readTables(read, dataPath, validPath, excluded)
+	if err != nil {
+		return err
+	}
+	note := ""
+	if task == "" {
+		if task, note, err = inferTask(tr, file.Data.Target[0], "fit"); err != nil {
+			return err
+		}
+	}
+	w := progress(file.Trainer.Quiet, stderr, note)
+	m, err := gotabular.New(file.Data, mm.config(task), file.Optimizer, file.Trainer)
+	if err != nil {
+		return err
+	}
+	m.Progress = w
+	if err := m.Fit(ctx, tr, va); err != nil {
+		return trainingError(err)
+	}
+	if err := m.Save(out); err != nil {
+		return err
+	}
+	reportSaved(stdout, "trained", out, m.History)
+	return nil
+}

@@ -1,0 +1,353 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/gotabular/gotabular/tensor"
+)
+
+// ContinuousSpec standardises one continuous column: v becomes
+// (v-Mean)/Std, and a missing v becomes 0, i.e. it is imputed with the mean.
+type ContinuousSpec struct {
+	Name string  `json:"name"`
+	Mean float64 `json:"mean"`
+	Std  float64 `json:"std"` // never 0: a constant column is stored with 1
+}
+
+// CategoricalSpec encodes one categorical column: a value's code is 1 plus
+// its index in Levels, and code 0 stands for a missing value or one that was
+// not seen when fitting, so that new data never makes the encoder fail.
+type CategoricalSpec struct {
+	Name   string   `json:"name"`
+	Levels []string `json:"levels"` // sorted, so that the same data gives the same codes
+}
+
+// Cardinality returns the number of codes, len(Levels)+1, which is the size
+// of the embedding table a model needs for the column.
+func (s CategoricalSpec) Cardinality() int { return len(s.Levels) + 1 }
+
+// Preprocessor turns a [Table] into model inputs. It is fitted once, on the
+// pretraining data, and applied unchanged afterwards: it is stored as JSON
+// with a saved model, and a model must see the inputs of fine-tuning and
+// prediction encoded exactly as those it was pretrained on.
+type Preprocessor struct {
+	Continuous  []ContinuousSpec  `json:"continuous"`
+	Categorical []CategoricalSpec `json:"categorical"`
+}
+
+// Fit learns a [Preprocessor] from t for the named continuous and
+// categorical columns, in the order given.
+//
+// A continuous column's mean and standard deviation are those of its
+// non-missing values (the population deviation, as scikit-learn's
+// StandardScaler has it); a column with no values gets Mean 0 and Std 1. A
+// column listed as continuous that t holds as categorical is parsed as
+// numbers, and the first value that is not one is an error. A categorical
+// column's levels are its distinct non-missing values in text form, so a
+// numeric column can be treated as categorical. Unknown names, names listed
+// twice and an empty table are errors.
+func Fit(t *Table, continuous, categorical []string) (*Preprocessor, error) {
+	if t.Rows == 0 {
+		return nil, fmt.Errorf("%s has no rows to fit preprocessing on", t.source())
+	}
+	listed := make(map[string]bool, len(continuous)+len(categorical))
+	for _, name := range slices.Concat(continuous, categorical) {
+		if listed[name] {
+			return nil, fmt.Errorf("preprocessing: column %q is listed twice", name)
+		}
+		listed[name] = true
+	}
+	p := &Preprocessor{
+		Continuous:  make([]ContinuousSpec, 0, len(continuous)),
+		Categorical: make([]CategoricalSpec, 0, len(categorical)),
+	}
+	for _, name := range continuous {
+		c, err := column(t, name)
+		if err != nil {
+			return nil, err
+		}
+		vals, err := numbers(t, c)
+		if err != nil {
+			return nil, err
+		}
+		mean, std := meanStd(vals)
+		p.Continuous = append(p.Continuous, ContinuousSpec{Name: name, Mean: mean, Std: std})
+	}
+	for _, name := range categorical {
+		c, err := column(t, name)
+		if err != nil {
+			return nil, err
+		}
+		p.Categorical = append(p.Categorical, CategoricalSpec{Name: name, Levels: levels(c)})
+	}
+	return p, nil
+}
+
+// Has reports whether name is one of the feature columns.
+func (p *Preprocessor) Has(name string) bool {
+	for _, c := range p.Continuous {
+		if c.Name == name {
+			return true
+		}
+	}
+	for _, c := range p.Categorical {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks a Preprocessor decoded from a file, so that a damaged or
+// hand-edited model is refused when it is loaded rather than producing
+// infinities or ambiguous codes later.
+func (p *Preprocessor) Validate() error {
+	if p == nil {
+		return errors.New("preprocessing: missing")
+	}
+	owner := make(map[string]string)
+	checkName := func(field, name string) error {
+		if name == "" {
+			return fmt.Errorf("preprocessing: %s: empty name", field)
+		}
+		if other, dup := owner[name]; dup {
+			return fmt.Errorf("preprocessing: %s %q: name also used by %s", field, name, other)
+		}
+		owner[name] = field
+		return nil
+	}
+	for i, s := range p.Continuous {
+		field := fmt.Sprintf("continuous[%d]", i)
+		if err := checkName(field, s.Name); err != nil {
+			return err
+		}
+		if math.IsNaN(s.Mean) || math.IsInf(s.Mean, 0) {
+			return fmt.Errorf("preprocessing: %s %q: mean is %v", field, s.Name, s.Mean)
+		}
+		if !(s.Std > 0) || math.IsInf(s.Std, 0) {
+			return fmt.Errorf("preprocessing: %s %q: std is %v", field, s.Name, s.Std)
+		}
+	}
+	for i, s := range p.Categorical {
+		field := fmt.Sprintf("categorical[%d]", i)
+		if err := checkName(field, s.Name); err != nil {
+			return err
+		}
+		seen := make(map[string]int, len(s.Levels))
+		for j, l := range s.Levels {
+			if k, dup := seen[l]; dup {
+				return fmt.Errorf("preprocessing: %s %q: level %q appears twice (levels[%d] and levels[%d])", field, s.Name, l, k, j)
+			}
+			seen[l] = j
+		}
+		if len(s.Levels) >= math.MaxInt32 {
+			return fmt.Errorf("preprocessing: %s %q: %d levels are too many", field, s.Name, len(s.Levels))
+		}
+	}
+	return nil
+}
+
+// Transform encodes t: one row of the result per row of t, in the same
+// order. Continuous columns are standardised with missing values set to 0;
+// categorical values get their codes, with 0 for missing and unseen values.
+// A continuous column that t holds as categorical (because the reader met a
+// field that is not a number) is parsed, and the first value that fails is
+// an error naming its row and column. A column of p that t lacks is an
+// error.
+//
+// Transform trusts p; a Preprocessor from a file should pass
+// [Preprocessor.Validate] first.
+func (p *Preprocessor) Transform(t *Table) (*Dataset, error) {
+	d := &Dataset{
+		N:    t.Rows,
+		Cont: tensor.New(t.Rows, len(p.Continuous)),
+		Cat:  tensor.NewInt(t.Rows, len(p.Categorical)),
+	}
+	nc := len(p.Continuous)
+	for j, s := range p.Continuous {
+		c, err := column(t, s.Name)
+		if err != nil {
+			return nil, err
+		}
+		vals, err := numbers(t, c)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range vals {
+			z := float32(0)
+			if !isNaN32(v) {
+				z = float32((float64(v) - s.Mean) / s.Std)
+			}
+			d.Cont.Data[i*nc+j] = z
+		}
+	}
+	nk := len(p.Categorical)
+	for j, s := range p.Categorical {
+		c, err := column(t, s.Name)
+		if err != nil {
+			return nil, err
+		}
+		index := make(map[string]int32, len(s.Levels))
+		for k, l := range s.Levels {
+			index[l] = int32(k + 1)
+		}
+		codes := d.Cat.Data
+		if c.Kind == Categorical {
+			// Look each dictionary entry up once rather than each row.
+			dictCode := make([]int32, len(c.Dict))
+			for k, v := range c.Dict {
+				dictCode[k] = lookupLevel(index, v)
+			}
+			for i, code := range c.Codes {
+				if code >= 0 {
+					codes[i*nk+j] = dictCode[code]
+				}
+			}
+			continue
+		}
+		byBits := make(map[uint32]int32)
+		for i, v := range c.Floats {
+			if isNaN32(v) {
+				continue
+			}
+			b := math.Float32bits(v)
+			code, ok := byBits[b]
+			if !ok {
+				code = index[formatFloat32(v)]
+				byBits[b] = code
+			}
+			codes[i*nk+j] = code
+		}
+	}
+	return d, nil
+}
+
+// lookupLevel returns the code of text s, 0 if it is not a level. Numbers
+// written differently ("1.0" where fitting saw "1") are matched through
+// their canonical form, because whether a column is read as numbers or text
+// can change from file to file with a single odd field.
+func lookupLevel(index map[string]int32, s string) int32 {
+	if code, ok := index[s]; ok {
+		return code
+	}
+	if v, ok := parseFloat32(s); ok {
+		return index[formatFloat32(v)]
+	}
+	return 0
+}
+
+// column is [Table.Col] for code that indexes the column by row: a table
+// assembled by hand with a column of the wrong length is an error, not a
+// panic.
+func column(t *Table, name string) (*Column, error) {
+	c, err := t.Col(name)
+	if err != nil {
+		return nil, err
+	}
+	if c.Len() != t.Rows {
+		return nil, &Error{Source: t.source(), Column: name, Err: fmt.Errorf("%d values in a table of %d rows", c.Len(), t.Rows)}
+	}
+	return c, nil
+}
+
+// numbers returns the values of c as numbers, NaN for missing. A
+// categorical column is parsed; its first value that is not a number is an
+// error naming the row.
+func numbers(t *Table, c *Column) ([]float32, error) {
+	if c.Kind != Categorical {
+		return c.Floats, nil
+	}
+	parsed := make([]float32, len(c.Dict))
+	good := make([]bool, len(c.Dict))
+	for k, s := range c.Dict {
+		parsed[k], good[k] = parseFloat32(s)
+	}
+	vals := make([]float32, len(c.Codes))
+	for i, code := range c.Codes {
+		switch {
+		case code < 0:
+			vals[i] = float32(math.NaN())
+		case good[code]:
+			vals[i] = parsed[code]
+		default:
+			return nil, &Error{Source: t.source(), Row: i + 1, Column: c.Name,
+				Err: fmt.Errorf("%q is not a number, but the column is continuous", c.Dict[code])}
+		}
+	}
+	return vals, nil
+}
+
+// meanStd returns the mean and population standard deviation of the
+// non-missing values, with Std 1 where it would be 0 so that standardising
+// never divides by zero.
+func meanStd(vals []float32) (mean, std float64) {
+	var n int
+	var sum float64
+	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
+	for _, v := range vals {
+		if isNaN32(v) {
+			continue
+		}
+		n++
+		sum += float64(v)
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if n == 0 {
+		return 0, 1
+	}
+	mean = sum / float64(n)
+	// A constant column is detected exactly: the two-pass variance of
+	// identical values can come out as a rounding residue instead of 0,
+	// which would blow the residues up to ±1.
+	if lo == hi {
+		return float64(lo), 1
+	}
+	var ss float64
+	for _, v := range vals {
+		if !isNaN32(v) {
+			d := float64(v) - mean
+			ss += d * d
+		}
+	}
+	std = math.Sqrt(ss / float64(n))
+	if !(std > 0) {
+		std = 1
+	}
+	return mean, std
+}
+
+// levels returns the sorted distinct non-missing values of c in text form.
+func levels(c *Column) []string {
+	var out []string
+	if c.Kind == Categorical {
+		// Only codes in use: a table from Take keeps its whole dictionary.
+		used := make([]bool, len(c.Dict))
+		for _, code := range c.Codes {
+			if code >= 0 {
+				used[code] = true
+			}
+		}
+		for k, u := range used {
+			if u {
+				out = append(out, c.Dict[k])
+			}
+		}
+	} else {
+		seen := make(map[uint32]bool)
+		for _, v := range c.Floats {
+			if isNaN32(v) {
+				continue
+			}
+			b := math.Float32bits(v)
+			if !seen[b] {
+				seen[b] = true
+				out = append(out, formatFloat32(v))
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,50 @@
+package gotabular
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gotabular/gotabular/config"
+	"github.com/gotabular/gotabular/data"
+	"github.com/gotabular/gotabular/models"
+	"github.com/gotabular/gotabular/models/categoryembedding"
+)
+
+// FuzzLoad feeds damaged model files to the loader: it must return an
+// error or a model that predicts, never panic.
+func FuzzLoad(f *testing.F) {
+	tab, err := data.ParseCSV(strings.NewReader("a,b,y\n1,x,p\n2,y,q\n3,x,p\n4,z,q\n5,y,p\n6,x,q\n"), "tiny.csv", data.ReadOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	m, err := New(config.DataConfig{Target: []string{"y"}},
+		models.Config{Task: "classification", Backbone: categoryembedding.Config{Layers: "4"}},
+		config.OptimizerConfig{}, config.TrainerConfig{MaxEpochs: 1, Quiet: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := m.Fit(context.Background(), tab, nil); err != nil {
+		f.Fatal(err)
+	}
+	dir := filepath.Join(f.TempDir(), "m")
+	if err := m.Save(dir); err != nil {
+		f.Fatal(err)
+	}
+	js, _ := os.ReadFile(filepath.Join(dir, ModelFile))
+	w, _ := os.ReadFile(filepath.Join(dir, WeightsFile))
+	f.Add(js, w)
+	f.Add([]byte(strings.Replace(string(js), `"layers": "4"`, `"layers": "100000-100000"`, 1)), w)
+	f.Add([]byte(`{"format":"gotabular-model","version":1,"kind":"pretrained","preprocessing":{"continuous":[],"categorical":[]}}`), w)
+	f.Fuzz(func(t *testing.T, js, w []byte) {
+		m, err := decode("fuzz", js, w)
+		if err != nil {
+			return
+		}
+		if _, err := m.Predict(tab); err != nil && !strings.Contains(err.Error(), "tiny.csv") {
+			t.Logf("predict on a loaded model: %v", err)
+		}
+	})
+}

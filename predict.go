@@ -1,0 +1,137 @@
+package gotabular
+
+import (
+	"fmt"
+
+	"github.com/gotabular/gotabular/config"
+	"github.com/gotabular/gotabular/data"
+	"github.com/gotabular/gotabular/models"
+	"github.com/gotabular/gotabular/ssl"
+	"github.com/gotabular/gotabular/tensor"
+)
+
+// Predictions are a model's outputs for the rows of a table, in row order.
+type Predictions struct {
+	// Task is "classification", "regression", or "features" for a
+	// pretrained model, whose prediction is its learned representation.
+	Task string
+	// Classification: Classes[j] is the label of column j of
+	// Probabilities; Labels holds the most probable class of each row.
+	Classes       []string
+	Probabilities *tensor.Mat
+	Labels        []string
+	// Regression: the predicted values, in the target's original units.
+	Values []float64
+	// Features: the pretrained model's features of each row.
+	Features *tensor.Mat
+}
+
+// encode applies the fitted preprocessing to t.
+func (m *TabularModel) encode(t *data.Table) (*data.Dataset, error) {
+	if m.kind == Untrained {
+		return nil, fmt.Errorf("the model is untrained: call Fit or Pretrain first: %w", ErrKind)
+	}
+	if t == nil {
+		return nil, fmt.Errorf("no table given")
+	}
+	return m.prep.Transform(t)
+}
+
+// Predict returns the predictions for the rows of t. The target column is
+// not needed. For a pretrained self-supervised model the predictions are
+// its features (as PyTorch Tabular's SSL predict would give, had it
+// worked).
+func (m *TabularModel) Predict(t *data.Table) (*Predictions, error) {
+	d, err := m.encode(t)
+	if err != nil {
+		return nil, err
+	}
+	if m.kind == Pretrained {
+		f, err := m.featurize(d)
+		if err != nil {
+			return nil, err
+		}
+		return &Predictions{Task: "features", Features: f}, nil
+	}
+	out := newSupervisedTask(m.net, m.target).outputs(d)
+	p := &Predictions{Task: m.target.Task}
+	if m.target.Task == config.Regression {
+		p.Values = make([]float64, d.N)
+		for i := range d.N {
+			p.Values[i] = m.target.Unscale(out.At(i, 0))
+		}
+		return p, nil
+	}
+	p.Classes, p.Probabilities = m.target.Classes, out
+	p.Labels = make([]string, d.N)
+	for i := range d.N {
+		row := out.Row(i)
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		p.Labels[i] = m.target.Classes[best]
+	}
+	return p, nil
+}
+
+// Evaluate returns the loss and metrics on t. For supervised and
+// fine-tuned models t must hold the target: classification gives loss
+// (log-loss), accuracy, roc_auc and f1; regression gives loss (MSE in
+// training units), rmse, mae and r2. For a pretrained model it gives the
+// self-supervised loss and its parts, with corruption drawn from a fixed
+// seed.
+func (m *TabularModel) Evaluate(t *data.Table) (map[string]float64, error) {
+	d, err := m.encode(t)
+	if err != nil {
+		return nil, err
+	}
+	if m.kind == Pretrained {
+		return (&sslTask{m: m.ssl}).Evaluate(d)
+	}
+	if err := m.target.Encode(t, d); err != nil {
+		return nil, err
+	}
+	return newSupervisedTask(m.net, m.target).Evaluate(d)
+}
+
+// Featurize returns the learned features of the rows of t: the
+// featurizer's output for a pretrained or fine-tuned model (with the
+// embedded input appended when the config asks for it), the backbone's
+// output for a supervised one.
+func (m *TabularModel) Featurize(t *data.Table) (*tensor.Mat, error) {
+	d, err := m.encode(t)
+	if err != nil {
+		return nil, err
+	}
+	return m.featurize(d)
+}
+
+func (m *TabularModel) featurize(d *data.Dataset) (*tensor.Mat, error) {
+	var f func(*data.Batch) *tensor.Mat
+	switch n := m.net.(type) {
+	case *ssl.Finetune:
+		f = func(b *data.Batch) *tensor.Mat { return n.Features(b.Cont, b.Cat) }
+	case *models.Supervised:
+		f = func(b *data.Batch) *tensor.Mat { return n.Features(b.Cont, b.Cat) }
+	default:
+		if m.ssl == nil {
+			return nil, fmt.Errorf("featurize: no featurizer in a %s model: %w", m.kind, ErrKind)
+		}
+		f = func(b *data.Batch) *tensor.Mat { return m.ssl.Featurize(b.Cont, b.Cat) }
+	}
+	var out *tensor.Mat
+	forEachBatch(d, func(lo int, b *data.Batch) {
+		y := f(b)
+		if out == nil {
+			out = tensor.New(d.N, y.Cols)
+		}
+		out.RowView(lo, lo+b.N).CopyFrom(y)
+	})
+	if out == nil {
+		return nil, fmt.Errorf("featurize: no rows")
+	}
+	return out, nil
+}

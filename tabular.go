@@ -1,0 +1,227 @@
+// Package gotabular is deep learning on tables with self-supervised
+// pretraining: learn a representation from many unlabelled rows, then
+// fine-tune a classifier or regressor on few labelled ones.
+//
+// [TabularModel] is the workflow facade, after PyTorch Tabular's:
+//
+//	m, _ := gotabular.New(dataConfig, daeConfig, optimizerConfig, trainerConfig)
+//	m.Pretrain(ctx, unlabelled, nil)
+//	ft, _ := m.CreateFinetuneModel(gotabular.FinetuneOptions{Task: "classification", Train: labelled})
+//	ft.Finetune(ctx, gotabular.FinetuneRun{MaxEpochs: 50})
+//	pred, _ := ft.Predict(test)
+//
+// The same type trains supervised models from scratch with [TabularModel.Fit].
+package gotabular
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/gotabular/gotabular/config"
+	"github.com/gotabular/gotabular/data"
+	"github.com/gotabular/gotabular/models"
+	"github.com/gotabular/gotabular/ssl"
+	"github.com/gotabular/gotabular/train"
+
+	// The built-in backbones and self-supervised methods register
+	// themselves, so that saved models naming them can be loaded.
+	_ "github.com/gotabular/gotabular/models/categoryembedding"
+	_ "github.com/gotabular/gotabular/ssl/dae"
+)
+
+// ModelConfig is a supervised [models.Config] or a self-supervised
+// [ssl.Config] such as dae.Config.
+type ModelConfig interface {
+	Validate() error
+}
+
+// Kind says what a TabularModel holds.
+type Kind string
+
+// The kinds of model.
+const (
+	Untrained  Kind = "untrained"
+	Supervised Kind = "supervised" // trained from scratch by Fit
+	Pretrained Kind = "pretrained" // a self-supervised model trained by Pretrain
+	Finetuned  Kind = "finetuned"  // made by CreateFinetuneModel
+)
+
+// TabularModel holds the configs, the fitted preprocessing and the
+// network of one model.
+type TabularModel struct {
+	DataConfig      config.DataConfig
+	ModelConfig     ModelConfig
+	OptimizerConfig config.OptimizerConfig
+	TrainerConfig   config.TrainerConfig
+	// Progress receives a line per epoch; New sets it to os.Stderr unless
+	// TrainerConfig.Quiet, and nil is silent.
+	Progress io.Writer
+	// History is the record of the last training run.
+	History *train.History
+
+	kind   Kind
+	prep   *data.Preprocessor
+	target *data.Target
+	schema models.Schema
+	ssl    ssl.Model      // Pretrained
+	net    models.Network // Supervised and Finetuned
+	ft     *finetuneSpec  // Finetuned
+}
+
+// finetuneSpec is what CreateFinetuneModel decided, kept for Finetune and
+// for saving.
+type finetuneSpec struct {
+	Task         string            `json:"task"`
+	Head         models.HeadConfig `json:"head"`
+	IncludeInput bool              `json:"include_input"`
+	Frozen       bool              `json:"frozen"`
+	LearningRate float64           `json:"learning_rate"`
+
+	train, valid *data.Dataset // encoded labelled data, not saved
+}
+
+// ErrKind is wrapped by errors about calling a method on the wrong kind of
+// model (Finetune on a model that was not made by CreateFinetuneModel, say).
+var ErrKind = errors.New("wrong kind of model")
+
+// New validates the configs and returns an untrained model.
+func New(dc config.DataConfig, mc ModelConfig, oc config.OptimizerConfig, tc config.TrainerConfig) (*TabularModel, error) {
+	if mc == nil {
+		return nil, errors.New("gotabular: a model config is required (a models.Config, or an SSL config such as dae.NewConfig())")
+	}
+	if err := dc.Validate(); err != nil {
+		return nil, err
+	}
+	switch mc.(type) {
+	case models.Config, *models.Config, ssl.Config:
+	default:
+		return nil, fmt.Errorf("gotabular: model config %T: want a models.Config or an ssl.Config", mc)
+	}
+	if err := mc.Validate(); err != nil {
+		return nil, err
+	}
+	if err := oc.Validate(); err != nil {
+		return nil, err
+	}
+	if err := tc.Validate(); err != nil {
+		return nil, err
+	}
+	m := &TabularModel{DataConfig: dc.WithDefaults(), ModelConfig: mc, OptimizerConfig: oc.WithDefaults(), TrainerConfig: tc.WithDefaults(), kind: Untrained}
+	if !tc.Quiet {
+		m.Progress = os.Stderr
+	}
+	return m, nil
+}
+
+// Kind reports what the model holds.
+func (m *TabularModel) Kind() Kind { return m.kind }
+
+// Preprocessor returns the fitted feature preprocessing, or nil before
+// training.
+func (m *TabularModel) Preprocessor() *data.Preprocessor { return m.prep }
+
+// Target returns the fitted target encoding of a supervised or fine-tuned
+// model, or nil.
+func (m *TabularModel) Target() *data.Target { return m.target }
+
+// Classes returns the class labels of a classifier, in the order of the
+// predicted probabilities.
+func (m *TabularModel) Classes() []string {
+	if m.target == nil {
+		return nil
+	}
+	return m.target.Classes
+}
+
+func (m *TabularModel) supervisedConfig() (models.Config, bool) {
+	switch c := m.ModelConfig.(type) {
+	case models.Config:
+		return c, true
+	case *models.Config:
+		return *c, true
+	}
+	return models.Config{}, false
+}
+
+func (m *TabularModel) sslConfig() (ssl.Config, bool) {
+	c, ok := m.ModelConfig.(ssl.Config)
+	return c, ok
+}
+
+// featureColumns resolves the feature lists of the data config against a
+// table: a list left empty is inferred as the remaining columns of that
+// kind, never the target.
+func featureColumns(t *data.Table, dc config.DataConfig, exclude ...string) (cont, cat []string, err error) {
+	cont, cat = dc.ContinuousCols, dc.CategoricalCols
+	for _, name := range slices.Concat(cont, cat) {
+		if _, err := t.Col(name); err != nil {
+			return nil, nil, err
+		}
+	}
+	skip := map[string]bool{}
+	for _, n := range slices.Concat(dc.Target, exclude, cont, cat) {
+		skip[n] = true
+	}
+	inferCont, inferCat := len(cont) == 0, len(cat) == 0
+	for _, c := range t.Columns {
+		if skip[c.Name] {
+			continue
+		}
+		switch {
+		case c.Kind == data.Continuous && inferCont:
+			cont = append(cont, c.Name)
+		case c.Kind == data.Categorical && inferCat:
+			cat = append(cat, c.Name)
+		}
+	}
+	if len(cont)+len(cat) == 0 {
+		return nil, nil, fmt.Errorf("%s: no feature columns (columns: %v)", t.Source, t.Names())
+	}
+	return cont, cat, nil
+}
+
+// schemaOf describes the encoded features for the networks.
+func schemaOf(p *data.Preprocessor) models.Schema {
+	s := models.Schema{}
+	for _, c := range p.Continuous {
+		s.Continuous = append(s.Continuous, c.Name)
+	}
+	for _, c := range p.Categorical {
+		s.Categorical = append(s.Categorical, models.Categorical{Name: c.Name, Cardinality: c.Cardinality()})
+	}
+	return s
+}
+
+// ReadCSV reads a CSV file for this model: the columns the model knows as
+// categorical are read as text even where every value looks like a number,
+// so that codes match those seen in training.
+func (m *TabularModel) ReadCSV(path string) (*data.Table, error) {
+	opt := data.ReadOptions{Kinds: map[string]data.Kind{}}
+	if m.prep != nil {
+		for _, c := range m.prep.Categorical {
+			opt.Kinds[c.Name] = data.Categorical
+		}
+	} else {
+		for _, n := range m.DataConfig.CategoricalCols {
+			opt.Kinds[n] = data.Categorical
+		}
+	}
+	if m.target != nil && m.target.Task == config.Classification {
+		opt.Kinds[m.target.Name] = data.Categorical
+	}
+	return data.ReadCSV(path, opt)
+}
+
+func (m *TabularModel) trainConfig(tc config.TrainerConfig, name string, higherIsBetter bool) train.Config {
+	return train.Config{
+		BatchSize: tc.BatchSize, MaxEpochs: tc.MaxEpochs, MinEpochs: tc.MinEpochs,
+		Monitor: tc.EarlyStopping, HigherIsBetter: higherIsBetter,
+		Patience: tc.EarlyStoppingPatience, MinDelta: tc.EarlyStoppingMinDelta,
+		KeepLast: tc.KeepLastWeights, Seed: tc.Seed,
+		GradientClip: m.OptimizerConfig.GradientClip,
+		Progress:     m.Progress, Name: name,
+	}
+}
