@@ -12,6 +12,7 @@ import (
 
 	"github.com/gotabular/gotabular/internal/registry"
 	"github.com/gotabular/gotabular/nn"
+	"github.com/gotabular/gotabular/tensor"
 )
 
 // Schema describes the encoded features a network reads: standardised
@@ -128,7 +129,11 @@ func NewMLP(prefix string, in int, c MLPConfig, lastLinear bool, rng *rand.Rand)
 			if err != nil {
 				return nil, err
 			}
-			seq.Layers = append(seq.Layers, a)
+			if _, ok := a.(*nn.ReLU); ok {
+				lin.Act = tensor.ReLU // fused into the product
+			} else {
+				seq.Layers = append(seq.Layers, a)
+			}
 			if c.Dropout > 0 {
 				seq.Layers = append(seq.Layers, nn.NewDropout(c.Dropout, rng))
 			}

@@ -47,8 +47,14 @@ func (a *ReLU) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 // positive, so the input need not be kept.
 func (a *ReLU) Backward(dy *tensor.Mat) *tensor.Mat {
 	a.dx = tensor.Ensure(a.dx, dy.Rows, dy.Cols)
+	reluBackward(dy, a.y, a.dx)
+	return a.dx
+}
+
+// reluBackward sets dx = dy where y > 0, else 0.
+func reluBackward(dy, y, dx *tensor.Mat) {
 	for i := range dy.Rows {
-		yr, gr, dr := a.y.Row(i), dy.Row(i), a.dx.Row(i)
+		yr, gr, dr := y.Row(i), dy.Row(i), dx.Row(i)
 		for j, g := range gr {
 			if yr[j] > 0 {
 				dr[j] = g
@@ -57,7 +63,6 @@ func (a *ReLU) Backward(dy *tensor.Mat) *tensor.Mat {
 			}
 		}
 	}
-	return a.dx
 }
 
 // Params implements [Module].

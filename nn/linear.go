@@ -7,15 +7,20 @@ import (
 	"github.com/gotabular/gotabular/tensor"
 )
 
-// Linear is y = x·W + b. W is stored In×Out, so the forward pass is one
-// Gemm without transposes and the weight gradient is xᵀ·dy.
+// Linear is y = act(x·W + b), with act the identity or ReLU. W is stored
+// In×Out, so the forward pass is one matrix product without transposes
+// and the weight gradient is xᵀ·dy. A ReLU is applied in the product's
+// write-back, while the output is still in registers, which saves a pass
+// over it; models fuse "Linear then ReLU" this way.
 type Linear struct {
 	W, B *Param
+	// Act is tensor.Identity (the default) or tensor.ReLU.
+	Act tensor.Activation
 	// SkipInputGrad saves the dx product when the input is data, not the
 	// output of another layer (the first layer of a network).
 	SkipInputGrad bool
 
-	x, y, dx *tensor.Mat
+	x, y, dz, dx *tensor.Mat
 }
 
 // NewLinear returns a layer with PyTorch's default initialisation,
@@ -35,39 +40,35 @@ func (l *Linear) In() int { return l.W.Value.Rows }
 // Out returns the output width.
 func (l *Linear) Out() int { return l.W.Value.Cols }
 
-// Forward implements [Module]: y (B×Out) = x (B×In) · W + b.
+// Forward implements [Module]: y (B×Out) = act(x (B×In) · W + b).
 func (l *Linear) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 	l.x = x
 	l.y = tensor.Ensure(l.y, x.Rows, l.Out())
-	tensor.Gemm(false, false, 1, x, l.W.Value, 0, l.y)
-	addRowVector(l.y, l.B.Value.Data)
+	tensor.GemmBias(false, false, x, l.W.Value, l.B.Value.Data, l.Act, l.y)
 	return l.y
 }
 
-// Backward implements [Module]: dW += xᵀ·dy, db += Σ_rows dy, dx = dy·Wᵀ.
+// Backward implements [Module]: with dz = dy masked by the ReLU (or dy),
+// dW += xᵀ·dz, db += Σ_rows dz, dx = dz·Wᵀ.
 func (l *Linear) Backward(dy *tensor.Mat) *tensor.Mat {
-	tensor.Gemm(true, false, 1, l.x, dy, 1, l.W.Grad)
-	sumRowsInto(l.B.Grad.Data, dy)
+	dz := dy
+	if l.Act == tensor.ReLU {
+		l.dz = tensor.Ensure(l.dz, dy.Rows, dy.Cols)
+		reluBackward(dy, l.y, l.dz)
+		dz = l.dz
+	}
+	tensor.Gemm(true, false, 1, l.x, dz, 1, l.W.Grad)
+	sumRowsInto(l.B.Grad.Data, dz)
 	if l.SkipInputGrad {
 		return nil
 	}
 	l.dx = tensor.Ensure(l.dx, dy.Rows, l.In())
-	tensor.Gemm(false, true, 1, dy, l.W.Value, 0, l.dx)
+	tensor.Gemm(false, true, 1, dz, l.W.Value, 0, l.dx)
 	return l.dx
 }
 
 // Params implements [Module].
 func (l *Linear) Params() []*Param { return []*Param{l.W, l.B} }
-
-// addRowVector adds v to every row of m.
-func addRowVector(m *tensor.Mat, v []float32) {
-	for i := range m.Rows {
-		r := m.Row(i)
-		for j, b := range v[:len(r)] {
-			r[j] += b
-		}
-	}
-}
 
 // sumRowsInto adds the column sums of m to dst.
 func sumRowsInto(dst []float32, m *tensor.Mat) {

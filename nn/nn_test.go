@@ -3,6 +3,7 @@ package nn_test
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/gotabular/gotabular/nn"
@@ -248,5 +249,29 @@ func TestStepAllocations(t *testing.T) {
 	step()
 	if n := testing.AllocsPerRun(10, step); n != 0 {
 		t.Errorf("%v allocations per step, want 0", n)
+	}
+}
+
+// A Linear with a fused ReLU computes what Linear followed by ReLU does,
+// forward and backward.
+func TestLinearFusedReLU(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	fused := nn.NewLinear("f", 6, 5, rng)
+	plain := nn.NewLinear("p", 6, 5, rng)
+	plain.W.Value.CopyFrom(fused.W.Value)
+	plain.B.Value.CopyFrom(fused.B.Value)
+	fused.Act = tensor.ReLU
+	pair := &nn.Sequential{Layers: []nn.Module{plain, &nn.ReLU{}}}
+	x := nntest.Rand(rng, 9, 6)
+	dy := nntest.Rand(rng, 9, 5)
+	y1, y2 := fused.Forward(x, true), pair.Forward(x, true)
+	if !reflect.DeepEqual(y1.Data, y2.Data) {
+		t.Fatalf("outputs differ:\n%v\n%v", y1.Data, y2.Data)
+	}
+	dx1, dx2 := fused.Backward(dy), pair.Backward(dy)
+	for name, p := range map[string][2]*tensor.Mat{"dx": {dx1, dx2}, "dW": {fused.W.Grad, plain.W.Grad}, "db": {fused.B.Grad, plain.B.Grad}} {
+		if !reflect.DeepEqual(p[0].Data, p[1].Data) {
+			t.Errorf("%s differs:\n%v\n%v", name, p[0].Data, p[1].Data)
+		}
 	}
 }

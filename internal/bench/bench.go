@@ -59,13 +59,19 @@ func NewWorkload(seed uint64) *Workload {
 		w.clean.Data[i] = v
 		w.noisy.Data[i] = v + 0.1*float32(rng.NormFloat64())
 	}
-	lin := func(name string, in, out int) *nn.Linear { return nn.NewLinear(name, in, out, rng) }
-	first := lin("encoder.0", 64, 512)
+	// Each Linear-ReLU pair is one layer with the ReLU fused into the
+	// product, as models build them.
+	lin := func(name string, in, out int, act tensor.Activation) *nn.Linear {
+		l := nn.NewLinear(name, in, out, rng)
+		l.Act = act
+		return l
+	}
+	first := lin("encoder.0", 64, 512, tensor.ReLU)
 	first.SkipInputGrad = true // the input is data, as in the reference
 	w.encoder = &nn.Sequential{Layers: []nn.Module{
-		first, &nn.ReLU{}, lin("encoder.2", 512, 512), &nn.ReLU{}, lin("encoder.4", 512, 128), &nn.ReLU{},
+		first, lin("encoder.2", 512, 512, tensor.ReLU), lin("encoder.4", 512, 128, tensor.ReLU),
 	}}
-	w.decoder = &nn.Sequential{Layers: []nn.Module{lin("decoder.0", 128, 512), &nn.ReLU{}, lin("decoder.2", 512, 64)}}
+	w.decoder = &nn.Sequential{Layers: []nn.Module{lin("decoder.0", 128, 512, tensor.ReLU), lin("decoder.2", 512, 64, tensor.Identity)}}
 	w.params = append(w.encoder.Params(), w.decoder.Params()...)
 	w.opt = optim.NewAdam(w.params, 1e-3)
 	return w
