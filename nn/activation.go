@@ -34,12 +34,7 @@ type ReLU struct{ y, dx *tensor.Mat }
 // Forward implements [Module].
 func (a *ReLU) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 	a.y = tensor.Ensure(a.y, x.Rows, x.Cols)
-	for i := range x.Rows {
-		xr, yr := x.Row(i), a.y.Row(i)
-		for j, v := range xr {
-			yr[j] = max(v, 0)
-		}
-	}
+	tensor.ReLUForward(x, a.y)
 	return a.y
 }
 
@@ -47,22 +42,8 @@ func (a *ReLU) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 // positive, so the input need not be kept.
 func (a *ReLU) Backward(dy *tensor.Mat) *tensor.Mat {
 	a.dx = tensor.Ensure(a.dx, dy.Rows, dy.Cols)
-	reluBackward(dy, a.y, a.dx)
+	tensor.ReLUBackward(dy, a.y, a.dx)
 	return a.dx
-}
-
-// reluBackward sets dx = dy where y > 0, else 0.
-func reluBackward(dy, y, dx *tensor.Mat) {
-	for i := range dy.Rows {
-		yr, gr, dr := y.Row(i), dy.Row(i), dx.Row(i)
-		for j, g := range gr {
-			if yr[j] > 0 {
-				dr[j] = g
-			} else {
-				dr[j] = 0
-			}
-		}
-	}
 }
 
 // Params implements [Module].

@@ -54,11 +54,11 @@ func (l *Linear) Backward(dy *tensor.Mat) *tensor.Mat {
 	dz := dy
 	if l.Act == tensor.ReLU {
 		l.dz = tensor.Ensure(l.dz, dy.Rows, dy.Cols)
-		reluBackward(dy, l.y, l.dz)
+		tensor.ReLUBackward(dy, l.y, l.dz)
 		dz = l.dz
 	}
 	tensor.Gemm(true, false, 1, l.x, dz, 1, l.W.Grad)
-	sumRowsInto(l.B.Grad.Data, dz)
+	tensor.AddColumnSums(l.B.Grad.Data, dz)
 	if l.SkipInputGrad {
 		return nil
 	}
@@ -69,13 +69,3 @@ func (l *Linear) Backward(dy *tensor.Mat) *tensor.Mat {
 
 // Params implements [Module].
 func (l *Linear) Params() []*Param { return []*Param{l.W, l.B} }
-
-// sumRowsInto adds the column sums of m to dst.
-func sumRowsInto(dst []float32, m *tensor.Mat) {
-	for i := range m.Rows {
-		r := m.Row(i)
-		for j, v := range r {
-			dst[j] += v
-		}
-	}
-}

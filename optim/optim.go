@@ -12,6 +12,7 @@ import (
 	"math"
 
 	"github.com/gotabular/gotabular/nn"
+	"github.com/gotabular/gotabular/tensor"
 )
 
 // Optimizer updates the parameters it was made for.
@@ -25,8 +26,11 @@ type Optimizer interface {
 // minNormal is the smallest normal float32; smaller magnitudes are flushed.
 const minNormal = 0x1p-126
 
+// flush returns 0 for subnormal v. It tests the bits of |v| in one
+// comparison: two comparisons of a value of random sign are mispredicted
+// half the time.
 func flush(v float32) float32 {
-	if v < minNormal && v > -minNormal {
+	if math.Float32bits(v)&0x7fffffff < 0x00800000 {
 		return 0
 	}
 	return v
@@ -63,31 +67,21 @@ func (a *Adam) SetLearningRate(lr float64) { a.LR = lr }
 // Step implements [Optimizer] in one pass over each parameter.
 func (a *Adam) Step() {
 	a.t++
-	b1, b2 := float32(a.Beta1), float32(a.Beta2)
 	c1 := 1 - math.Pow(a.Beta1, float64(a.t))
 	c2 := 1 - math.Pow(a.Beta2, float64(a.t))
-	// The update is lr/c1 · m / (√v/√c2 + ε) = step · m / (√v + ε√c2).
-	step := float32(a.LR * math.Sqrt(c2) / c1)
-	eps := float32(a.Eps * math.Sqrt(c2))
-	wd := float32(a.WeightDecay)
-	decay := float32(1 - a.LR*a.WeightDecay)
-	for i, p := range a.params {
-		w, g, m, v := p.Value.Data, p.Grad.Data, a.m[i], a.v[i]
-		m, v, g = m[:len(w)], v[:len(w)], g[:len(w)]
-		for j := range w {
-			gj := g[j]
-			if wd != 0 {
-				if a.Decoupled {
-					w[j] *= decay
-				} else {
-					gj += wd * w[j]
-				}
-			}
-			mj := flush(b1*m[j] + (1-b1)*gj)
-			vj := flush(b2*v[j] + (1-b2)*gj*gj)
-			m[j], v[j] = mj, vj
-			w[j] = flush(w[j] - step*mj/(float32(math.Sqrt(float64(vj)))+eps))
-		}
+	// The update is lr/c1 · m / (√v/√c2 + ε) = Step · m / (√v + ε√c2).
+	p := tensor.AdamParams{
+		Beta1: float32(a.Beta1), Beta2: float32(a.Beta2),
+		Step: float32(a.LR * math.Sqrt(c2) / c1), Eps: float32(a.Eps * math.Sqrt(c2)),
+		Decay: 1,
+	}
+	if a.Decoupled {
+		p.Decay = float32(1 - a.LR*a.WeightDecay)
+	} else {
+		p.L2 = float32(a.WeightDecay)
+	}
+	for i, q := range a.params {
+		tensor.AdamUpdate(q.Value.Data, q.Grad.Data, a.m[i], a.v[i], p)
 	}
 }
 

@@ -1,6 +1,7 @@
 // Command asmgen writes the GEMM micro-kernels and packing routines of
-// package tensor in Go assembly, with avo. It is its own module so that the
-// main module never needs avo. Run it through go generate:
+// package tensor in Go assembly, with avo; with -set elementwise, the
+// element-wise kernels instead (elementwise.go). It is its own module so
+// that the main module never needs avo. Run it through go generate:
 //
 //	go generate ./tensor
 //
@@ -72,10 +73,17 @@ const (
 	unroll   = 4
 )
 
-var decl = flag.String("decl", "", "write the Go declarations and kernel tables to `file`")
+var (
+	decl = flag.String("decl", "", "write the Go declarations and kernel tables to `file`")
+	set  = flag.String("set", "gemm", "the `kernels` to write: gemm, or elementwise (see elementwise.go)")
+)
 
 func main() {
 	flag.Parse()
+	if *set == "elementwise" {
+		elementwise()
+		return
+	}
 	ConstraintExpr("amd64,!purego")
 	var d declarations
 	for mr := 1; mr <= avx512MR; mr++ {

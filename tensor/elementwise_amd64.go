@@ -1,0 +1,95 @@
+//go:build amd64 && !purego
+
+package tensor
+
+import "golang.org/x/sys/cpu"
+
+// The AVX-512 kernels use AVX512DQ (VFPCLASSPS) and BMI2 (SHLX for the
+// tail masks); the AVX2 ones use only AVX, but a CPU with AVX and no AVX2
+// is old enough to take Go.
+func init() {
+	elemFamily = elemFamilies()[0]
+}
+
+// elemFamilies lists the element-wise kernel families this CPU runs, best
+// first.
+func elemFamilies() []int {
+	var f []int
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasBMI2 {
+		f = append(f, elemAVX512)
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		f = append(f, elemAVX2)
+	}
+	return append(f, elemGo)
+}
+
+// The dispatchers take slices of equal, non-zero length (colSumsKernel: a
+// non-empty column range of a matrix with rows).
+
+func adamKernel(w, g, m, v []float32, c *adamConsts) {
+	switch elemFamily {
+	case elemAVX512:
+		adamAVX512(&w[0], &g[0], &m[0], &v[0], len(w), c)
+	case elemAVX2:
+		adamAVX2(&w[0], &g[0], &m[0], &v[0], len(w), c)
+	default:
+		adamGo(w, g, m, v, c)
+	}
+}
+
+func reluKernel(x, y []float32) {
+	switch elemFamily {
+	case elemAVX512:
+		reluAVX512(&x[0], &y[0], len(x))
+	case elemAVX2:
+		reluAVX2(&x[0], &y[0], len(x))
+	default:
+		reluGo(x, y)
+	}
+}
+
+func reluBackwardKernel(dy, y, dx []float32) {
+	switch elemFamily {
+	case elemAVX512:
+		reluBackwardAVX512(&dy[0], &y[0], &dx[0], len(dy))
+	case elemAVX2:
+		reluBackwardAVX2(&dy[0], &y[0], &dx[0], len(dy))
+	default:
+		reluBackwardGo(dy, y, dx)
+	}
+}
+
+// colSumsKernel adds the sums of columns [c0, c1) of m to dst[c0:c1].
+func colSumsKernel(dst []float32, m *Mat, c0, c1 int) {
+	switch elemFamily {
+	case elemAVX512:
+		colSumsAVX512(&dst[c0], &m.Data[c0], m.Rows, c1-c0, m.Stride)
+	case elemAVX2:
+		colSumsAVX2(&dst[c0], &m.Data[c0], m.Rows, c1-c0, m.Stride)
+	default:
+		colSumsGo(dst, m, c0, c1)
+	}
+}
+
+func axpyKernel(a float32, x, y []float32) {
+	switch elemFamily {
+	case elemAVX512:
+		axpyAVX512(a, &x[0], &y[0], len(x))
+	case elemAVX2:
+		axpyAVX2(a, &x[0], &y[0], len(x))
+	default:
+		axpyGo(a, x, y)
+	}
+}
+
+func scaleKernel(a float32, x []float32) {
+	switch elemFamily {
+	case elemAVX512:
+		scaleAVX512(a, &x[0], len(x))
+	case elemAVX2:
+		scaleAVX2(a, &x[0], len(x))
+	default:
+		scaleGo(a, x)
+	}
+}

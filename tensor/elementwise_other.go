@@ -1,0 +1,19 @@
+//go:build !amd64 || purego
+
+package tensor
+
+// elemFamilies lists the element-wise kernel families this build runs.
+func elemFamilies() []int { return []int{elemGo} }
+
+func adamKernel(w, g, m, v []float32, c *adamConsts) { adamGo(w, g, m, v, c) }
+
+func reluKernel(x, y []float32) { reluGo(x, y) }
+
+func reluBackwardKernel(dy, y, dx []float32) { reluBackwardGo(dy, y, dx) }
+
+// colSumsKernel adds the sums of columns [c0, c1) of m to dst[c0:c1].
+func colSumsKernel(dst []float32, m *Mat, c0, c1 int) { colSumsGo(dst, m, c0, c1) }
+
+func axpyKernel(a float32, x, y []float32) { axpyGo(a, x, y) }
+
+func scaleKernel(a float32, x []float32) { scaleGo(a, x) }
