@@ -165,6 +165,7 @@ func TestTuneSplits(t *testing.T) {
 	shapes := append(mlpShapes()[5:],
 		gemmBenchShape{"16x512x512", 16, 512, 512, false, false}, gemmBenchShape{"48x512x512", 48, 512, 512, false, false},
 		gemmBenchShape{"64x512x512/NT", 64, 512, 512, false, true})
+	shapes = append(shapes, stepShapes(1024)...)
 	for _, s := range shapes {
 		a, b, c := s.operands()
 		res := make([]float64, len(cfgs))
