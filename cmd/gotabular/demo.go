@@ -145,7 +145,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-func round(d time.Duration) time.Duration { return d.Round(100 * time.Millisecond) }
+func round(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
 
 func demoTables(dir string) (train, test *data.Table, err error) {
 	if dir == "" {
