@@ -96,33 +96,66 @@ func (f *ioFlags) read() (*gotabular.TabularModel, *data.Table, error) {
 	return m, t, nil
 }
 
-func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("predict", predictHelp, stderr)
-	var f ioFlags
-	f.register(fs, "to predict")
+// input is what predict and embed read: their flags, the model, the
+// table and the input columns copied to the output.
+type input struct {
+	f    ioFlags
+	m    *gotabular.TabularModel
+	t    *data.Table
+	keep []*data.Column
+}
+
+func readInput(name, help, what string, args []string, stderr io.Writer) (*input, error) {
+	fs := newFlagSet(name, help, stderr)
+	in := &input{}
+	in.f.register(fs, what)
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
 	if err := required(fs, "model", "data"); err != nil {
-		return err
+		return nil, err
 	}
-	m, t, err := f.read()
+	var err error
+	if in.m, in.t, err = in.f.read(); err != nil {
+		return nil, err
+	}
+	if in.keep, err = keptColumns(in.t, in.f.data, splitList(in.f.keep)); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// header starts an output header with the kept columns.
+func (in *input) header() []string {
+	var h []string
+	for _, c := range in.keep {
+		h = append(h, c.Name)
+	}
+	return h
+}
+
+// write writes the kept columns and what fill puts after them.
+func (in *input) write(stdout io.Writer, header []string, fill func(i int, rec []string)) error {
+	return writeCSV(in.f.out, stdout, header, in.t.Rows, func(i int, rec []string) {
+		for j, c := range in.keep {
+			rec[j] = columnText(c, i)
+		}
+		fill(i, rec)
+	})
+}
+
+func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	in, err := readInput("predict", predictHelp, "to predict", args, stderr)
 	if err != nil {
 		return err
 	}
-	keep, err := keptColumns(t, f.data, splitList(f.keep))
+	m := in.m
+	p, err := m.Predict(in.t)
 	if err != nil {
 		return err
 	}
-	p, err := m.Predict(t)
-	if err != nil {
-		return err
-	}
-	var header []string
-	for _, c := range keep {
-		header = append(header, c.Name)
-	}
-	off := len(keep)
+	header := in.header()
+	off := len(in.keep)
 	var fill func(i int, rec []string)
 	switch p.Task {
 	case config.Classification:
@@ -142,47 +175,21 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		header = append(header, featureHeader(p.Features.Cols)...)
 		fill = func(i int, rec []string) { formatRow(rec[off:], p.Features.Row(i)) }
 	}
-	return writeCSV(f.out, stdout, header, t.Rows, func(i int, rec []string) {
-		for j, c := range keep {
-			rec[j] = columnText(c, i)
-		}
-		fill(i, rec)
-	})
+	return in.write(stdout, header, fill)
 }
 
 func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("embed", embedHelp, stderr)
-	var f ioFlags
-	f.register(fs, "to embed")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "model", "data"); err != nil {
-		return err
-	}
-	m, t, err := f.read()
+	in, err := readInput("embed", embedHelp, "to embed", args, stderr)
 	if err != nil {
 		return err
 	}
-	keep, err := keptColumns(t, f.data, splitList(f.keep))
+	feats, err := in.m.Featurize(in.t)
 	if err != nil {
 		return err
 	}
-	feats, err := m.Featurize(t)
-	if err != nil {
-		return err
-	}
-	header := make([]string, 0, len(keep)+feats.Cols)
-	for _, c := range keep {
-		header = append(header, c.Name)
-	}
-	header = append(header, featureHeader(feats.Cols)...)
-	return writeCSV(f.out, stdout, header, t.Rows, func(i int, rec []string) {
-		for j, c := range keep {
-			rec[j] = columnText(c, i)
-		}
-		formatRow(rec[len(keep):], feats.Row(i))
-	})
+	header := append(in.header(), featureHeader(feats.Cols)...)
+	off := len(in.keep)
+	return in.write(stdout, header, func(i int, rec []string) { formatRow(rec[off:], feats.Row(i)) })
 }
 
 func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
