@@ -1,5 +1,7 @@
 package tensor
 
+import "sync/atomic"
+
 // gemmMode overrides the choice between packed and in-place operands
 // (tests run every product both ways).
 var gemmMode = modeAuto
@@ -90,13 +92,13 @@ func gemm(j gemmJob) {
 		// The pool is busy (a nested or concurrent call): run alone.
 		j.packed = usePacking(j.m, j.n, j.k, j.transA)
 		ws := spareWorkspaces.Get().(*workspace)
-		ws.run(&j, 0, j.m, 0, j.n, nil, 0)
+		ws.run(&j, 0, j.m, 0, j.n, nil, 0, nil)
 		spareWorkspaces.Put(ws)
 		return
 	}
 	if j.m*j.n*j.k < parallelMinWork || p.n == 1 {
 		j.packed = usePacking(j.m, j.n, j.k, j.transA)
-		p.ws[0].run(&j, 0, j.m, 0, j.n, nil, 0)
+		p.ws[0].run(&j, 0, j.m, 0, j.n, nil, 0, nil)
 		p.mu.Unlock()
 		return
 	}
@@ -116,10 +118,18 @@ func gemm(j gemmJob) {
 		}
 		t.team = tm
 	}
+	// Split over M alone with one block of k: the threads claim the row
+	// panels as they go rather than taking fixed halves.
+	t.dynamic = gemmDynamic && t.pn == 1 && t.pm > 1 && j.k <= j.ks.kc
+	t.next.Store(0)
 	p.run(t.parts, t)
 	t.job = gemmJob{}
 	p.mu.Unlock()
 }
+
+// gemmDynamic enables the dynamic sharing of row panels (tests and
+// measurements turn it off).
+var gemmDynamic = true
 
 // splitOverride, when its product is the number of workers, replaces the
 // grid that split chooses (for measurements).
@@ -131,6 +141,10 @@ type gemmTask struct {
 	pm, pn int
 	parts  int
 	team   *gemmTeam // the parts, when they share the packing of A
+	// dynamic: the parts claim row panels from next instead of taking
+	// rows of their own (see workspace.run).
+	dynamic bool
+	next    atomic.Int64
 }
 
 // split chooses the grid for n workers whose largest share costs least
@@ -183,10 +197,13 @@ func (t *gemmTask) runPart(part, parts int, ws *workspace) {
 	m1 := min(j.m, (im+1)*tilesM/t.pm*MR)
 	n0 := min(j.n, in*tilesN/t.pn*NR)
 	n1 := min(j.n, (in+1)*tilesN/t.pn*NR)
-	if t.team != nil {
+	switch {
+	case t.team != nil:
 		// Every member must reach the barriers, with columns or without.
-		ws.run(j, m0, m1, n0, n1, t.team, part)
-	} else if m0 < m1 && n0 < n1 {
-		ws.run(j, m0, m1, n0, n1, nil, 0)
+		ws.run(j, m0, m1, n0, n1, t.team, part, nil)
+	case t.dynamic:
+		ws.run(j, 0, j.m, n0, n1, nil, 0, &t.next)
+	case m0 < m1 && n0 < n1:
+		ws.run(j, m0, m1, n0, n1, nil, 0, nil)
 	}
 }

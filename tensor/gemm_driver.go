@@ -167,7 +167,15 @@ type gemmTeam struct {
 
 // run computes the tiles of C in rows [m0, m1) and columns [n0, n1), as
 // member number member of team (team is nil for a thread on its own).
-func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member int) {
+//
+// With claim set, the threads that share it compute the tiles of that
+// range between them: each claims its next row panel of MR×nc from the
+// counter, so that a thread slowed down (by the other tenants of the
+// machine, or by its packing) takes fewer panels instead of making the
+// others wait at the end. Each thread packs every block of B whose panels
+// it claims. The panels of one tile must not be claimed by two threads in
+// two blocks of k, so claim requires k ≤ kc (one block of k).
+func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member int, claim *atomic.Int64) {
 	ks := j.ks
 	MR, NR := ks.mr, ks.nr
 	NC := ks.nc
@@ -213,27 +221,35 @@ func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member 
 		}
 		p.k, p.beta = kc, beta
 
-		for jc := n0; jc < n1; jc += NC {
-			nc := min(NC, n1-jc)
-			panels := (nc + NR - 1) / NR
-
-			// The B block: packed panels, or B in place.
-			var bufB []float32
-			packB := j.transB || j.packed
-			if packB {
-				bufB = aligned(&ws.bufB, panels*kc*NR)
-				for q := range panels {
-					ks.packB(bufB[q*kc*NR:(q+1)*kc*NR], j.b, j.transB, pc, kc, jc+q*NR, min(NR, nc-q*NR), NR)
-				}
+		// The work items are the row panels of each block of columns, in
+		// order: claimed from the shared counter, or taken one after the
+		// other.
+		blocksN := (n1 - n0 + NC - 1) / NC
+		items := blocksN * panelsM
+		cur := -1 // the block of columns whose B is ready
+		var (
+			jc, nc, panels int
+			bufB, edgeB    []float32
+		)
+		packB := j.transB || j.packed
+		for next := 0; ; next++ {
+			item := next
+			if claim != nil {
+				item = int(claim.Add(1) - 1)
 			}
-			// The last panel, zero-padded, when the kernel cannot mask B.
-			var edgeB []float32
-			if edge := nc - (panels-1)*NR; !packB && edge < NR && !ks.maskB {
-				edgeB = aligned(&ws.edgeB, kc*NR)
-				ks.packB(edgeB, j.b, false, pc, kc, jc+(panels-1)*NR, edge, NR)
+			if item >= items {
+				break
 			}
-
-			for pi := range panelsM {
+			if jb := item / panelsM; jb != cur {
+				cur = jb
+				jc = n0 + jb*NC
+				nc = min(NC, n1-jc)
+				panels = (nc + NR - 1) / NR
+				bufB, edgeB = nil, nil
+				ws.prepareB(j, pc, kc, jc, nc, panels, packB, &bufB, &edgeB)
+			}
+			pi := item % panelsM
+			{
 				ir := m0 + pi*MR
 				mr := min(MR, m1-ir)
 				switch {
@@ -281,6 +297,24 @@ func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member 
 	}
 	// Drop the references to the caller's matrices.
 	*p = kernelArgs{}
+}
+
+// prepareB readies the block of B at (pc, jc), kc×nc in panels of NR:
+// packed into *bufB when packB, else read in place, with the last panel
+// packed into *edgeB when the kernels cannot mask it.
+func (ws *workspace) prepareB(j *gemmJob, pc, kc, jc, nc, panels int, packB bool, bufB, edgeB *[]float32) {
+	ks := j.ks
+	NR := ks.nr
+	if packB {
+		*bufB = aligned(&ws.bufB, panels*kc*NR)
+		for q := range panels {
+			ks.packB((*bufB)[q*kc*NR:(q+1)*kc*NR], j.b, j.transB, pc, kc, jc+q*NR, min(NR, nc-q*NR), NR)
+		}
+	}
+	if edge := nc - (panels-1)*NR; !packB && edge < NR && !ks.maskB {
+		*edgeB = aligned(&ws.edgeB, kc*NR)
+		ks.packB(*edgeB, j.b, false, pc, kc, jc+(panels-1)*NR, edge, NR)
+	}
 }
 
 // kcBlock returns the length of the blocks of k: k split into equal blocks

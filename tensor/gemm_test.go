@@ -511,3 +511,37 @@ func TestBenchGemm(t *testing.T) {
 		t.Fatalf("BenchGemm = %v GFLOP/s", g)
 	}
 }
+
+// TestGemmDynamic runs products split over M, where the threads claim row
+// panels as they go, with the sharing on and off, through every kernel
+// family and way of feeding them, with the bias and ReLU epilogue too.
+func TestGemmDynamic(t *testing.T) {
+	if Workers() < 2 {
+		t.Skip("needs two workers")
+	}
+	defer func(old [2]int, dyn bool) { splitOverride, gemmDynamic = old, dyn }(splitOverride, gemmDynamic)
+	splitOverride = [2]int{Workers(), 1}
+	rng := rand.New(rand.NewPCG(3, 4))
+	shapes := [][3]int{{1024, 512, 64}, {300, 600, 257}, {97, 33, 129}, {257, 255, 513}, {49, 600, 100}, {1030, 70, 12}}
+	for _, s := range shapes {
+		for tr := range 4 {
+			ta, tb := tr&1 != 0, tr&2 != 0
+			g := newGemmCase(rng, s[0], s[1], s[2], ta, tb, 0.7, 0.5, tr%2 == 0)
+			g.bias, g.act = randMat(rng, 1, s[1], 0).Data, ReLU
+			want, mag := refGemm(ta, tb, 0.7, g.a, g.b, 0.5, g.c0, nil, Identity)
+			wantB, magB := refGemm(ta, tb, 1, g.a, g.b, 0, g.c0, g.bias, ReLU)
+			for _, dyn := range []bool{true, false} {
+				gemmDynamic = dyn
+				t.Run(fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v/dynamic=%v", s[0], s[1], s[2], ta, tb, dyn), func(t *testing.T) {
+					forEachKernel(t, func(t *testing.T) {
+						g.run(t, want, mag, false)
+						if got := thePool().gj.dynamic; got != (dyn && s[2] <= activeKernels.kc) {
+							t.Errorf("dynamic = %v", got)
+						}
+						g.run(t, wantB, magB, true)
+					})
+				})
+			}
+		}
+	}
+}
