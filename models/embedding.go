@@ -77,13 +77,12 @@ type Embedding struct {
 	embs   []embCol
 	embAt  int // first column of the embedding blocks
 	width  int
-	drop   float64
-	rng    *rand.Rand
+	drop   *nn.Dropout // on the embedding blocks; nil without dropout
 
-	out, dEmb *tensor.Mat
-	view      tensor.Mat // scratch for column views, so that steps do not allocate
-	mask      []float32
-	dropped   bool
+	out *tensor.Mat
+	// Views kept in fields, so that steps do not allocate: a scratch one,
+	// and the embedding blocks of the output and of its gradient.
+	view, embView, dView tensor.Mat
 }
 
 type onehotCol struct{ feature, offset, levels int }
@@ -99,7 +98,10 @@ func NewEmbedding(prefix string, s Schema, c EmbeddingConfig, rng *rand.Rand) (*
 	if err := c.Validate(s); err != nil {
 		return nil, err
 	}
-	e := &Embedding{nCont: len(s.Continuous), drop: c.Dropout, rng: rng}
+	e := &Embedding{nCont: len(s.Continuous)}
+	if c.Dropout > 0 {
+		e.drop = nn.NewDropout(c.Dropout, rng)
+	}
 	if c.BatchNormContinuous && e.nCont > 0 {
 		e.bn = nn.NewBatchNorm1d(prefix+".continuous_bn", e.nCont)
 	}
@@ -158,25 +160,10 @@ func (e *Embedding) Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool) *t
 	for _, ec := range e.embs {
 		ec.emb.Forward(cat, ec.feature, e.view.SetColView(e.out, ec.offset, ec.offset+ec.dim))
 	}
-	e.dropped = train && e.drop > 0 && len(e.embs) > 0
-	if e.dropped {
-		w := e.width - e.embAt
-		n := rows * w
-		if cap(e.mask) < n {
-			e.mask = make([]float32, n)
-		}
-		e.mask = e.mask[:n]
-		scale := float32(1 / (1 - e.drop))
-		for i := range rows {
-			r, m := e.out.Row(i)[e.embAt:], e.mask[i*w:(i+1)*w]
-			for j := range r {
-				if e.rng.Float64() < e.drop {
-					m[j] = 0
-				} else {
-					m[j] = scale
-				}
-				r[j] *= m[j]
-			}
+	if e.drop != nil && len(e.embs) > 0 {
+		v := e.embView.SetColView(e.out, e.embAt, e.width)
+		if y := e.drop.Forward(v, train); y != v {
+			v.CopyFrom(y)
 		}
 	}
 	return e.out
@@ -192,22 +179,13 @@ func (e *Embedding) Backward(dy *tensor.Mat) {
 	if len(e.embs) == 0 {
 		return
 	}
-	var d tensor.Mat
-	d.SetColView(dy, e.embAt, e.width)
-	if e.dropped {
-		e.dEmb = tensor.Ensure(e.dEmb, dy.Rows, e.width-e.embAt)
-		w := e.width - e.embAt
-		for i := range dy.Rows {
-			g, m, o := d.Row(i), e.mask[i*w:(i+1)*w], e.dEmb.Row(i)
-			for j, v := range g {
-				o[j] = v * m[j]
-			}
-		}
-		d = *e.dEmb
+	d := e.dView.SetColView(dy, e.embAt, e.width)
+	if e.drop != nil {
+		d = e.drop.Backward(d)
 	}
 	for _, ec := range e.embs {
 		at := ec.offset - e.embAt
-		ec.emb.Backward(e.view.SetColView(&d, at, at+ec.dim))
+		ec.emb.Backward(e.view.SetColView(d, at, at+ec.dim))
 	}
 }
 

@@ -87,10 +87,7 @@ func (f *Finetune) Backward(dy *tensor.Mat) {
 	f.dEmb.CopyFrom(dx)
 	direct := f.view.SetColView(d, h, d.Cols)
 	for i := range f.dEmb.Rows {
-		r, s := f.dEmb.Row(i), direct.Row(i)
-		for j, v := range s {
-			r[j] += v
-		}
+		tensor.Axpy(1, direct.Row(i), f.dEmb.Row(i))
 	}
 	f.Embed.Backward(f.dEmb)
 }

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
-	"time"
 	"unsafe"
 )
 
@@ -503,12 +502,6 @@ func TestPackers(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-func TestBenchGemm(t *testing.T) {
-	if g := BenchGemm(64, 64, 64, 20*time.Millisecond); !(g > 0) {
-		t.Fatalf("BenchGemm = %v GFLOP/s", g)
 	}
 }
 

@@ -25,6 +25,49 @@ import (
 // input tables, checking the output directory before hours of training
 // rather than after, and writing CSV output.
 
+// featureFlags choose the feature columns (pretrain and fit).
+type featureFlags struct{ exclude, categorical, continuous string }
+
+func (f *featureFlags) register(fs *flag.FlagSet, excludeHelp string) {
+	fs.StringVar(&f.exclude, "exclude", "", "comma-separated `columns` that are not features, "+excludeHelp)
+	fs.StringVar(&f.categorical, "categorical", "", "comma-separated `columns` to treat as categorical, numbers or not (default: the text columns)")
+	fs.StringVar(&f.continuous, "continuous", "", "comma-separated `columns` to treat as continuous (default: the numeric columns)")
+}
+
+// apply copies the lists given on the command line into dc and returns
+// the excluded columns, checked against dc.
+func (f *featureFlags) apply(set map[string]bool, dc *config.DataConfig) ([]string, error) {
+	if set["categorical"] {
+		dc.CategoricalCols = splitList(f.categorical)
+	}
+	if set["continuous"] {
+		dc.ContinuousCols = splitList(f.continuous)
+	}
+	excluded := splitList(f.exclude)
+	return excluded, checkExclude(excluded, *dc)
+}
+
+// targetFlags name what to predict (fit and finetune).
+type targetFlags struct{ target, task, valid string }
+
+func (f *targetFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.target, "target", "", "the target `column` (required, unless the config's data.target names it)")
+	fs.StringVar(&f.task, "task", "", "`task`: classification or regression (default: classification if the target column holds text, else regression)")
+	fs.StringVar(&f.valid, "valid", "", "CSV `file` of labelled validation rows (default: hold out a share of -data, stratified for classification; 0.2 unless the config's data.validation_split says otherwise)")
+}
+
+// apply copies -target into dc and requires a target from the flag or the
+// config file.
+func (f *targetFlags) apply(fs *flag.FlagSet, set map[string]bool, dc *config.DataConfig) error {
+	if set["target"] {
+		dc.Target = splitList(f.target)
+	}
+	if len(dc.Target) == 0 {
+		return usageError(fs, "-target is required: the column to predict")
+	}
+	return nil
+}
+
 // trainFlags are the flags of the training loop of pretrain, finetune and
 // fit.
 type trainFlags struct {

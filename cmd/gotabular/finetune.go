@@ -43,15 +43,14 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 	fs := newFlagSet("finetune", finetuneHelp+"\n"+configHelp(&finetuneFile{})+"\nFlags:\n", stderr)
 	var (
-		modelDir, dataPath, validPath, out, target, task, head string
-		freeze                                                 bool
-		tf                                                     trainFlags
+		modelDir, dataPath, out, head string
+		freeze                        bool
+		tgt                           targetFlags
+		tf                            trainFlags
 	)
 	fs.StringVar(&modelDir, "model", "", "`directory` of the pretrained model, as written by gotabular pretrain (required)")
 	fs.StringVar(&dataPath, "data", "", "CSV `file` of labelled training rows (required)")
-	fs.StringVar(&target, "target", "", "the target `column` (required, unless the config's data.target names it)")
-	fs.StringVar(&task, "task", "", "`task`: classification or regression (default: classification if the target column holds text, else regression)")
-	fs.StringVar(&validPath, "valid", "", "CSV `file` of labelled validation rows (default: hold out a share of -data, stratified for classification; 0.2 unless the config's data.validation_split says otherwise)")
+	tgt.register(fs)
 	fs.StringVar(&out, "out", "", "`directory` to save the fine-tuned model to (required)")
 	fs.StringVar(&head, "head", file.Model.Head.Layers, "`widths` of the head's hidden layers before the output layer; \"\" for a linear head")
 	fs.BoolVar(&freeze, "freeze", false, "train the head alone: the pretrained layers keep their weights")
@@ -63,7 +62,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	set := setFlags(fs)
-	if err := checkTask(task); err != nil {
+	if err := checkTask(tgt.task); err != nil {
 		return err
 	}
 
@@ -83,16 +82,13 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("%s: data.continuous_cols and data.categorical_cols cannot change in fine-tuning: the features are those of the pretrained model", tf.config)
 		}
 	}
-	if set["target"] {
-		file.Data.Target = splitList(target)
-	}
-	if len(file.Data.Target) == 0 {
-		return usageError(fs, "-target is required: the column to predict")
+	if err := tgt.apply(fs, set, &file.Data); err != nil {
+		return err
 	}
 	if err := file.Data.Validate(); err != nil {
 		return err
 	}
-	target = file.Data.Target[0]
+	target, task := file.Data.Target[0], tgt.task
 	if set["head"] {
 		file.Model.Head.Layers = head
 	}
@@ -115,7 +111,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("-out %s is the pretrained model's directory; save the fine-tuned model elsewhere", out)
 	}
 
-	tr, va, err := readTables(pre.ReadCSV, dataPath, validPath, nil)
+	tr, va, err := readTables(pre.ReadCSV, dataPath, tgt.valid, nil)
 	if err != nil {
 		return err
 	}

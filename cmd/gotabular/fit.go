@@ -50,21 +50,18 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	fs := newFlagSet("fit", fitHelp+"\n"+configHelp(&fitFile{})+"\nFlags:\n", stderr)
 	var (
-		dataPath, validPath, out, target, task string
-		exclude, categorical, continuous       string
-		layers, head, activation               string
-		dropout                                float64
-		batchNorm                              bool
-		tf                                     trainFlags
+		dataPath, out            string
+		layers, head, activation string
+		dropout                  float64
+		batchNorm                bool
+		feat                     featureFlags
+		tgt                      targetFlags
+		tf                       trainFlags
 	)
 	fs.StringVar(&dataPath, "data", "", "CSV `file` of labelled training rows (required)")
-	fs.StringVar(&target, "target", "", "the target `column` (required, unless the config's data.target names it)")
-	fs.StringVar(&task, "task", "", "`task`: classification or regression (default: classification if the target column holds text, else regression)")
-	fs.StringVar(&validPath, "valid", "", "CSV `file` of labelled validation rows (default: hold out a share of -data, stratified for classification; 0.2 unless the config's data.validation_split says otherwise)")
+	tgt.register(fs)
 	fs.StringVar(&out, "out", "", "`directory` to save the model to (required)")
-	fs.StringVar(&exclude, "exclude", "", "comma-separated `columns` that are not features, such as an id")
-	fs.StringVar(&categorical, "categorical", "", "comma-separated `columns` to treat as categorical, numbers or not (default: the text columns)")
-	fs.StringVar(&continuous, "continuous", "", "comma-separated `columns` to treat as continuous (default: the numeric columns)")
+	feat.register(fs, "such as an id")
 	fs.StringVar(&layers, "layers", file.Model.Layers, "`widths` of the backbone's layers")
 	fs.StringVar(&head, "head", "", "`widths` of the head's hidden layers before the output layer (default: none, a linear head)")
 	fs.StringVar(&activation, "activation", file.Model.Activation, "`activation` of the backbone's layers: ReLU, LeakyReLU or GELU")
@@ -78,7 +75,7 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	set := setFlags(fs)
-	if err := checkTask(task); err != nil {
+	if err := checkTask(tgt.task); err != nil {
 		return err
 	}
 	if err := checkActivation(set, activation); err != nil {
@@ -90,17 +87,12 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	if set["target"] {
-		file.Data.Target = splitList(target)
+	if err := tgt.apply(fs, set, &file.Data); err != nil {
+		return err
 	}
-	if len(file.Data.Target) == 0 {
-		return usageError(fs, "-target is required: the column to predict")
-	}
-	if set["categorical"] {
-		file.Data.CategoricalCols = splitList(categorical)
-	}
-	if set["continuous"] {
-		file.Data.ContinuousCols = splitList(continuous)
+	excluded, err := feat.apply(set, &file.Data)
+	if err != nil {
+		return err
 	}
 	mm := &file.Model
 	if set["layers"] {
@@ -119,10 +111,6 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		mm.UseBatchNorm = batchNorm
 	}
 	if err := tf.apply(set, &file.Trainer, &mm.LearningRate, &mm.Seed); err != nil {
-		return err
-	}
-	excluded := splitList(exclude)
-	if err := checkExclude(excluded, file.Data); err != nil {
 		return err
 	}
 	if err := file.Data.Validate(); err != nil {
@@ -148,11 +136,12 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 
 	read := func(path string) (*data.Table, error) { return readTable(path, file.Data) }
-	tr, va, err := readTables(read, dataPath, validPath, excluded)
+	tr, va, err := readTables(read, dataPath, tgt.valid, excluded)
 	if err != nil {
 		return err
 	}
 	note := ""
+	task := tgt.task
 	if task == "" {
 		if task, note, err = inferTask(tr, file.Data.Target[0], "fit"); err != nil {
 			return err

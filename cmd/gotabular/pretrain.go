@@ -49,7 +49,7 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlagSet("pretrain", pretrainHelp+"\n"+configHelp(&pretrainFile{})+"\nFlags:\n", stderr)
 	var (
 		dataPath, validPath, out            string
-		exclude, categorical, continuous    string
+		feat                                featureFlags
 		encoder, decoder, activation, noise string
 		dropout, noiseProb                  float64
 		batchNorm                           bool
@@ -58,9 +58,7 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&dataPath, "data", "", "CSV `file` of the rows to pretrain on (required)")
 	fs.StringVar(&validPath, "valid", "", "CSV `file` of validation rows (default: hold out a share of -data, 0.2 unless the config's data.validation_split says otherwise)")
 	fs.StringVar(&out, "out", "", "`directory` to save the pretrained model to (required)")
-	fs.StringVar(&exclude, "exclude", "", "comma-separated `columns` that are not features, such as an id or the target")
-	fs.StringVar(&categorical, "categorical", "", "comma-separated `columns` to treat as categorical, numbers or not (default: the text columns)")
-	fs.StringVar(&continuous, "continuous", "", "comma-separated `columns` to treat as continuous (default: the numeric columns)")
+	feat.register(fs, "such as an id or the target")
 	fs.StringVar(&encoder, "encoder", file.Model.Encoder.Layers, "`widths` of the encoder's layers, such as 512-256-128; the last is the number of learned features")
 	fs.StringVar(&decoder, "decoder", "", "`widths` of the decoder's layers, such as 256-512 (default: none, the reconstruction heads read the encoder's output)")
 	fs.StringVar(&activation, "activation", file.Model.Encoder.Activation, "`activation` of the encoder and decoder layers: ReLU, LeakyReLU or GELU")
@@ -83,12 +81,6 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	mm := &file.Model
-	if set["categorical"] {
-		file.Data.CategoricalCols = splitList(categorical)
-	}
-	if set["continuous"] {
-		file.Data.ContinuousCols = splitList(continuous)
-	}
 	if set["encoder"] {
 		mm.Encoder.Layers = encoder
 	}
@@ -137,8 +129,8 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := tf.apply(set, &file.Trainer, &mm.LearningRate, &mm.Seed); err != nil {
 		return err
 	}
-	excluded := splitList(exclude)
-	if err := checkExclude(excluded, file.Data); err != nil {
+	excluded, err := feat.apply(set, &file.Data)
+	if err != nil {
 		return err
 	}
 	if err := checkOut(out); err != nil {

@@ -420,20 +420,13 @@ func scale(m *tensor.Mat, s float64) {
 	if m == nil || s == 1 {
 		return
 	}
-	f := float32(s)
 	for i := range m.Rows {
-		r := m.Row(i)
-		for j := range r {
-			r[j] *= f
-		}
+		tensor.Scale(float32(s), m.Row(i))
 	}
 }
 
 func add(dst, src *tensor.Mat) {
 	for i := range dst.Rows {
-		d, s := dst.Row(i), src.Row(i)
-		for j, v := range s {
-			d[j] += v
-		}
+		tensor.Axpy(1, src.Row(i), dst.Row(i))
 	}
 }
