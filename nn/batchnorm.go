@@ -11,12 +11,15 @@ import (
 // scale and shift. Like PyTorch, the running variance uses the unbiased
 // batch variance and momentum 0.1.
 type BatchNorm1d struct {
-	Gamma, Beta      *Param
-	RunMean, RunVar  *Param
-	Momentum, Eps    float64
-	trainMode        bool
-	mean, invStd     []float64
-	sumDy, sumDyXhat []float64
+	Gamma, Beta     *Param
+	RunMean, RunVar *Param
+	Momentum, Eps   float64
+	trainMode       bool
+	// Per column: the statistics of the last forward pass (in training,
+	// the batch's), and the sums and factors of the backward pass.
+	mean, invStd     []float32
+	sumDy, sumDyXhat []float32
+	scale, md, mdx   []float32
 	xhat, y, dx      *tensor.Mat
 }
 
@@ -28,99 +31,79 @@ func NewBatchNorm1d(name string, n int) *BatchNorm1d {
 		RunMean:  NewBuffer(name+".running_mean", 1, n),
 		RunVar:   NewBuffer(name+".running_var", 1, n),
 		Momentum: 0.1, Eps: 1e-5,
-		mean: make([]float64, n), invStd: make([]float64, n),
-		sumDy: make([]float64, n), sumDyXhat: make([]float64, n),
+	}
+	for _, v := range []*[]float32{&b.mean, &b.invStd, &b.sumDy, &b.sumDyXhat, &b.scale, &b.md, &b.mdx} {
+		*v = make([]float32, n)
 	}
 	b.Gamma.Value.Fill(1)
 	b.RunVar.Value.Fill(1)
 	return b
 }
 
-// Forward implements [Module].
+// Forward implements [Module]. The batch statistics are float32 column
+// sums over the rows (tensor.AddColumnSums, then the squared deviations
+// from the mean in a second pass), as PyTorch computes them in float32;
+// only the per-column arithmetic (variance, running averages, 1/σ) is done
+// in float64.
 func (b *BatchNorm1d) Forward(x *tensor.Mat, train bool) *tensor.Mat {
-	n := x.Cols
 	b.trainMode = train
-	b.xhat = tensor.Ensure(b.xhat, x.Rows, n)
-	b.y = tensor.Ensure(b.y, x.Rows, n)
+	b.xhat = tensor.Ensure(b.xhat, x.Rows, x.Cols)
+	b.y = tensor.Ensure(b.y, x.Rows, x.Cols)
 	if train {
-		clear(b.mean)
-		clear(b.invStd) // holds the sum of squares until the end
-		for i := range x.Rows {
-			for j, v := range x.Row(i) {
-				b.mean[j] += float64(v)
-			}
-		}
 		rows := float64(x.Rows)
+		clear(b.mean)
+		tensor.AddColumnSums(b.mean, x)
 		for j := range b.mean {
-			b.mean[j] /= rows
+			b.mean[j] = float32(float64(b.mean[j]) / rows)
 		}
-		for i := range x.Rows {
-			for j, v := range x.Row(i) {
-				d := float64(v) - b.mean[j]
-				b.invStd[j] += d * d
-			}
-		}
+		sq := b.invStd // holds the sums of squares until the end
+		clear(sq)
+		tensor.AddColumnSquares(sq, x, b.mean)
 		rm, rv := b.RunMean.Value.Data, b.RunVar.Value.Data
-		for j := range b.invStd {
-			v := b.invStd[j] / rows
+		for j, s := range sq {
+			v := float64(s) / rows
 			unbiased := v
 			if x.Rows > 1 {
-				unbiased = b.invStd[j] / (rows - 1)
+				unbiased = float64(s) / (rows - 1)
 			}
-			rm[j] = float32((1-b.Momentum)*float64(rm[j]) + b.Momentum*b.mean[j])
+			rm[j] = float32((1-b.Momentum)*float64(rm[j]) + b.Momentum*float64(b.mean[j]))
 			rv[j] = float32((1-b.Momentum)*float64(rv[j]) + b.Momentum*unbiased)
-			b.invStd[j] = 1 / math.Sqrt(v+b.Eps)
+			b.invStd[j] = float32(1 / math.Sqrt(v+b.Eps))
 		}
 	} else {
-		for j, m := range b.RunMean.Value.Data {
-			b.mean[j] = float64(m)
-			b.invStd[j] = 1 / math.Sqrt(float64(b.RunVar.Value.Data[j])+b.Eps)
+		copy(b.mean, b.RunMean.Value.Data)
+		for j, v := range b.RunVar.Value.Data {
+			b.invStd[j] = float32(1 / math.Sqrt(float64(v)+b.Eps))
 		}
 	}
-	g, be := b.Gamma.Value.Data, b.Beta.Value.Data
-	for i := range x.Rows {
-		xr, hr, yr := x.Row(i), b.xhat.Row(i), b.y.Row(i)
-		for j, v := range xr {
-			h := float32((float64(v) - b.mean[j]) * b.invStd[j])
-			hr[j] = h
-			yr[j] = g[j]*h + be[j]
-		}
-	}
+	tensor.NormalizeColumns(x, b.mean, b.invStd, b.Gamma.Value.Data, b.Beta.Value.Data, b.xhat, b.y)
 	return b.y
 }
 
 // Backward implements [Module]. In training mode the batch statistics
 // depend on every row, which gives the usual three-term gradient
-// dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)).
+// dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)); in evaluation mode the
+// statistics are constants and dx = γ/σ·dy.
 func (b *BatchNorm1d) Backward(dy *tensor.Mat) *tensor.Mat {
 	b.dx = tensor.Ensure(b.dx, dy.Rows, dy.Cols)
 	clear(b.sumDy)
 	clear(b.sumDyXhat)
-	for i := range dy.Rows {
-		gr, hr := dy.Row(i), b.xhat.Row(i)
-		for j, g := range gr {
-			b.sumDy[j] += float64(g)
-			b.sumDyXhat[j] += float64(g) * float64(hr[j])
-		}
-	}
+	tensor.AddColumnSums(b.sumDy, dy)
+	tensor.AddColumnProducts(b.sumDyXhat, dy, b.xhat)
 	gg, gb := b.Gamma.Grad.Data, b.Beta.Grad.Data
-	for j := range gg {
-		gg[j] += float32(b.sumDyXhat[j])
-		gb[j] += float32(b.sumDy[j])
-	}
 	gamma := b.Gamma.Value.Data
 	rows := float64(dy.Rows)
-	for i := range dy.Rows {
-		gr, hr, dr := dy.Row(i), b.xhat.Row(i), b.dx.Row(i)
-		for j, g := range gr {
-			s := float64(gamma[j]) * b.invStd[j]
-			if b.trainMode {
-				dr[j] = float32(s * (float64(g) - b.sumDy[j]/rows - float64(hr[j])*b.sumDyXhat[j]/rows))
-			} else {
-				dr[j] = float32(s * float64(g))
-			}
+	for j := range gg {
+		gg[j] += b.sumDyXhat[j]
+		gb[j] += b.sumDy[j]
+		b.scale[j] = float32(float64(gamma[j]) * float64(b.invStd[j]))
+		b.md[j], b.mdx[j] = 0, 0
+		if b.trainMode {
+			b.md[j] = float32(float64(b.sumDy[j]) / rows)
+			b.mdx[j] = float32(float64(b.sumDyXhat[j]) / rows)
 		}
 	}
+	tensor.NormalizeColumnsBackward(dy, b.xhat, b.md, b.mdx, b.scale, b.dx)
 	return b.dx
 }
 

@@ -93,3 +93,51 @@ func scaleKernel(a float32, x []float32) {
 		scaleGo(a, x)
 	}
 }
+
+// colSquaresKernel adds the squared deviations of columns [c0, c1) of m
+// from center to dst[c0:c1].
+func colSquaresKernel(dst []float32, m *Mat, center []float32, c0, c1 int) {
+	switch elemFamily {
+	case elemAVX512:
+		colSquaresAVX512(&dst[c0], &m.Data[c0], &center[c0], m.Rows, c1-c0, m.Stride)
+	case elemAVX2:
+		colSquaresAVX2(&dst[c0], &m.Data[c0], &center[c0], m.Rows, c1-c0, m.Stride)
+	default:
+		colSquaresGo(dst, m, center, c0, c1)
+	}
+}
+
+// colProductsKernel adds the column sums of a·b over columns [c0, c1) to
+// dst[c0:c1].
+func colProductsKernel(dst []float32, a, b *Mat, c0, c1 int) {
+	switch elemFamily {
+	case elemAVX512:
+		colProductsAVX512(&dst[c0], &a.Data[c0], &b.Data[c0], a.Rows, c1-c0, a.Stride, b.Stride)
+	case elemAVX2:
+		colProductsAVX2(&dst[c0], &a.Data[c0], &b.Data[c0], a.Rows, c1-c0, a.Stride, b.Stride)
+	default:
+		colProductsGo(dst, a, b, c0, c1)
+	}
+}
+
+func normalizeKernel(x, mean, scale, gamma, beta, xhat, y []float32) {
+	switch elemFamily {
+	case elemAVX512:
+		normalizeAVX512(&x[0], &mean[0], &scale[0], &gamma[0], &beta[0], &xhat[0], &y[0], len(x))
+	case elemAVX2:
+		normalizeAVX2(&x[0], &mean[0], &scale[0], &gamma[0], &beta[0], &xhat[0], &y[0], len(x))
+	default:
+		normalizeGo(x, mean, scale, gamma, beta, xhat, y)
+	}
+}
+
+func normalizeBackwardKernel(dy, xhat, meanDy, meanDyXhat, scale, dx []float32) {
+	switch elemFamily {
+	case elemAVX512:
+		normalizeBackwardAVX512(&dy[0], &xhat[0], &meanDy[0], &meanDyXhat[0], &scale[0], &dx[0], len(dy))
+	case elemAVX2:
+		normalizeBackwardAVX2(&dy[0], &xhat[0], &meanDy[0], &meanDyXhat[0], &scale[0], &dx[0], len(dy))
+	default:
+		normalizeBackwardGo(dy, xhat, meanDy, meanDyXhat, scale, dx)
+	}
+}

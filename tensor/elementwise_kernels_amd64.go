@@ -23,6 +23,18 @@ func axpyAVX512(a float32, x, y *float32, n int)
 func scaleAVX512(a float32, x *float32, n int)
 
 //go:noescape
+func colSquaresAVX512(dst, m, center *float32, rows, cols, stride int)
+
+//go:noescape
+func colProductsAVX512(dst, a, b *float32, rows, cols, strideA, strideB int)
+
+//go:noescape
+func normalizeAVX512(x, mean, scale, gamma, beta, xhat, y *float32, n int)
+
+//go:noescape
+func normalizeBackwardAVX512(dy, xhat, meanDy, meanDyXhat, scale, dx *float32, n int)
+
+//go:noescape
 func adamAVX2(w, grad, m, v *float32, n int, c *adamConsts)
 
 //go:noescape
@@ -39,3 +51,15 @@ func axpyAVX2(a float32, x, y *float32, n int)
 
 //go:noescape
 func scaleAVX2(a float32, x *float32, n int)
+
+//go:noescape
+func colSquaresAVX2(dst, m, center *float32, rows, cols, stride int)
+
+//go:noescape
+func colProductsAVX2(dst, a, b *float32, rows, cols, strideA, strideB int)
+
+//go:noescape
+func normalizeAVX2(x, mean, scale, gamma, beta, xhat, y *float32, n int)
+
+//go:noescape
+func normalizeBackwardAVX2(dy, xhat, meanDy, meanDyXhat, scale, dx *float32, n int)

@@ -649,6 +649,590 @@ scaleAVX512_done:
 	VZEROUPPER
 	RET
 
+// func colSquaresAVX512(dst *float32, m *float32, center *float32, rows int, cols int, stride int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·colSquaresAVX512(SB), NOSPLIT, $8-48
+	MOVQ     dst+0(FP), AX
+	MOVQ     m+8(FP), CX
+	MOVQ     center+16(FP), DX
+	MOVQ     rows+24(FP), BX
+	MOVQ     cols+32(FP), SI
+	MOVQ     stride+40(FP), DI
+	SHLQ     $0x02, DI
+	VSTMXCSR (SP)
+	MOVL     (SP), R8
+	ORL      $0x00008040, R8
+	MOVL     R8, 4(SP)
+	VLDMXCSR 4(SP)
+
+colSquaresAVX512_w8:
+	CMPQ    SI, $0x00000080
+	JB      colSquaresAVX512_after8
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVUPS 128(AX), Z2
+	VMOVUPS 192(AX), Z3
+	VMOVUPS 256(AX), Z4
+	VMOVUPS 320(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 448(AX), Z7
+	MOVQ    CX, R8
+	MOVQ    BX, R9
+
+colSquaresAVX512_w8_rows:
+	VMOVUPS (R8), Z8
+	VMOVUPS (DX), Z9
+	VSUBPS  Z9, Z8, Z8
+	VMULPS  Z8, Z8, Z8
+	VADDPS  Z8, Z0, Z0
+	VMOVUPS 64(R8), Z8
+	VMOVUPS 64(DX), Z9
+	VSUBPS  Z9, Z8, Z8
+	VMULPS  Z8, Z8, Z8
+	VADDPS  Z8, Z1, Z1
+	VMOVUPS 128(R8), Z8
+	VMOVUPS 128(DX), Z9
+	VSUBPS  Z9, Z8, Z8
+	VMULPS  Z8, Z8, Z8
+	VADDPS  Z8, Z2, Z2
+	VMOVUPS 192(R8), Z8
+	VMOVUPS 192(DX), Z9
+	VSUBPS  Z9, Z8, Z8
+	VMULPS  Z8, Z8, Z8
+	VADDPS  Z8, Z3, Z3
+	VMOVUPS 256(R8), Z8
+	VMOVUPS 256(DX), Z9
+	VSUBPS  Z9, Z8, Z8
+	VMULPS  Z8, Z8, Z8
+	VADDPS  Z8, Z4, Z4
+	VMOVUPS 320(R8), Z8
+	VMOVUPS 320(DX), Z9
+	VSUBPS  Z9, Z8, Z8
+	VMULPS  Z8, Z8, Z8
+	VADDPS  Z8, Z5, Z5
+	VMOVUPS 384(R8), Z8
+	VMOVUPS 384(DX), Z9
+	VSUBPS  Z9, Z8, Z8
+	VMULPS  Z8, Z8, Z8
+	VADDPS  Z8, Z6, Z6
+	VMOVUPS 448(R8), Z8
+	VMOVUPS 448(DX), Z9
+	VSUBPS  Z9, Z8, Z8
+	VMULPS  Z8, Z8, Z8
+	VADDPS  Z8, Z7, Z7
+	ADDQ    DI, R8
+	DECQ    R9
+	JNZ     colSquaresAVX512_w8_rows
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	VMOVUPS Z4, 256(AX)
+	VMOVUPS Z5, 320(AX)
+	VMOVUPS Z6, 384(AX)
+	VMOVUPS Z7, 448(AX)
+	ADDQ    $0x00000200, AX
+	ADDQ    $0x00000200, CX
+	ADDQ    $0x00000200, DX
+	SUBQ    $0x00000080, SI
+	JMP     colSquaresAVX512_w8
+
+colSquaresAVX512_after8:
+	CMPQ    SI, $0x00000040
+	JB      colSquaresAVX512_after4
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVUPS 128(AX), Z2
+	VMOVUPS 192(AX), Z3
+	MOVQ    CX, R8
+	MOVQ    BX, R9
+
+colSquaresAVX512_w4_rows:
+	VMOVUPS (R8), Z4
+	VMOVUPS (DX), Z5
+	VSUBPS  Z5, Z4, Z4
+	VMULPS  Z4, Z4, Z4
+	VADDPS  Z4, Z0, Z0
+	VMOVUPS 64(R8), Z4
+	VMOVUPS 64(DX), Z5
+	VSUBPS  Z5, Z4, Z4
+	VMULPS  Z4, Z4, Z4
+	VADDPS  Z4, Z1, Z1
+	VMOVUPS 128(R8), Z4
+	VMOVUPS 128(DX), Z5
+	VSUBPS  Z5, Z4, Z4
+	VMULPS  Z4, Z4, Z4
+	VADDPS  Z4, Z2, Z2
+	VMOVUPS 192(R8), Z4
+	VMOVUPS 192(DX), Z5
+	VSUBPS  Z5, Z4, Z4
+	VMULPS  Z4, Z4, Z4
+	VADDPS  Z4, Z3, Z3
+	ADDQ    DI, R8
+	DECQ    R9
+	JNZ     colSquaresAVX512_w4_rows
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000040, SI
+
+colSquaresAVX512_after4:
+	CMPQ    SI, $0x00000020
+	JB      colSquaresAVX512_after2
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	MOVQ    CX, R8
+	MOVQ    BX, R9
+
+colSquaresAVX512_w2_rows:
+	VMOVUPS (R8), Z2
+	VMOVUPS (DX), Z3
+	VSUBPS  Z3, Z2, Z2
+	VMULPS  Z2, Z2, Z2
+	VADDPS  Z2, Z0, Z0
+	VMOVUPS 64(R8), Z2
+	VMOVUPS 64(DX), Z3
+	VSUBPS  Z3, Z2, Z2
+	VMULPS  Z2, Z2, Z2
+	VADDPS  Z2, Z1, Z1
+	ADDQ    DI, R8
+	DECQ    R9
+	JNZ     colSquaresAVX512_w2_rows
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, SI
+
+colSquaresAVX512_after2:
+	CMPQ    SI, $0x00000010
+	JB      colSquaresAVX512_after1
+	VMOVUPS (AX), Z0
+	MOVQ    CX, R8
+	MOVQ    BX, R9
+
+colSquaresAVX512_w1_rows:
+	VMOVUPS (R8), Z1
+	VMOVUPS (DX), Z2
+	VSUBPS  Z2, Z1, Z1
+	VMULPS  Z1, Z1, Z1
+	VADDPS  Z1, Z0, Z0
+	ADDQ    DI, R8
+	DECQ    R9
+	JNZ     colSquaresAVX512_w1_rows
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, SI
+
+colSquaresAVX512_after1:
+	TESTQ     SI, SI
+	JZ        colSquaresAVX512_done
+	MOVQ      $0x00000001, R8
+	SHLXQ     SI, R8, R8
+	DECQ      R8
+	KMOVW     R8, K1
+	VMOVUPS.Z (AX), K1, Z0
+	MOVQ      BX, BX
+
+colSquaresAVX512_part_rows:
+	VMOVUPS.Z (CX), K1, Z1
+	VMOVUPS.Z (DX), K1, Z2
+	VSUBPS    Z2, Z1, Z1
+	VMULPS    Z1, Z1, Z1
+	VADDPS    Z1, Z0, Z0
+	ADDQ      DI, CX
+	DECQ      BX
+	JNZ       colSquaresAVX512_part_rows
+	VMOVUPS   Z0, K1, (AX)
+
+colSquaresAVX512_done:
+	VLDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func colProductsAVX512(dst *float32, a *float32, b *float32, rows int, cols int, strideA int, strideB int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·colProductsAVX512(SB), NOSPLIT, $8-56
+	MOVQ     dst+0(FP), AX
+	MOVQ     a+8(FP), CX
+	MOVQ     b+16(FP), DX
+	MOVQ     rows+24(FP), BX
+	MOVQ     cols+32(FP), SI
+	MOVQ     strideA+40(FP), DI
+	MOVQ     strideB+48(FP), R8
+	SHLQ     $0x02, DI
+	SHLQ     $0x02, R8
+	VSTMXCSR (SP)
+	MOVL     (SP), R9
+	ORL      $0x00008040, R9
+	MOVL     R9, 4(SP)
+	VLDMXCSR 4(SP)
+
+colProductsAVX512_w8:
+	CMPQ    SI, $0x00000080
+	JB      colProductsAVX512_after8
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVUPS 128(AX), Z2
+	VMOVUPS 192(AX), Z3
+	VMOVUPS 256(AX), Z4
+	VMOVUPS 320(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 448(AX), Z7
+	MOVQ    CX, R9
+	MOVQ    DX, R10
+	MOVQ    BX, R11
+
+colProductsAVX512_w8_rows:
+	VMOVUPS (R9), Z8
+	VMOVUPS (R10), Z9
+	VMULPS  Z9, Z8, Z8
+	VADDPS  Z8, Z0, Z0
+	VMOVUPS 64(R9), Z8
+	VMOVUPS 64(R10), Z9
+	VMULPS  Z9, Z8, Z8
+	VADDPS  Z8, Z1, Z1
+	VMOVUPS 128(R9), Z8
+	VMOVUPS 128(R10), Z9
+	VMULPS  Z9, Z8, Z8
+	VADDPS  Z8, Z2, Z2
+	VMOVUPS 192(R9), Z8
+	VMOVUPS 192(R10), Z9
+	VMULPS  Z9, Z8, Z8
+	VADDPS  Z8, Z3, Z3
+	VMOVUPS 256(R9), Z8
+	VMOVUPS 256(R10), Z9
+	VMULPS  Z9, Z8, Z8
+	VADDPS  Z8, Z4, Z4
+	VMOVUPS 320(R9), Z8
+	VMOVUPS 320(R10), Z9
+	VMULPS  Z9, Z8, Z8
+	VADDPS  Z8, Z5, Z5
+	VMOVUPS 384(R9), Z8
+	VMOVUPS 384(R10), Z9
+	VMULPS  Z9, Z8, Z8
+	VADDPS  Z8, Z6, Z6
+	VMOVUPS 448(R9), Z8
+	VMOVUPS 448(R10), Z9
+	VMULPS  Z9, Z8, Z8
+	VADDPS  Z8, Z7, Z7
+	ADDQ    DI, R9
+	ADDQ    R8, R10
+	DECQ    R11
+	JNZ     colProductsAVX512_w8_rows
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	VMOVUPS Z4, 256(AX)
+	VMOVUPS Z5, 320(AX)
+	VMOVUPS Z6, 384(AX)
+	VMOVUPS Z7, 448(AX)
+	ADDQ    $0x00000200, AX
+	ADDQ    $0x00000200, CX
+	ADDQ    $0x00000200, DX
+	SUBQ    $0x00000080, SI
+	JMP     colProductsAVX512_w8
+
+colProductsAVX512_after8:
+	CMPQ    SI, $0x00000040
+	JB      colProductsAVX512_after4
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVUPS 128(AX), Z2
+	VMOVUPS 192(AX), Z3
+	MOVQ    CX, R9
+	MOVQ    DX, R10
+	MOVQ    BX, R11
+
+colProductsAVX512_w4_rows:
+	VMOVUPS (R9), Z4
+	VMOVUPS (R10), Z5
+	VMULPS  Z5, Z4, Z4
+	VADDPS  Z4, Z0, Z0
+	VMOVUPS 64(R9), Z4
+	VMOVUPS 64(R10), Z5
+	VMULPS  Z5, Z4, Z4
+	VADDPS  Z4, Z1, Z1
+	VMOVUPS 128(R9), Z4
+	VMOVUPS 128(R10), Z5
+	VMULPS  Z5, Z4, Z4
+	VADDPS  Z4, Z2, Z2
+	VMOVUPS 192(R9), Z4
+	VMOVUPS 192(R10), Z5
+	VMULPS  Z5, Z4, Z4
+	VADDPS  Z4, Z3, Z3
+	ADDQ    DI, R9
+	ADDQ    R8, R10
+	DECQ    R11
+	JNZ     colProductsAVX512_w4_rows
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000040, SI
+
+colProductsAVX512_after4:
+	CMPQ    SI, $0x00000020
+	JB      colProductsAVX512_after2
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	MOVQ    CX, R9
+	MOVQ    DX, R10
+	MOVQ    BX, R11
+
+colProductsAVX512_w2_rows:
+	VMOVUPS (R9), Z2
+	VMOVUPS (R10), Z3
+	VMULPS  Z3, Z2, Z2
+	VADDPS  Z2, Z0, Z0
+	VMOVUPS 64(R9), Z2
+	VMOVUPS 64(R10), Z3
+	VMULPS  Z3, Z2, Z2
+	VADDPS  Z2, Z1, Z1
+	ADDQ    DI, R9
+	ADDQ    R8, R10
+	DECQ    R11
+	JNZ     colProductsAVX512_w2_rows
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, SI
+
+colProductsAVX512_after2:
+	CMPQ    SI, $0x00000010
+	JB      colProductsAVX512_after1
+	VMOVUPS (AX), Z0
+	MOVQ    CX, R9
+	MOVQ    DX, R10
+	MOVQ    BX, R11
+
+colProductsAVX512_w1_rows:
+	VMOVUPS (R9), Z1
+	VMOVUPS (R10), Z2
+	VMULPS  Z2, Z1, Z1
+	VADDPS  Z1, Z0, Z0
+	ADDQ    DI, R9
+	ADDQ    R8, R10
+	DECQ    R11
+	JNZ     colProductsAVX512_w1_rows
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, SI
+
+colProductsAVX512_after1:
+	TESTQ     SI, SI
+	JZ        colProductsAVX512_done
+	MOVQ      $0x00000001, R9
+	SHLXQ     SI, R9, R9
+	DECQ      R9
+	KMOVW     R9, K1
+	VMOVUPS.Z (AX), K1, Z0
+	MOVQ      DX, DX
+
+colProductsAVX512_part_rows:
+	VMOVUPS.Z (CX), K1, Z1
+	VMOVUPS.Z (DX), K1, Z2
+	VMULPS    Z2, Z1, Z1
+	VADDPS    Z1, Z0, Z0
+	ADDQ      DI, CX
+	ADDQ      R8, DX
+	DECQ      BX
+	JNZ       colProductsAVX512_part_rows
+	VMOVUPS   Z0, K1, (AX)
+
+colProductsAVX512_done:
+	VLDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func normalizeAVX512(x *float32, mean *float32, scale *float32, gamma *float32, beta *float32, xhat *float32, y *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·normalizeAVX512(SB), NOSPLIT, $8-64
+	MOVQ     x+0(FP), AX
+	MOVQ     mean+8(FP), CX
+	MOVQ     scale+16(FP), DX
+	MOVQ     gamma+24(FP), BX
+	MOVQ     beta+32(FP), SI
+	MOVQ     xhat+40(FP), DI
+	MOVQ     y+48(FP), R8
+	MOVQ     n+56(FP), R9
+	VSTMXCSR (SP)
+	MOVL     (SP), R10
+	ORL      $0x00008040, R10
+	MOVL     R10, 4(SP)
+	VLDMXCSR 4(SP)
+	XORQ     R10, R10
+
+normalizeAVX512_loopN:
+	CMPQ    R9, $0x00000020
+	JB      normalizeAVX512_loop1
+	VMOVUPS (AX)(R10*1), Z0
+	VMOVUPS (CX)(R10*1), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS (DX)(R10*1), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DI)(R10*1)
+	VMOVUPS (BX)(R10*1), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS (SI)(R10*1), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (R8)(R10*1)
+	VMOVUPS 64(AX)(R10*1), Z0
+	VMOVUPS 64(CX)(R10*1), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS 64(DX)(R10*1), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, 64(DI)(R10*1)
+	VMOVUPS 64(BX)(R10*1), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS 64(SI)(R10*1), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 64(R8)(R10*1)
+	ADDQ    $0x00000080, R10
+	SUBQ    $0x00000020, R9
+	JMP     normalizeAVX512_loopN
+
+normalizeAVX512_loop1:
+	CMPQ    R9, $0x00000010
+	JB      normalizeAVX512_tail
+	VMOVUPS (AX)(R10*1), Z0
+	VMOVUPS (CX)(R10*1), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS (DX)(R10*1), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DI)(R10*1)
+	VMOVUPS (BX)(R10*1), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS (SI)(R10*1), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (R8)(R10*1)
+	ADDQ    $0x00000040, R10
+	SUBQ    $0x00000010, R9
+	JMP     normalizeAVX512_loop1
+
+normalizeAVX512_tail:
+	TESTQ     R9, R9
+	JZ        normalizeAVX512_done
+	MOVQ      $0x00000001, R11
+	SHLXQ     R9, R11, R11
+	DECQ      R11
+	KMOVW     R11, K1
+	VMOVUPS.Z (AX)(R10*1), K1, Z0
+	VMOVUPS.Z (CX)(R10*1), K1, Z1
+	VSUBPS    Z1, Z0, Z0
+	VMOVUPS.Z (DX)(R10*1), K1, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)(R10*1)
+	VMOVUPS.Z (BX)(R10*1), K1, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS.Z (SI)(R10*1), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (R8)(R10*1)
+
+normalizeAVX512_done:
+	VLDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func normalizeBackwardAVX512(dy *float32, xhat *float32, meanDy *float32, meanDyXhat *float32, scale *float32, dx *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·normalizeBackwardAVX512(SB), NOSPLIT, $8-56
+	MOVQ     dy+0(FP), AX
+	MOVQ     xhat+8(FP), CX
+	MOVQ     meanDy+16(FP), DX
+	MOVQ     meanDyXhat+24(FP), BX
+	MOVQ     scale+32(FP), SI
+	MOVQ     dx+40(FP), DI
+	MOVQ     n+48(FP), R8
+	VSTMXCSR (SP)
+	MOVL     (SP), R9
+	ORL      $0x00008040, R9
+	MOVL     R9, 4(SP)
+	VLDMXCSR 4(SP)
+	XORQ     R9, R9
+
+normalizeBackwardAVX512_loopN:
+	CMPQ    R8, $0x00000020
+	JB      normalizeBackwardAVX512_loop1
+	VMOVUPS (AX)(R9*1), Z0
+	VMOVUPS (DX)(R9*1), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS (CX)(R9*1), Z1
+	VMOVUPS (BX)(R9*1), Z2
+	VMULPS  Z2, Z1, Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS (SI)(R9*1), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DI)(R9*1)
+	VMOVUPS 64(AX)(R9*1), Z0
+	VMOVUPS 64(DX)(R9*1), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS 64(CX)(R9*1), Z1
+	VMOVUPS 64(BX)(R9*1), Z2
+	VMULPS  Z2, Z1, Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS 64(SI)(R9*1), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, 64(DI)(R9*1)
+	ADDQ    $0x00000080, R9
+	SUBQ    $0x00000020, R8
+	JMP     normalizeBackwardAVX512_loopN
+
+normalizeBackwardAVX512_loop1:
+	CMPQ    R8, $0x00000010
+	JB      normalizeBackwardAVX512_tail
+	VMOVUPS (AX)(R9*1), Z0
+	VMOVUPS (DX)(R9*1), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS (CX)(R9*1), Z1
+	VMOVUPS (BX)(R9*1), Z2
+	VMULPS  Z2, Z1, Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS (SI)(R9*1), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DI)(R9*1)
+	ADDQ    $0x00000040, R9
+	SUBQ    $0x00000010, R8
+	JMP     normalizeBackwardAVX512_loop1
+
+normalizeBackwardAVX512_tail:
+	TESTQ     R8, R8
+	JZ        normalizeBackwardAVX512_done
+	MOVQ      $0x00000001, R10
+	SHLXQ     R8, R10, R10
+	DECQ      R10
+	KMOVW     R10, K1
+	VMOVUPS.Z (AX)(R9*1), K1, Z0
+	VMOVUPS.Z (DX)(R9*1), K1, Z1
+	VSUBPS    Z1, Z0, Z0
+	VMOVUPS.Z (CX)(R9*1), K1, Z1
+	VMOVUPS.Z (BX)(R9*1), K1, Z2
+	VMULPS    Z2, Z1, Z1
+	VSUBPS    Z1, Z0, Z0
+	VMOVUPS.Z (SI)(R9*1), K1, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)(R9*1)
+
+normalizeBackwardAVX512_done:
+	VLDMXCSR (SP)
+	VZEROUPPER
+	RET
+
 // func adamAVX2(w *float32, grad *float32, m *float32, v *float32, n int, c *byte)
 // Requires: AVX
 TEXT ·adamAVX2(SB), NOSPLIT, $8-48
@@ -1193,6 +1777,590 @@ scaleAVX2_tail:
 	VMASKMOVPS Y2, Y1, (AX)(DX*1)
 
 scaleAVX2_done:
+	VLDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func colSquaresAVX2(dst *float32, m *float32, center *float32, rows int, cols int, stride int)
+// Requires: AVX
+TEXT ·colSquaresAVX2(SB), NOSPLIT, $8-48
+	MOVQ     dst+0(FP), AX
+	MOVQ     m+8(FP), CX
+	MOVQ     center+16(FP), DX
+	MOVQ     rows+24(FP), BX
+	MOVQ     cols+32(FP), SI
+	MOVQ     stride+40(FP), DI
+	SHLQ     $0x02, DI
+	VSTMXCSR (SP)
+	MOVL     (SP), R8
+	ORL      $0x00008040, R8
+	MOVL     R8, 4(SP)
+	VLDMXCSR 4(SP)
+
+colSquaresAVX2_w8:
+	CMPQ    SI, $0x00000040
+	JB      colSquaresAVX2_after8
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS 64(AX), Y2
+	VMOVUPS 96(AX), Y3
+	VMOVUPS 128(AX), Y4
+	VMOVUPS 160(AX), Y5
+	VMOVUPS 192(AX), Y6
+	VMOVUPS 224(AX), Y7
+	MOVQ    CX, R8
+	MOVQ    BX, R9
+
+colSquaresAVX2_w8_rows:
+	VMOVUPS (R8), Y8
+	VMOVUPS (DX), Y9
+	VSUBPS  Y9, Y8, Y8
+	VMULPS  Y8, Y8, Y8
+	VADDPS  Y8, Y0, Y0
+	VMOVUPS 32(R8), Y8
+	VMOVUPS 32(DX), Y9
+	VSUBPS  Y9, Y8, Y8
+	VMULPS  Y8, Y8, Y8
+	VADDPS  Y8, Y1, Y1
+	VMOVUPS 64(R8), Y8
+	VMOVUPS 64(DX), Y9
+	VSUBPS  Y9, Y8, Y8
+	VMULPS  Y8, Y8, Y8
+	VADDPS  Y8, Y2, Y2
+	VMOVUPS 96(R8), Y8
+	VMOVUPS 96(DX), Y9
+	VSUBPS  Y9, Y8, Y8
+	VMULPS  Y8, Y8, Y8
+	VADDPS  Y8, Y3, Y3
+	VMOVUPS 128(R8), Y8
+	VMOVUPS 128(DX), Y9
+	VSUBPS  Y9, Y8, Y8
+	VMULPS  Y8, Y8, Y8
+	VADDPS  Y8, Y4, Y4
+	VMOVUPS 160(R8), Y8
+	VMOVUPS 160(DX), Y9
+	VSUBPS  Y9, Y8, Y8
+	VMULPS  Y8, Y8, Y8
+	VADDPS  Y8, Y5, Y5
+	VMOVUPS 192(R8), Y8
+	VMOVUPS 192(DX), Y9
+	VSUBPS  Y9, Y8, Y8
+	VMULPS  Y8, Y8, Y8
+	VADDPS  Y8, Y6, Y6
+	VMOVUPS 224(R8), Y8
+	VMOVUPS 224(DX), Y9
+	VSUBPS  Y9, Y8, Y8
+	VMULPS  Y8, Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	ADDQ    DI, R8
+	DECQ    R9
+	JNZ     colSquaresAVX2_w8_rows
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	VMOVUPS Y4, 128(AX)
+	VMOVUPS Y5, 160(AX)
+	VMOVUPS Y6, 192(AX)
+	VMOVUPS Y7, 224(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000040, SI
+	JMP     colSquaresAVX2_w8
+
+colSquaresAVX2_after8:
+	CMPQ    SI, $0x00000020
+	JB      colSquaresAVX2_after4
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS 64(AX), Y2
+	VMOVUPS 96(AX), Y3
+	MOVQ    CX, R8
+	MOVQ    BX, R9
+
+colSquaresAVX2_w4_rows:
+	VMOVUPS (R8), Y4
+	VMOVUPS (DX), Y5
+	VSUBPS  Y5, Y4, Y4
+	VMULPS  Y4, Y4, Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS 32(R8), Y4
+	VMOVUPS 32(DX), Y5
+	VSUBPS  Y5, Y4, Y4
+	VMULPS  Y4, Y4, Y4
+	VADDPS  Y4, Y1, Y1
+	VMOVUPS 64(R8), Y4
+	VMOVUPS 64(DX), Y5
+	VSUBPS  Y5, Y4, Y4
+	VMULPS  Y4, Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS 96(R8), Y4
+	VMOVUPS 96(DX), Y5
+	VSUBPS  Y5, Y4, Y4
+	VMULPS  Y4, Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	ADDQ    DI, R8
+	DECQ    R9
+	JNZ     colSquaresAVX2_w4_rows
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, SI
+
+colSquaresAVX2_after4:
+	CMPQ    SI, $0x00000010
+	JB      colSquaresAVX2_after2
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	MOVQ    CX, R8
+	MOVQ    BX, R9
+
+colSquaresAVX2_w2_rows:
+	VMOVUPS (R8), Y2
+	VMOVUPS (DX), Y3
+	VSUBPS  Y3, Y2, Y2
+	VMULPS  Y2, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS 32(R8), Y2
+	VMOVUPS 32(DX), Y3
+	VSUBPS  Y3, Y2, Y2
+	VMULPS  Y2, Y2, Y2
+	VADDPS  Y2, Y1, Y1
+	ADDQ    DI, R8
+	DECQ    R9
+	JNZ     colSquaresAVX2_w2_rows
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, SI
+
+colSquaresAVX2_after2:
+	CMPQ    SI, $0x00000008
+	JB      colSquaresAVX2_after1
+	VMOVUPS (AX), Y0
+	MOVQ    CX, R8
+	MOVQ    BX, R9
+
+colSquaresAVX2_w1_rows:
+	VMOVUPS (R8), Y1
+	VMOVUPS (DX), Y2
+	VSUBPS  Y2, Y1, Y1
+	VMULPS  Y1, Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	ADDQ    DI, R8
+	DECQ    R9
+	JNZ     colSquaresAVX2_w1_rows
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, SI
+
+colSquaresAVX2_after1:
+	TESTQ      SI, SI
+	JZ         colSquaresAVX2_done
+	LEAQ       elemLaneMasks<>+0(SB), R8
+	MOVQ       $0x00000008, R9
+	SUBQ       SI, R9
+	VMOVUPS    (R8)(R9*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	MOVQ       BX, BX
+
+colSquaresAVX2_part_rows:
+	VMASKMOVPS (CX), Y0, Y2
+	VMASKMOVPS (DX), Y0, Y3
+	VSUBPS     Y3, Y2, Y2
+	VMULPS     Y2, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	ADDQ       DI, CX
+	DECQ       BX
+	JNZ        colSquaresAVX2_part_rows
+	VMASKMOVPS Y1, Y0, (AX)
+
+colSquaresAVX2_done:
+	VLDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func colProductsAVX2(dst *float32, a *float32, b *float32, rows int, cols int, strideA int, strideB int)
+// Requires: AVX
+TEXT ·colProductsAVX2(SB), NOSPLIT, $8-56
+	MOVQ     dst+0(FP), AX
+	MOVQ     a+8(FP), CX
+	MOVQ     b+16(FP), DX
+	MOVQ     rows+24(FP), BX
+	MOVQ     cols+32(FP), SI
+	MOVQ     strideA+40(FP), DI
+	MOVQ     strideB+48(FP), R8
+	SHLQ     $0x02, DI
+	SHLQ     $0x02, R8
+	VSTMXCSR (SP)
+	MOVL     (SP), R9
+	ORL      $0x00008040, R9
+	MOVL     R9, 4(SP)
+	VLDMXCSR 4(SP)
+
+colProductsAVX2_w8:
+	CMPQ    SI, $0x00000040
+	JB      colProductsAVX2_after8
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS 64(AX), Y2
+	VMOVUPS 96(AX), Y3
+	VMOVUPS 128(AX), Y4
+	VMOVUPS 160(AX), Y5
+	VMOVUPS 192(AX), Y6
+	VMOVUPS 224(AX), Y7
+	MOVQ    CX, R9
+	MOVQ    DX, R10
+	MOVQ    BX, R11
+
+colProductsAVX2_w8_rows:
+	VMOVUPS (R9), Y8
+	VMOVUPS (R10), Y9
+	VMULPS  Y9, Y8, Y8
+	VADDPS  Y8, Y0, Y0
+	VMOVUPS 32(R9), Y8
+	VMOVUPS 32(R10), Y9
+	VMULPS  Y9, Y8, Y8
+	VADDPS  Y8, Y1, Y1
+	VMOVUPS 64(R9), Y8
+	VMOVUPS 64(R10), Y9
+	VMULPS  Y9, Y8, Y8
+	VADDPS  Y8, Y2, Y2
+	VMOVUPS 96(R9), Y8
+	VMOVUPS 96(R10), Y9
+	VMULPS  Y9, Y8, Y8
+	VADDPS  Y8, Y3, Y3
+	VMOVUPS 128(R9), Y8
+	VMOVUPS 128(R10), Y9
+	VMULPS  Y9, Y8, Y8
+	VADDPS  Y8, Y4, Y4
+	VMOVUPS 160(R9), Y8
+	VMOVUPS 160(R10), Y9
+	VMULPS  Y9, Y8, Y8
+	VADDPS  Y8, Y5, Y5
+	VMOVUPS 192(R9), Y8
+	VMOVUPS 192(R10), Y9
+	VMULPS  Y9, Y8, Y8
+	VADDPS  Y8, Y6, Y6
+	VMOVUPS 224(R9), Y8
+	VMOVUPS 224(R10), Y9
+	VMULPS  Y9, Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	ADDQ    DI, R9
+	ADDQ    R8, R10
+	DECQ    R11
+	JNZ     colProductsAVX2_w8_rows
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	VMOVUPS Y4, 128(AX)
+	VMOVUPS Y5, 160(AX)
+	VMOVUPS Y6, 192(AX)
+	VMOVUPS Y7, 224(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000040, SI
+	JMP     colProductsAVX2_w8
+
+colProductsAVX2_after8:
+	CMPQ    SI, $0x00000020
+	JB      colProductsAVX2_after4
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS 64(AX), Y2
+	VMOVUPS 96(AX), Y3
+	MOVQ    CX, R9
+	MOVQ    DX, R10
+	MOVQ    BX, R11
+
+colProductsAVX2_w4_rows:
+	VMOVUPS (R9), Y4
+	VMOVUPS (R10), Y5
+	VMULPS  Y5, Y4, Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS 32(R9), Y4
+	VMOVUPS 32(R10), Y5
+	VMULPS  Y5, Y4, Y4
+	VADDPS  Y4, Y1, Y1
+	VMOVUPS 64(R9), Y4
+	VMOVUPS 64(R10), Y5
+	VMULPS  Y5, Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS 96(R9), Y4
+	VMOVUPS 96(R10), Y5
+	VMULPS  Y5, Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	ADDQ    DI, R9
+	ADDQ    R8, R10
+	DECQ    R11
+	JNZ     colProductsAVX2_w4_rows
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, SI
+
+colProductsAVX2_after4:
+	CMPQ    SI, $0x00000010
+	JB      colProductsAVX2_after2
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	MOVQ    CX, R9
+	MOVQ    DX, R10
+	MOVQ    BX, R11
+
+colProductsAVX2_w2_rows:
+	VMOVUPS (R9), Y2
+	VMOVUPS (R10), Y3
+	VMULPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS 32(R9), Y2
+	VMOVUPS 32(R10), Y3
+	VMULPS  Y3, Y2, Y2
+	VADDPS  Y2, Y1, Y1
+	ADDQ    DI, R9
+	ADDQ    R8, R10
+	DECQ    R11
+	JNZ     colProductsAVX2_w2_rows
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, SI
+
+colProductsAVX2_after2:
+	CMPQ    SI, $0x00000008
+	JB      colProductsAVX2_after1
+	VMOVUPS (AX), Y0
+	MOVQ    CX, R9
+	MOVQ    DX, R10
+	MOVQ    BX, R11
+
+colProductsAVX2_w1_rows:
+	VMOVUPS (R9), Y1
+	VMOVUPS (R10), Y2
+	VMULPS  Y2, Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	ADDQ    DI, R9
+	ADDQ    R8, R10
+	DECQ    R11
+	JNZ     colProductsAVX2_w1_rows
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, SI
+
+colProductsAVX2_after1:
+	TESTQ      SI, SI
+	JZ         colProductsAVX2_done
+	LEAQ       elemLaneMasks<>+0(SB), R9
+	MOVQ       $0x00000008, R10
+	SUBQ       SI, R10
+	VMOVUPS    (R9)(R10*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	MOVQ       DX, DX
+
+colProductsAVX2_part_rows:
+	VMASKMOVPS (CX), Y0, Y2
+	VMASKMOVPS (DX), Y0, Y3
+	VMULPS     Y3, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	ADDQ       DI, CX
+	ADDQ       R8, DX
+	DECQ       BX
+	JNZ        colProductsAVX2_part_rows
+	VMASKMOVPS Y1, Y0, (AX)
+
+colProductsAVX2_done:
+	VLDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func normalizeAVX2(x *float32, mean *float32, scale *float32, gamma *float32, beta *float32, xhat *float32, y *float32, n int)
+// Requires: AVX
+TEXT ·normalizeAVX2(SB), NOSPLIT, $8-64
+	MOVQ     x+0(FP), AX
+	MOVQ     mean+8(FP), CX
+	MOVQ     scale+16(FP), DX
+	MOVQ     gamma+24(FP), BX
+	MOVQ     beta+32(FP), SI
+	MOVQ     xhat+40(FP), DI
+	MOVQ     y+48(FP), R8
+	MOVQ     n+56(FP), R9
+	VSTMXCSR (SP)
+	MOVL     (SP), R10
+	ORL      $0x00008040, R10
+	MOVL     R10, 4(SP)
+	VLDMXCSR 4(SP)
+	XORQ     R10, R10
+
+normalizeAVX2_loopN:
+	CMPQ    R9, $0x00000010
+	JB      normalizeAVX2_loop1
+	VMOVUPS (AX)(R10*1), Y0
+	VMOVUPS (CX)(R10*1), Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS (DX)(R10*1), Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DI)(R10*1)
+	VMOVUPS (BX)(R10*1), Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS (SI)(R10*1), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (R8)(R10*1)
+	VMOVUPS 32(AX)(R10*1), Y0
+	VMOVUPS 32(CX)(R10*1), Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS 32(DX)(R10*1), Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS Y0, 32(DI)(R10*1)
+	VMOVUPS 32(BX)(R10*1), Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS 32(SI)(R10*1), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, 32(R8)(R10*1)
+	ADDQ    $0x00000040, R10
+	SUBQ    $0x00000010, R9
+	JMP     normalizeAVX2_loopN
+
+normalizeAVX2_loop1:
+	CMPQ    R9, $0x00000008
+	JB      normalizeAVX2_tail
+	VMOVUPS (AX)(R10*1), Y0
+	VMOVUPS (CX)(R10*1), Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS (DX)(R10*1), Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DI)(R10*1)
+	VMOVUPS (BX)(R10*1), Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS (SI)(R10*1), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (R8)(R10*1)
+	ADDQ    $0x00000020, R10
+	SUBQ    $0x00000008, R9
+	JMP     normalizeAVX2_loop1
+
+normalizeAVX2_tail:
+	TESTQ      R9, R9
+	JZ         normalizeAVX2_done
+	LEAQ       elemLaneMasks<>+0(SB), R11
+	MOVQ       $0x00000008, R12
+	SUBQ       R9, R12
+	VMOVUPS    (R11)(R12*4), Y0
+	VMASKMOVPS (AX)(R10*1), Y0, Y1
+	VMASKMOVPS (CX)(R10*1), Y0, Y2
+	VSUBPS     Y2, Y1, Y1
+	VMASKMOVPS (DX)(R10*1), Y0, Y2
+	VMULPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (DI)(R10*1)
+	VMASKMOVPS (BX)(R10*1), Y0, Y2
+	VMULPS     Y2, Y1, Y1
+	VMASKMOVPS (SI)(R10*1), Y0, Y2
+	VADDPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (R8)(R10*1)
+
+normalizeAVX2_done:
+	VLDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func normalizeBackwardAVX2(dy *float32, xhat *float32, meanDy *float32, meanDyXhat *float32, scale *float32, dx *float32, n int)
+// Requires: AVX
+TEXT ·normalizeBackwardAVX2(SB), NOSPLIT, $8-56
+	MOVQ     dy+0(FP), AX
+	MOVQ     xhat+8(FP), CX
+	MOVQ     meanDy+16(FP), DX
+	MOVQ     meanDyXhat+24(FP), BX
+	MOVQ     scale+32(FP), SI
+	MOVQ     dx+40(FP), DI
+	MOVQ     n+48(FP), R8
+	VSTMXCSR (SP)
+	MOVL     (SP), R9
+	ORL      $0x00008040, R9
+	MOVL     R9, 4(SP)
+	VLDMXCSR 4(SP)
+	XORQ     R9, R9
+
+normalizeBackwardAVX2_loopN:
+	CMPQ    R8, $0x00000010
+	JB      normalizeBackwardAVX2_loop1
+	VMOVUPS (AX)(R9*1), Y0
+	VMOVUPS (DX)(R9*1), Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS (CX)(R9*1), Y1
+	VMOVUPS (BX)(R9*1), Y2
+	VMULPS  Y2, Y1, Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS (SI)(R9*1), Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DI)(R9*1)
+	VMOVUPS 32(AX)(R9*1), Y0
+	VMOVUPS 32(DX)(R9*1), Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS 32(CX)(R9*1), Y1
+	VMOVUPS 32(BX)(R9*1), Y2
+	VMULPS  Y2, Y1, Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS 32(SI)(R9*1), Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS Y0, 32(DI)(R9*1)
+	ADDQ    $0x00000040, R9
+	SUBQ    $0x00000010, R8
+	JMP     normalizeBackwardAVX2_loopN
+
+normalizeBackwardAVX2_loop1:
+	CMPQ    R8, $0x00000008
+	JB      normalizeBackwardAVX2_tail
+	VMOVUPS (AX)(R9*1), Y0
+	VMOVUPS (DX)(R9*1), Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS (CX)(R9*1), Y1
+	VMOVUPS (BX)(R9*1), Y2
+	VMULPS  Y2, Y1, Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS (SI)(R9*1), Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DI)(R9*1)
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000008, R8
+	JMP     normalizeBackwardAVX2_loop1
+
+normalizeBackwardAVX2_tail:
+	TESTQ      R8, R8
+	JZ         normalizeBackwardAVX2_done
+	LEAQ       elemLaneMasks<>+0(SB), R10
+	MOVQ       $0x00000008, R11
+	SUBQ       R8, R11
+	VMOVUPS    (R10)(R11*4), Y0
+	VMASKMOVPS (AX)(R9*1), Y0, Y1
+	VMASKMOVPS (DX)(R9*1), Y0, Y2
+	VSUBPS     Y2, Y1, Y1
+	VMASKMOVPS (CX)(R9*1), Y0, Y2
+	VMASKMOVPS (BX)(R9*1), Y0, Y3
+	VMULPS     Y3, Y2, Y2
+	VSUBPS     Y2, Y1, Y1
+	VMASKMOVPS (SI)(R9*1), Y0, Y2
+	VMULPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (DI)(R9*1)
+
+normalizeBackwardAVX2_done:
 	VLDMXCSR (SP)
 	VZEROUPPER
 	RET

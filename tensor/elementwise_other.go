@@ -17,3 +17,17 @@ func colSumsKernel(dst []float32, m *Mat, c0, c1 int) { colSumsGo(dst, m, c0, c1
 func axpyKernel(a float32, x, y []float32) { axpyGo(a, x, y) }
 
 func scaleKernel(a float32, x []float32) { scaleGo(a, x) }
+
+func colSquaresKernel(dst []float32, m *Mat, center []float32, c0, c1 int) {
+	colSquaresGo(dst, m, center, c0, c1)
+}
+
+func colProductsKernel(dst []float32, a, b *Mat, c0, c1 int) { colProductsGo(dst, a, b, c0, c1) }
+
+func normalizeKernel(x, mean, scale, gamma, beta, xhat, y []float32) {
+	normalizeGo(x, mean, scale, gamma, beta, xhat, y)
+}
+
+func normalizeBackwardKernel(dy, xhat, meanDy, meanDyXhat, scale, dx []float32) {
+	normalizeBackwardGo(dy, xhat, meanDy, meanDyXhat, scale, dx)
+}

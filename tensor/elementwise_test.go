@@ -682,12 +682,16 @@ func TestElementwiseAllocs(t *testing.T) {
 				p := adamCases()[2].p
 				ReLUForward(x, y) // start the pool
 				cases := map[string]func(){
-					"AdamUpdate":    func() { AdamUpdate(s[0], s[1], s[2], s[3], p) },
-					"ReLUForward":   func() { ReLUForward(x, y) },
-					"ReLUBackward":  func() { ReLUBackward(x, y, dx) },
-					"AddColumnSums": func() { AddColumnSums(dst, x) },
-					"Axpy":          func() { Axpy(0.5, s[0], s[1]) },
-					"Scale":         func() { Scale(0.5, s[0]) },
+					"AdamUpdate":               func() { AdamUpdate(s[0], s[1], s[2], s[3], p) },
+					"ReLUForward":              func() { ReLUForward(x, y) },
+					"ReLUBackward":             func() { ReLUBackward(x, y, dx) },
+					"AddColumnSums":            func() { AddColumnSums(dst, x) },
+					"Axpy":                     func() { Axpy(0.5, s[0], s[1]) },
+					"Scale":                    func() { Scale(0.5, s[0]) },
+					"AddColumnSquares":         func() { AddColumnSquares(dst, x, y.Row(0)) },
+					"AddColumnProducts":        func() { AddColumnProducts(dst, x, y) },
+					"NormalizeColumns":         func() { NormalizeColumns(x, dst, dst, dst, dst, y, dx) },
+					"NormalizeColumnsBackward": func() { NormalizeColumnsBackward(x, y, dst, dst, dst, dx) },
 				}
 				for name, f := range cases {
 					if a := testing.AllocsPerRun(20, f); a != 0 {

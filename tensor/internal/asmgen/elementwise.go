@@ -15,7 +15,7 @@ package main
 // numbers the results are bitwise the same on every path. (Fusing the
 // three multiply-adds of the Adam update was measured within noise of this,
 // 2-3%: the kernel is bound by memory and the divider.) The kernels that
-// do arithmetic (Adam, column sums, axpy, scale) run with flush-to-zero and
+// do arithmetic (Adam, column sums, axpy, scale, batch normalisation) run with flush-to-zero and
 // denormals-are-zero set, as the GEMM kernels do (see enterFlushToZero);
 // ReLU and its backward pass only compare and select, which x86 does at
 // full speed on subnormals, and they pass subnormals through unchanged.
@@ -558,6 +558,10 @@ func elementwise() {
 		add(colSumsKernel(isa), colSumsSig)
 		add(axpyKernel(isa), axpySig)
 		add(scaleKernel(isa), scaleSig)
+		add(colSquaresKernel(isa), colSquaresSig)
+		add(colProductsKernel(isa), colProductsSig)
+		add(normalizeKernel(isa), normalizeSig)
+		add(normalizeBackwardKernel(isa), normBackSig)
 	}
 	Generate()
 	if *decl == "" {
