@@ -43,17 +43,17 @@ GLOBL elemConsts<>(SB), RODATA|NOPTR, $64
 // func adamAVX512(w *float32, grad *float32, m *float32, v *float32, n int, c *byte)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
 TEXT ·adamAVX512(SB), NOSPLIT, $8-48
+	VSTMXCSR     (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	VLDMXCSR     4(SP)
 	MOVQ         w+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
 	MOVQ         n+32(FP), SI
 	MOVQ         c+40(FP), DI
-	VSTMXCSR     (SP)
-	MOVL         (SP), R8
-	ORL          $0x00008040, R8
-	MOVL         R8, 4(SP)
-	VLDMXCSR     4(SP)
 	VBROADCASTSS (DI), Z0
 	VBROADCASTSS 4(DI), Z1
 	VBROADCASTSS 8(DI), Z2
@@ -321,17 +321,17 @@ reluBackwardAVX512_done:
 // func colSumsAVX512(dst *float32, m *float32, rows int, cols int, stride int)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·colSumsAVX512(SB), NOSPLIT, $8-40
+	VSTMXCSR (SP)
+	MOVL     (SP), AX
+	ORL      $0x00008040, AX
+	MOVL     AX, 4(SP)
+	VLDMXCSR 4(SP)
 	MOVQ     dst+0(FP), AX
 	MOVQ     m+8(FP), CX
 	MOVQ     rows+16(FP), DX
 	MOVQ     cols+24(FP), BX
 	MOVQ     stride+32(FP), SI
 	SHLQ     $0x02, SI
-	VSTMXCSR (SP)
-	MOVL     (SP), DI
-	ORL      $0x00008040, DI
-	MOVL     DI, 4(SP)
-	VLDMXCSR 4(SP)
 
 colSumsAVX512_w16:
 	CMPQ    BX, $0x00000100
@@ -523,15 +523,15 @@ colSumsAVX512_done:
 // func axpyAVX512(a float32, x *float32, y *float32, n int)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·axpyAVX512(SB), NOSPLIT, $8-32
+	VSTMXCSR     (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	VLDMXCSR     4(SP)
 	MOVQ         x+8(FP), AX
 	MOVQ         y+16(FP), CX
 	MOVQ         n+24(FP), DX
 	VBROADCASTSS a+0(FP), Z0
-	VSTMXCSR     (SP)
-	MOVL         (SP), BX
-	ORL          $0x00008040, BX
-	MOVL         BX, 4(SP)
-	VLDMXCSR     4(SP)
 	XORQ         BX, BX
 
 axpyAVX512_loopN:
@@ -594,14 +594,14 @@ axpyAVX512_done:
 // func scaleAVX512(a float32, x *float32, n int)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·scaleAVX512(SB), NOSPLIT, $8-24
+	VSTMXCSR     (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	VLDMXCSR     4(SP)
 	MOVQ         x+8(FP), AX
 	MOVQ         n+16(FP), CX
 	VBROADCASTSS a+0(FP), Z0
-	VSTMXCSR     (SP)
-	MOVL         (SP), DX
-	ORL          $0x00008040, DX
-	MOVL         DX, 4(SP)
-	VLDMXCSR     4(SP)
 	XORQ         DX, DX
 
 scaleAVX512_loopN:
@@ -652,6 +652,11 @@ scaleAVX512_done:
 // func colSquaresAVX512(dst *float32, m *float32, center *float32, rows int, cols int, stride int)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·colSquaresAVX512(SB), NOSPLIT, $8-48
+	VSTMXCSR (SP)
+	MOVL     (SP), AX
+	ORL      $0x00008040, AX
+	MOVL     AX, 4(SP)
+	VLDMXCSR 4(SP)
 	MOVQ     dst+0(FP), AX
 	MOVQ     m+8(FP), CX
 	MOVQ     center+16(FP), DX
@@ -659,11 +664,6 @@ TEXT ·colSquaresAVX512(SB), NOSPLIT, $8-48
 	MOVQ     cols+32(FP), SI
 	MOVQ     stride+40(FP), DI
 	SHLQ     $0x02, DI
-	VSTMXCSR (SP)
-	MOVL     (SP), R8
-	ORL      $0x00008040, R8
-	MOVL     R8, 4(SP)
-	VLDMXCSR 4(SP)
 
 colSquaresAVX512_w8:
 	CMPQ    SI, $0x00000080
@@ -860,6 +860,11 @@ colSquaresAVX512_done:
 // func colProductsAVX512(dst *float32, a *float32, b *float32, rows int, cols int, strideA int, strideB int)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·colProductsAVX512(SB), NOSPLIT, $8-56
+	VSTMXCSR (SP)
+	MOVL     (SP), AX
+	ORL      $0x00008040, AX
+	MOVL     AX, 4(SP)
+	VLDMXCSR 4(SP)
 	MOVQ     dst+0(FP), AX
 	MOVQ     a+8(FP), CX
 	MOVQ     b+16(FP), DX
@@ -869,11 +874,6 @@ TEXT ·colProductsAVX512(SB), NOSPLIT, $8-56
 	MOVQ     strideB+48(FP), R8
 	SHLQ     $0x02, DI
 	SHLQ     $0x02, R8
-	VSTMXCSR (SP)
-	MOVL     (SP), R9
-	ORL      $0x00008040, R9
-	MOVL     R9, 4(SP)
-	VLDMXCSR 4(SP)
 
 colProductsAVX512_w8:
 	CMPQ    SI, $0x00000080
@@ -1063,6 +1063,11 @@ colProductsAVX512_done:
 // func normalizeAVX512(x *float32, mean *float32, scale *float32, gamma *float32, beta *float32, xhat *float32, y *float32, n int)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·normalizeAVX512(SB), NOSPLIT, $8-64
+	VSTMXCSR (SP)
+	MOVL     (SP), AX
+	ORL      $0x00008040, AX
+	MOVL     AX, 4(SP)
+	VLDMXCSR 4(SP)
 	MOVQ     x+0(FP), AX
 	MOVQ     mean+8(FP), CX
 	MOVQ     scale+16(FP), DX
@@ -1071,11 +1076,6 @@ TEXT ·normalizeAVX512(SB), NOSPLIT, $8-64
 	MOVQ     xhat+40(FP), DI
 	MOVQ     y+48(FP), R8
 	MOVQ     n+56(FP), R9
-	VSTMXCSR (SP)
-	MOVL     (SP), R10
-	ORL      $0x00008040, R10
-	MOVL     R10, 4(SP)
-	VLDMXCSR 4(SP)
 	XORQ     R10, R10
 
 normalizeAVX512_loopN:
@@ -1152,6 +1152,11 @@ normalizeAVX512_done:
 // func normalizeBackwardAVX512(dy *float32, xhat *float32, meanDy *float32, meanDyXhat *float32, scale *float32, dx *float32, n int)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·normalizeBackwardAVX512(SB), NOSPLIT, $8-56
+	VSTMXCSR (SP)
+	MOVL     (SP), AX
+	ORL      $0x00008040, AX
+	MOVL     AX, 4(SP)
+	VLDMXCSR 4(SP)
 	MOVQ     dy+0(FP), AX
 	MOVQ     xhat+8(FP), CX
 	MOVQ     meanDy+16(FP), DX
@@ -1159,11 +1164,6 @@ TEXT ·normalizeBackwardAVX512(SB), NOSPLIT, $8-56
 	MOVQ     scale+32(FP), SI
 	MOVQ     dx+40(FP), DI
 	MOVQ     n+48(FP), R8
-	VSTMXCSR (SP)
-	MOVL     (SP), R9
-	ORL      $0x00008040, R9
-	MOVL     R9, 4(SP)
-	VLDMXCSR 4(SP)
 	XORQ     R9, R9
 
 normalizeBackwardAVX512_loopN:
@@ -1236,17 +1236,17 @@ normalizeBackwardAVX512_done:
 // func adamAVX2(w *float32, grad *float32, m *float32, v *float32, n int, c *byte)
 // Requires: AVX
 TEXT ·adamAVX2(SB), NOSPLIT, $8-48
+	VSTMXCSR     (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	VLDMXCSR     4(SP)
 	MOVQ         w+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
 	MOVQ         n+32(FP), SI
 	MOVQ         c+40(FP), DI
-	VSTMXCSR     (SP)
-	MOVL         (SP), R8
-	ORL          $0x00008040, R8
-	MOVL         R8, 4(SP)
-	VLDMXCSR     4(SP)
 	VBROADCASTSS (DI), Y0
 	VBROADCASTSS 4(DI), Y1
 	VBROADCASTSS 8(DI), Y2
@@ -1465,17 +1465,17 @@ reluBackwardAVX2_done:
 // func colSumsAVX2(dst *float32, m *float32, rows int, cols int, stride int)
 // Requires: AVX
 TEXT ·colSumsAVX2(SB), NOSPLIT, $8-40
+	VSTMXCSR (SP)
+	MOVL     (SP), AX
+	ORL      $0x00008040, AX
+	MOVL     AX, 4(SP)
+	VLDMXCSR 4(SP)
 	MOVQ     dst+0(FP), AX
 	MOVQ     m+8(FP), CX
 	MOVQ     rows+16(FP), DX
 	MOVQ     cols+24(FP), BX
 	MOVQ     stride+32(FP), SI
 	SHLQ     $0x02, SI
-	VSTMXCSR (SP)
-	MOVL     (SP), DI
-	ORL      $0x00008040, DI
-	MOVL     DI, 4(SP)
-	VLDMXCSR 4(SP)
 
 colSumsAVX2_w12:
 	CMPQ    BX, $0x00000060
@@ -1655,15 +1655,15 @@ colSumsAVX2_done:
 // func axpyAVX2(a float32, x *float32, y *float32, n int)
 // Requires: AVX
 TEXT ·axpyAVX2(SB), NOSPLIT, $8-32
+	VSTMXCSR     (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	VLDMXCSR     4(SP)
 	MOVQ         x+8(FP), AX
 	MOVQ         y+16(FP), CX
 	MOVQ         n+24(FP), DX
 	VBROADCASTSS a+0(FP), Y0
-	VSTMXCSR     (SP)
-	MOVL         (SP), BX
-	ORL          $0x00008040, BX
-	MOVL         BX, 4(SP)
-	VLDMXCSR     4(SP)
 	XORQ         BX, BX
 
 axpyAVX2_loopN:
@@ -1726,14 +1726,14 @@ axpyAVX2_done:
 // func scaleAVX2(a float32, x *float32, n int)
 // Requires: AVX
 TEXT ·scaleAVX2(SB), NOSPLIT, $8-24
+	VSTMXCSR     (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	VLDMXCSR     4(SP)
 	MOVQ         x+8(FP), AX
 	MOVQ         n+16(FP), CX
 	VBROADCASTSS a+0(FP), Y0
-	VSTMXCSR     (SP)
-	MOVL         (SP), DX
-	ORL          $0x00008040, DX
-	MOVL         DX, 4(SP)
-	VLDMXCSR     4(SP)
 	XORQ         DX, DX
 
 scaleAVX2_loopN:
@@ -1784,6 +1784,11 @@ scaleAVX2_done:
 // func colSquaresAVX2(dst *float32, m *float32, center *float32, rows int, cols int, stride int)
 // Requires: AVX
 TEXT ·colSquaresAVX2(SB), NOSPLIT, $8-48
+	VSTMXCSR (SP)
+	MOVL     (SP), AX
+	ORL      $0x00008040, AX
+	MOVL     AX, 4(SP)
+	VLDMXCSR 4(SP)
 	MOVQ     dst+0(FP), AX
 	MOVQ     m+8(FP), CX
 	MOVQ     center+16(FP), DX
@@ -1791,11 +1796,6 @@ TEXT ·colSquaresAVX2(SB), NOSPLIT, $8-48
 	MOVQ     cols+32(FP), SI
 	MOVQ     stride+40(FP), DI
 	SHLQ     $0x02, DI
-	VSTMXCSR (SP)
-	MOVL     (SP), R8
-	ORL      $0x00008040, R8
-	MOVL     R8, 4(SP)
-	VLDMXCSR 4(SP)
 
 colSquaresAVX2_w8:
 	CMPQ    SI, $0x00000040
@@ -1992,6 +1992,11 @@ colSquaresAVX2_done:
 // func colProductsAVX2(dst *float32, a *float32, b *float32, rows int, cols int, strideA int, strideB int)
 // Requires: AVX
 TEXT ·colProductsAVX2(SB), NOSPLIT, $8-56
+	VSTMXCSR (SP)
+	MOVL     (SP), AX
+	ORL      $0x00008040, AX
+	MOVL     AX, 4(SP)
+	VLDMXCSR 4(SP)
 	MOVQ     dst+0(FP), AX
 	MOVQ     a+8(FP), CX
 	MOVQ     b+16(FP), DX
@@ -2001,11 +2006,6 @@ TEXT ·colProductsAVX2(SB), NOSPLIT, $8-56
 	MOVQ     strideB+48(FP), R8
 	SHLQ     $0x02, DI
 	SHLQ     $0x02, R8
-	VSTMXCSR (SP)
-	MOVL     (SP), R9
-	ORL      $0x00008040, R9
-	MOVL     R9, 4(SP)
-	VLDMXCSR 4(SP)
 
 colProductsAVX2_w8:
 	CMPQ    SI, $0x00000040
@@ -2195,6 +2195,11 @@ colProductsAVX2_done:
 // func normalizeAVX2(x *float32, mean *float32, scale *float32, gamma *float32, beta *float32, xhat *float32, y *float32, n int)
 // Requires: AVX
 TEXT ·normalizeAVX2(SB), NOSPLIT, $8-64
+	VSTMXCSR (SP)
+	MOVL     (SP), AX
+	ORL      $0x00008040, AX
+	MOVL     AX, 4(SP)
+	VLDMXCSR 4(SP)
 	MOVQ     x+0(FP), AX
 	MOVQ     mean+8(FP), CX
 	MOVQ     scale+16(FP), DX
@@ -2203,11 +2208,6 @@ TEXT ·normalizeAVX2(SB), NOSPLIT, $8-64
 	MOVQ     xhat+40(FP), DI
 	MOVQ     y+48(FP), R8
 	MOVQ     n+56(FP), R9
-	VSTMXCSR (SP)
-	MOVL     (SP), R10
-	ORL      $0x00008040, R10
-	MOVL     R10, 4(SP)
-	VLDMXCSR 4(SP)
 	XORQ     R10, R10
 
 normalizeAVX2_loopN:
@@ -2284,6 +2284,11 @@ normalizeAVX2_done:
 // func normalizeBackwardAVX2(dy *float32, xhat *float32, meanDy *float32, meanDyXhat *float32, scale *float32, dx *float32, n int)
 // Requires: AVX
 TEXT ·normalizeBackwardAVX2(SB), NOSPLIT, $8-56
+	VSTMXCSR (SP)
+	MOVL     (SP), AX
+	ORL      $0x00008040, AX
+	MOVL     AX, 4(SP)
+	VLDMXCSR 4(SP)
 	MOVQ     dy+0(FP), AX
 	MOVQ     xhat+8(FP), CX
 	MOVQ     meanDy+16(FP), DX
@@ -2291,11 +2296,6 @@ TEXT ·normalizeBackwardAVX2(SB), NOSPLIT, $8-56
 	MOVQ     scale+32(FP), SI
 	MOVQ     dx+40(FP), DI
 	MOVQ     n+48(FP), R8
-	VSTMXCSR (SP)
-	MOVL     (SP), R9
-	ORL      $0x00008040, R9
-	MOVL     R9, 4(SP)
-	VLDMXCSR 4(SP)
 	XORQ     R9, R9
 
 normalizeBackwardAVX2_loopN:

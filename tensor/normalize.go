@@ -63,7 +63,7 @@ func NormalizeColumns(x *Mat, mean, scale, gamma, beta []float32, xhat, y *Mat) 
 	if x.Rows == 0 || x.Cols == 0 {
 		return
 	}
-	t := elemTask{op: opNormalize, rows: true, s: [4][]float32{mean, scale, gamma, beta}, m: [3]*Mat{x, xhat, y}}
+	t := elemTask{op: opNormalize, s: [4][]float32{mean, scale, gamma, beta}, m: [3]*Mat{x, xhat, y}}
 	runElem(t, x.Rows*x.Cols, x.Rows, reluGrain)
 }
 
@@ -88,7 +88,7 @@ func NormalizeColumnsBackward(dy, xhat *Mat, meanDy, meanDyXhat, scale []float32
 	if dy.Rows == 0 || dy.Cols == 0 {
 		return
 	}
-	t := elemTask{op: opNormalizeBackward, rows: true, s: [4][]float32{meanDy, meanDyXhat, scale}, m: [3]*Mat{dy, xhat, dx}}
+	t := elemTask{op: opNormalizeBackward, s: [4][]float32{meanDy, meanDyXhat, scale}, m: [3]*Mat{dy, xhat, dx}}
 	runElem(t, dy.Rows*dy.Cols, dy.Rows, reluGrain)
 }
 
@@ -100,8 +100,9 @@ func mustHold(op string, m *Mat) {
 	}
 }
 
-// runColumns runs a column reduction over the columns of m, split over
-// the pool by blocks of columns when m is large.
+// runColumns runs a column reduction (AddColumnSums, AddColumnSquares,
+// AddColumnProducts) over the columns of m, split over the pool by blocks
+// of columns when m is large.
 func runColumns(t elemTask, m *Mat) {
 	n := m.Rows * m.Cols
 	units := (m.Cols + colBlock - 1) / colBlock
@@ -123,9 +124,12 @@ func (t *elemTask) runNormalize(lo, hi int) {
 // runColumnReduction runs the column blocks [lo, hi) of a reduction task.
 func (t *elemTask) runColumnReduction(lo, hi int) {
 	c0, c1 := lo*colBlock, min(hi*colBlock, t.m[0].Cols)
-	if t.op == opColSquares {
+	switch t.op {
+	case opColSums:
+		colSumsKernel(t.s[0], t.m[0], c0, c1)
+	case opColSquares:
 		colSquaresKernel(t.s[0], t.m[0], t.s[1], c0, c1)
-	} else {
+	default:
 		colProductsKernel(t.s[0], t.m[0], t.m[1], c0, c1)
 	}
 }

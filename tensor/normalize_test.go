@@ -117,7 +117,7 @@ func TestNormalizeColumns(t *testing.T) {
 						}
 					}
 				}
-				dy, _ := guardedMat(r, c, v.pads[0], normal(rng, 1))
+				dy, checkDy := guardedMat(r, c, v.pads[0], normal(rng, 1))
 				dx, checkDx := guardedMat(r, c, v.pads[2], normal(rng, 1))
 				if v.alias {
 					dx = dy
@@ -128,6 +128,7 @@ func TestNormalizeColumns(t *testing.T) {
 					normalizeBackwardGo(dy.Row(i), xhat.Row(i), md, mdx, scale, wantDx.Row(i))
 				}
 				NormalizeColumnsBackward(dy, xhat, md, mdx, scale, dx)
+				checkDy(t)
 				checkDx(t)
 				for i := range r {
 					for j := range c {
@@ -180,13 +181,12 @@ func TestNormalizeGoReference(t *testing.T) {
 // the work or one goroutine does it all.
 func TestNormalizeWorkers(t *testing.T) {
 	rng := rand.New(rand.NewPCG(37, 38))
-	x, b := randMat(rng, 256, 520, 3), randMat(rng, 256, 520, 0)
-	c := make([]float32, 520)
+	x, b, v := randMat(rng, 256, 520, 3), randMat(rng, 256, 520, 0), randMat(rng, 4, 520, 0)
 	run := func() (sq, pr []float32, y *Mat) {
 		sq, pr, y = make([]float32, 520), make([]float32, 520), New(256, 520)
-		AddColumnSquares(sq, x, c)
+		AddColumnSquares(sq, x, v.Row(0))
 		AddColumnProducts(pr, x, b)
-		NormalizeColumns(x, c, c, c, c, New(256, 520), y)
+		NormalizeColumns(x, v.Row(0), v.Row(1), v.Row(2), v.Row(3), New(256, 520), y)
 		return
 	}
 	sq1, pr1, y1 := run()

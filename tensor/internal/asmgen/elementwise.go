@@ -233,6 +233,20 @@ func flush(isa *vecISA, x VecVirtual) {
 	VANDNPS(x, t, x) // x &^ (|x| < minNormal)
 }
 
+// arithKernel emits a kernel that does arithmetic: its declaration, body
+// run with flush-to-zero set (see enterFlushToZero), and the return. It
+// returns name.
+func arithKernel(name, sig, doc string, body func()) string {
+	TEXT(name, NOSPLIT, sig)
+	Doc(doc)
+	mxcsr := enterFlushToZero()
+	body()
+	VLDMXCSR(mxcsr)
+	VZEROUPPER()
+	RET()
+	return name
+}
+
 const adamSig = "func(w, grad, m, v *float32, n int, c *adamConsts)" // g names a register in Go assembly
 
 // adamKernel emits name(w, g, m, v, n, c), one Adam update of n elements
@@ -247,73 +261,69 @@ const adamSig = "func(w, grad, m, v *float32, n int, c *adamConsts)" // g names 
 // rounded VSQRTPS and VDIVPS.
 func adamKernel(isa *vecISA) string {
 	name := "adam" + isa.name
-	TEXT(name, NOSPLIT, strings.Replace(adamSig, "*adamConsts", "*byte", 1))
-	Doc(name + " applies one Adam update to n elements (see adamKernel in asmgen).")
-	w := loadGP("w")
-	g := loadGP("grad")
-	m := loadGP("m")
-	v := loadGP("v")
-	n := loadGP("n")
-	c := loadGP("c")
-	mxcsr := enterFlushToZero()
-	k := func(off int) VecVirtual { return broadcast(isa, Mem{Base: c, Disp: off}) }
-	b1, c1, b2, c2 := k(offBeta1), k(offOneBeta1), k(offBeta2), k(offOneBeta2)
-	step, eps, l2, decay := k(offStep), k(offEps), k(offL2), k(offDecay)
-	// With l2 = 0 the term l2·w is left out, not added as 0·w: a weight
-	// that is already NaN or infinite must not turn its moments into NaN
-	// (optim skips the term the same way). The mask is all ones when
-	// l2 ≠ 0: K3 with AVX-512, a register with AVX2.
-	var useL2 VecVirtual
-	zero := zeroVec(isa)
-	if isa == isa512 {
-		VCMPPS(U8(cmpNEQUQ), zero, l2, K3)
-	} else {
-		useL2 = YMM()
-		VCMPPS(U8(cmpNEQUQ), zero, l2, useL2)
-	}
-	unroll := 2
-	if isa == isa2 {
-		unroll = 1 // 16 registers: nine hold constants
-	}
-	stream(isa, name, n, unroll, func(s slot) {
-		W, G := s.load(w), s.load(g)
-		t := isa.vec()
+	sig := strings.Replace(adamSig, "*adamConsts", "*byte", 1)
+	return arithKernel(name, sig, name+" applies one Adam update to n elements (see adamKernel in asmgen).", func() {
+		w := loadGP("w")
+		g := loadGP("grad")
+		m := loadGP("m")
+		v := loadGP("v")
+		n := loadGP("n")
+		c := loadGP("c")
+		k := func(off int) VecVirtual { return broadcast(isa, Mem{Base: c, Disp: off}) }
+		b1, c1, b2, c2 := k(offBeta1), k(offOneBeta1), k(offBeta2), k(offOneBeta2)
+		step, eps, l2, decay := k(offStep), k(offEps), k(offL2), k(offDecay)
+		// With l2 = 0 the term l2·w is left out, not added as 0·w: a weight
+		// that is already NaN or infinite must not turn its moments into NaN
+		// (optim skips the term the same way). The mask is all ones when
+		// l2 ≠ 0: K3 with AVX-512, a register with AVX2.
+		var useL2 VecVirtual
+		zero := zeroVec(isa)
 		if isa == isa512 {
-			VMULPS_Z(l2, W, K3, t)
+			VCMPPS(U8(cmpNEQUQ), zero, l2, K3)
 		} else {
-			VMULPS(l2, W, t)
-			VANDPS(useL2, t, t)
+			useL2 = YMM()
+			VCMPPS(U8(cmpNEQUQ), zero, l2, useL2)
 		}
-		VADDPS(t, G, G)
+		unroll := 2
+		if isa == isa2 {
+			unroll = 1 // 16 registers: nine hold constants
+		}
+		stream(isa, name, n, unroll, func(s slot) {
+			W, G := s.load(w), s.load(g)
+			t := isa.vec()
+			if isa == isa512 {
+				VMULPS_Z(l2, W, K3, t)
+			} else {
+				VMULPS(l2, W, t)
+				VANDPS(useL2, t, t)
+			}
+			VADDPS(t, G, G)
 
-		M := s.load(m)
-		VMULPS(b1, M, M)
-		VMULPS(c1, G, t)
-		VADDPS(t, M, M)
-		flush(isa, M)
-		s.store(M, m)
+			M := s.load(m)
+			VMULPS(b1, M, M)
+			VMULPS(c1, G, t)
+			VADDPS(t, M, M)
+			flush(isa, M)
+			s.store(M, m)
 
-		V := s.load(v)
-		VMULPS(c2, G, t)
-		VMULPS(G, t, t)
-		VMULPS(b2, V, V)
-		VADDPS(t, V, V)
-		flush(isa, V)
-		s.store(V, v)
+			V := s.load(v)
+			VMULPS(c2, G, t)
+			VMULPS(G, t, t)
+			VMULPS(b2, V, V)
+			VADDPS(t, V, V)
+			flush(isa, V)
+			s.store(V, v)
 
-		VSQRTPS(V, V)
-		VADDPS(eps, V, V)
-		VMULPS(step, M, M)
-		VDIVPS(V, M, M) // M/V
-		VMULPS(decay, W, W)
-		VSUBPS(M, W, W) // W−M
-		flush(isa, W)
-		s.store(W, w)
+			VSQRTPS(V, V)
+			VADDPS(eps, V, V)
+			VMULPS(step, M, M)
+			VDIVPS(V, M, M) // M/V
+			VMULPS(decay, W, W)
+			VSUBPS(M, W, W) // W−M
+			flush(isa, W)
+			s.store(W, w)
+		})
 	})
-	VLDMXCSR(mxcsr)
-	VZEROUPPER()
-	RET()
-	return name
 }
 
 const reluSig = "func(x, y *float32, n int)"
@@ -378,24 +388,19 @@ const axpySig = "func(a float32, x, y *float32, n int)"
 // the sum (no FMA), as Go computes it.
 func axpyKernel(isa *vecISA) string {
 	name := "axpy" + isa.name
-	TEXT(name, NOSPLIT, axpySig)
-	Doc(name + " sets y += a·x for n elements.")
-	x := loadGP("x")
-	y := loadGP("y")
-	n := loadGP("n")
-	a := broadcast(isa, paramAddr("a"))
-	mxcsr := enterFlushToZero()
-	stream(isa, name, n, 4, func(s slot) {
-		X := s.load(x)
-		VMULPS(a, X, X)
-		Y := s.load(y)
-		VADDPS(X, Y, Y)
-		s.store(Y, y)
+	return arithKernel(name, axpySig, name+" sets y += a·x for n elements.", func() {
+		x := loadGP("x")
+		y := loadGP("y")
+		n := loadGP("n")
+		a := broadcast(isa, paramAddr("a"))
+		stream(isa, name, n, 4, func(s slot) {
+			X := s.load(x)
+			VMULPS(a, X, X)
+			Y := s.load(y)
+			VADDPS(X, Y, Y)
+			s.store(Y, y)
+		})
 	})
-	VLDMXCSR(mxcsr)
-	VZEROUPPER()
-	RET()
-	return name
 }
 
 const scaleSig = "func(a float32, x *float32, n int)"
@@ -403,21 +408,16 @@ const scaleSig = "func(a float32, x *float32, n int)"
 // scaleKernel emits name(a, x, n): x *= a.
 func scaleKernel(isa *vecISA) string {
 	name := "scale" + isa.name
-	TEXT(name, NOSPLIT, scaleSig)
-	Doc(name + " sets x *= a for n elements.")
-	x := loadGP("x")
-	n := loadGP("n")
-	a := broadcast(isa, paramAddr("a"))
-	mxcsr := enterFlushToZero()
-	stream(isa, name, n, 4, func(s slot) {
-		X := s.load(x)
-		VMULPS(a, X, X)
-		s.store(X, x)
+	return arithKernel(name, scaleSig, name+" sets x *= a for n elements.", func() {
+		x := loadGP("x")
+		n := loadGP("n")
+		a := broadcast(isa, paramAddr("a"))
+		stream(isa, name, n, 4, func(s slot) {
+			X := s.load(x)
+			VMULPS(a, X, X)
+			s.store(X, x)
+		})
 	})
-	VLDMXCSR(mxcsr)
-	VZEROUPPER()
-	RET()
-	return name
 }
 
 const colSumsSig = "func(dst, m *float32, rows, cols, stride int)"
@@ -433,31 +433,54 @@ const colSumsSig = "func(dst, m *float32, rows, cols, stride int)"
 // through a mask.
 func colSumsKernel(isa *vecISA) string {
 	name := "colSums" + isa.name
-	TEXT(name, NOSPLIT, colSumsSig)
-	Doc(name + " adds the sums of cols columns over rows rows of m (stride floats apart) to dst.")
-	dst := loadGP("dst")
-	m := loadGP("m")
-	rows := loadGP("rows")
-	cols := loadGP("cols")
-	stride := loadGP("stride")
-	SHLQ(U8(2), stride)
-	mxcsr := enterFlushToZero()
-	widths := []int{16, 8, 4, 2, 1}
-	if isa == isa2 {
-		widths = []int{12, 8, 4, 2, 1}
-	}
+	doc := name + " adds the sums of cols columns over rows rows of m (stride floats apart) to dst."
+	return arithKernel(name, colSumsSig, doc, func() {
+		dst, m := loadGP("dst"), loadGP("m")
+		rows, cols, stride := loadGP("rows"), loadGP("cols"), loadGP("stride")
+		SHLQ(U8(2), stride)
+		widths := []int{16, 8, 4, 2, 1}
+		if isa == isa2 {
+			widths = []int{12, 8, 4, 2, 1}
+		}
+		colReduceKernel(isa, name, widths, dst, rows, cols, colReduction{
+			mats: []GPVirtual{m}, strides: []GPVirtual{stride},
+		})
+	})
+}
+
+// colReduction describes a column reduction dst[j] += Σᵢ term(i, j): the
+// matrices it reads row by row (each with its stride in bytes), the column
+// vectors it reads beside dst, and the term of one vector of a row (nil:
+// the values of the first matrix, a plain column sum).
+type colReduction struct {
+	mats, strides, vecs []GPVirtual
+	term                func(at func(base GPVirtual) VecVirtual, rows []GPVirtual) VecVirtual
+}
+
+// colReduceKernel emits the loops of a column reduction over cols columns
+// and rows ≥ 1 rows: blocks of widths[0] vectors of columns while they
+// last, then at most one block of each smaller width, then a last partial
+// vector through a mask. Each block is accumulated in registers from dst
+// down all the rows in order, so every column's sum is rounded as the Go
+// loop rounds it, whatever the blocking.
+func colReduceKernel(isa *vecISA, name string, widths []int, dst, rows, cols GPVirtual, c colReduction) {
 	L, B := isa.lanes, isa.bytes()
+	advance := func(bytes int) {
+		ADDQ(U32(bytes), dst)
+		for _, p := range append(append([]GPVirtual{}, c.mats...), c.vecs...) {
+			ADDQ(U32(bytes), p)
+		}
+	}
 	for _, wv := range widths {
 		lbl := fmt.Sprintf("%s_w%d", name, wv)
 		Label(lbl)
 		CMPQ(cols, U32(wv*L))
 		JB(LabelRef(fmt.Sprintf("%s_after%d", name, wv)))
-		colBlock(isa, lbl, dst, m, rows, stride, wv, slot{isa: isa})
-		ADDQ(U32(wv*B), dst)
-		ADDQ(U32(wv*B), m)
+		reduceBlock(isa, lbl, dst, rows, wv, slot{isa: isa}, c)
+		advance(wv * B)
 		SUBQ(U32(wv*L), cols)
 		if wv == widths[0] {
-			JMP(LabelRef(lbl)) // the widest block repeats; the others run once at most
+			JMP(LabelRef(lbl))
 		}
 		Label(fmt.Sprintf("%s_after%d", name, wv))
 	}
@@ -470,62 +493,49 @@ func colSumsKernel(isa *vecISA) string {
 	} else {
 		s.ym = laneMask(cols)
 	}
-	colBlock(isa, name+"_part", dst, m, rows, stride, 1, s)
+	reduceBlock(isa, name+"_part", dst, rows, 1, s, c)
 	Label(name + "_done")
-	VLDMXCSR(mxcsr)
-	VZEROUPPER()
-	RET()
-	return name
 }
 
-// colBlock emits the sum of wv vectors of columns at dst and m down rows
-// rows, reading through s's mask. It leaves dst and m where they were.
-func colBlock(isa *vecISA, lbl string, dst, m, rows, stride GPVirtual, wv int, s slot) {
+// reduceBlock emits the reduction of wv vectors of columns down all the
+// rows, reading through s's mask. It leaves the pointers where they were.
+func reduceBlock(isa *vecISA, lbl string, dst, rows GPVirtual, wv int, s slot, c colReduction) {
 	B := isa.bytes()
+	at := func(h int) slot { t := s; t.disp = h * B; return t }
 	acc := make([]VecVirtual, wv)
 	for h := range acc {
-		acc[h] = isa.vec()
-		at := s
-		at.disp = h * B
-		switch {
-		case at.k != nil:
-			VMOVUPS_Z(Mem{Base: dst, Disp: at.disp}, at.k, acc[h])
-		case at.ym != nil:
-			VMASKMOVPS(Mem{Base: dst, Disp: at.disp}, at.ym, acc[h])
-		default:
-			VMOVUPS(Mem{Base: dst, Disp: at.disp}, acc[h])
-		}
+		acc[h] = at(h).load(dst)
 	}
-	p, r := GP64(), GP64()
-	MOVQ(m, p)
+	ptrs := make([]GPVirtual, len(c.mats))
+	for i, m := range c.mats {
+		ptrs[i] = GP64()
+		MOVQ(m, ptrs[i])
+	}
+	r := GP64()
 	MOVQ(rows, r)
 	Label(lbl + "_rows")
 	for h := range acc {
-		switch {
-		case s.k != nil:
-			t := isa.vec()
-			VMOVUPS_Z(Mem{Base: p, Disp: h * B}, s.k, t)
-			VADDPS(t, acc[h], acc[h])
-		case s.ym != nil:
-			t := isa.vec()
-			VMASKMOVPS(Mem{Base: p, Disp: h * B}, s.ym, t)
-			VADDPS(t, acc[h], acc[h])
-		default:
-			VADDPS(Mem{Base: p, Disp: h * B}, acc[h], acc[h])
+		if c.term == nil && s.k == nil && s.ym == nil {
+			// A plain sum adds straight from memory, one instruction.
+			VADDPS(at(h).mem(ptrs[0]), acc[h], acc[h])
+			continue
 		}
+		load := func(base GPVirtual) VecVirtual { return at(h).load(base) }
+		var t VecVirtual
+		if c.term != nil {
+			t = c.term(load, ptrs)
+		} else {
+			t = load(ptrs[0]) // a masked plain sum
+		}
+		VADDPS(t, acc[h], acc[h])
 	}
-	ADDQ(stride, p)
+	for i, p := range ptrs {
+		ADDQ(c.strides[i], p)
+	}
 	DECQ(r)
 	JNZ(LabelRef(lbl + "_rows"))
 	for h := range acc {
-		switch {
-		case s.k != nil:
-			VMOVUPS(acc[h], s.k, Mem{Base: dst, Disp: h * B})
-		case s.ym != nil:
-			VMASKMOVPS(acc[h], s.ym, Mem{Base: dst, Disp: h * B})
-		default:
-			VMOVUPS(acc[h], Mem{Base: dst, Disp: h * B})
-		}
+		at(h).store(acc[h], dst)
 	}
 }
 
