@@ -51,8 +51,20 @@ func (l *Linear) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 // Backward implements [Module]: with dz = dy masked by the ReLU (or dy),
 // dW += xᵀ·dz, db += Σ_rows dz, dx = dz·Wᵀ.
 func (l *Linear) Backward(dy *tensor.Mat) *tensor.Mat {
+	dx, _ := l.backward(dy, false, false)
+	return dx
+}
+
+// reluOutput implements [gatedBackward].
+func (l *Linear) reluOutput() bool { return l.Act == tensor.ReLU }
+
+// backward implements [gatedBackward]. With gated, dy is already zero
+// where the ReLU clamped (the next layer applied its backward pass), so dz
+// is dy. With gateInput, x is the output of a ReLU and dx is computed with
+// that ReLU's backward pass in the product's write-back.
+func (l *Linear) backward(dy *tensor.Mat, gated, gateInput bool) (*tensor.Mat, bool) {
 	dz := dy
-	if l.Act == tensor.ReLU {
+	if l.Act == tensor.ReLU && !gated {
 		l.dz = tensor.Ensure(l.dz, dy.Rows, dy.Cols)
 		tensor.ReLUBackward(dy, l.y, l.dz)
 		dz = l.dz
@@ -60,11 +72,15 @@ func (l *Linear) Backward(dy *tensor.Mat) *tensor.Mat {
 	tensor.Gemm(true, false, 1, l.x, dz, 1, l.W.Grad)
 	tensor.AddColumnSums(l.B.Grad.Data, dz)
 	if l.SkipInputGrad {
-		return nil
+		return nil, false
 	}
 	l.dx = tensor.Ensure(l.dx, dy.Rows, l.In())
-	tensor.Gemm(false, true, 1, dz, l.W.Value, 0, l.dx)
-	return l.dx
+	if gateInput {
+		tensor.GemmReLUGrad(false, true, dz, l.W.Value, l.x, l.dx)
+	} else {
+		tensor.Gemm(false, true, 1, dz, l.W.Value, 0, l.dx)
+	}
+	return l.dx, gateInput
 }
 
 // Params implements [Module].

@@ -66,12 +66,57 @@ func (s *Sequential) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 	return x
 }
 
-// Backward implements [Module].
+// Backward implements [Module]. Where a layer whose output is a ReLU's
+// (a [Linear] with Act [tensor.ReLU]) feeds a Linear, the ReLU's backward
+// pass runs inside the second layer's input-gradient product
+// ([tensor.GemmReLUGrad]) instead of as a pass of its own; the gradients
+// are the same, bit for bit. Nested Sequentials take part at their edges.
 func (s *Sequential) Backward(dy *tensor.Mat) *tensor.Mat {
-	for i := len(s.Layers) - 1; i >= 0; i-- {
-		dy = s.Layers[i].Backward(dy)
+	dx, _ := s.backward(dy, false, false)
+	return dx
+}
+
+// gatedBackward is a module that can take part in that fusion.
+type gatedBackward interface {
+	Module
+	// reluOutput reports whether the output is a ReLU's.
+	reluOutput() bool
+	// backward is Backward where gated says that dy is already zero
+	// wherever the output's ReLU clamped, and gateInput asks for the input
+	// gradient to be zeroed wherever the input is not > 0 (the input is a
+	// ReLU's output). It reports whether it did so: only then may the
+	// caller tell the input's producer that its dy is gated.
+	backward(dy *tensor.Mat, gated, gateInput bool) (dx *tensor.Mat, inputGated bool)
+}
+
+// reluOutput implements [gatedBackward]: the last layer's output is the
+// stack's.
+func (s *Sequential) reluOutput() bool {
+	if len(s.Layers) == 0 {
+		return false
 	}
-	return dy
+	g, ok := s.Layers[len(s.Layers)-1].(gatedBackward)
+	return ok && g.reluOutput()
+}
+
+// backward implements [gatedBackward]. A layer is asked to gate its input
+// gradient when the layer before it has a ReLU output; the layer before
+// is told its dy is gated only when that was done.
+func (s *Sequential) backward(dy *tensor.Mat, gated, gateInput bool) (*tensor.Mat, bool) {
+	for i := len(s.Layers) - 1; i >= 0; i-- {
+		g, ok := s.Layers[i].(gatedBackward)
+		if !ok {
+			dy, gated = s.Layers[i].Backward(dy), false
+			continue
+		}
+		gi := gateInput
+		if i > 0 {
+			prev, ok := s.Layers[i-1].(gatedBackward)
+			gi = ok && prev.reluOutput()
+		}
+		dy, gated = g.backward(dy, gated, gi)
+	}
+	return dy, gated
 }
 
 // Params implements [Module].

@@ -275,3 +275,75 @@ func TestLinearFusedReLU(t *testing.T) {
 		}
 	}
 }
+
+// Sequential fuses each ReLU's backward pass into the next Linear's
+// input-gradient product; the gradients must be those of the layers' own
+// Backward, called one after the other, bit for bit.
+func TestSequentialGatedBackward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	lin := func(in, out int, act tensor.Activation) *nn.Linear {
+		l := nn.NewLinear("l", in, out, rng)
+		l.Act = act
+		return l
+	}
+	relu, id := tensor.ReLU, tensor.Identity
+	tests := []struct {
+		name   string
+		layers []nn.Module // as run one after the other
+		m      nn.Module
+	}{}
+	add := func(name string, m nn.Module, layers ...nn.Module) {
+		tests = append(tests, struct {
+			name   string
+			layers []nn.Module
+			m      nn.Module
+		}{name, layers, m})
+	}
+	{
+		a, b, c := lin(5, 40, relu), lin(40, 33, relu), lin(33, 3, id)
+		add("chain", &nn.Sequential{Layers: []nn.Module{a, b, c}}, a, b, c)
+	}
+	{
+		a, b, c, d := lin(5, 40, relu), lin(40, 33, relu), lin(33, 17, relu), lin(17, 3, id)
+		add("nested", &nn.Sequential{Layers: []nn.Module{
+			&nn.Sequential{Layers: []nn.Module{a, b}}, &nn.Sequential{Layers: []nn.Module{c, d}}}}, a, b, c, d)
+	}
+	{
+		// The inner stack starts with a layer that does not gate its input
+		// gradient: a must then apply its own ReLU's backward pass.
+		a, bn, b := lin(5, 40, relu), nn.NewBatchNorm1d("bn", 40), lin(40, 3, relu)
+		add("nested, not gated", &nn.Sequential{Layers: []nn.Module{
+			a, &nn.Sequential{Layers: []nn.Module{bn, b}}}}, a, bn, b)
+	}
+	{
+		a, act, b := lin(5, 40, id), &nn.ReLU{}, lin(40, 3, relu)
+		add("activation layer", &nn.Sequential{Layers: []nn.Module{a, act, b}}, a, act, b)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := nntest.Rand(rng, 37, 5)
+			dy := nntest.Rand(rng, 37, 3)
+			params := nn.Trainable(tt.m.Params())
+			nn.ZeroGrad(params)
+			tt.m.Forward(x, true)
+			dx := tt.m.Backward(dy).Clone()
+			var grads [][]float32
+			for _, p := range params {
+				grads = append(grads, append([]float32(nil), p.Grad.Data...))
+			}
+			nn.ZeroGrad(params)
+			want := dy
+			for i := len(tt.layers) - 1; i >= 0; i-- {
+				want = tt.layers[i].Backward(want)
+			}
+			if !reflect.DeepEqual(dx.Data, want.Data) {
+				t.Errorf("input gradients differ")
+			}
+			for i, p := range params {
+				if !reflect.DeepEqual(grads[i], p.Grad.Data) {
+					t.Errorf("gradient of parameter %d (%s) differs", i, p.Name)
+				}
+			}
+		})
+	}
+}

@@ -52,6 +52,21 @@ func GemmBias(transA, transB bool, a, b *Mat, bias []float32, act Activation, c 
 	gemm(gemmJob{m: m, n: n, k: k, transA: transA, transB: transB, a: a, b: b, c: c, alpha: 1, bias: bias, act: act})
 }
 
+// GemmReLUGrad computes C = op(A)·op(B) where gate > 0, and 0 elsewhere
+// (NaN in gate included): the input gradient dz·Wᵀ of a linear layer whose
+// input gate is the output of a ReLU, with that ReLU's backward pass
+// ([ReLUBackward]) applied to each tile of C while it is in registers
+// rather than as a pass of its own. gate has C's shape and may be a view;
+// C must not overlap it, A or B. C's previous contents are ignored. It
+// panics if the shapes disagree.
+func GemmReLUGrad(transA, transB bool, a, b, gate, c *Mat) {
+	m, n, k := gemmShape("GemmReLUGrad", transA, transB, a, b, c)
+	if gate.Rows != m || gate.Cols != n {
+		panic(fmt.Sprintf("tensor: GemmReLUGrad gate %d×%d for C %d×%d", gate.Rows, gate.Cols, m, n))
+	}
+	gemm(gemmJob{m: m, n: n, k: k, transA: transA, transB: transB, a: a, b: b, c: c, alpha: 1, gate: gate})
+}
+
 func gemmShape(op string, transA, transB bool, a, b, c *Mat) (m, n, k int) {
 	m, k = a.Rows, a.Cols
 	if transA {
@@ -67,11 +82,16 @@ func gemmShape(op string, transA, transB bool, a, b, c *Mat) (m, n, k int) {
 	return m, n, k
 }
 
-// applyEpilogue sets C = act(beta·C + bias) without a product: the whole
-// of Gemm when alpha == 0 or k == 0.
-func applyEpilogue(beta float32, bias []float32, act Activation, c *Mat) {
+// applyEpilogue sets C = act(beta·C + bias), zeroed where gate (if not
+// nil) is not > 0, without a product: the whole of Gemm when alpha == 0 or
+// k == 0.
+func applyEpilogue(beta float32, bias []float32, act Activation, gate, c *Mat) {
 	for i := range c.Rows {
 		ci := c.Row(i)
+		var gi []float32
+		if gate != nil {
+			gi = gate.Row(i)
+		}
 		for j := range ci {
 			var v float32
 			if beta != 0 {
@@ -81,6 +101,9 @@ func applyEpilogue(beta float32, bias []float32, act Activation, c *Mat) {
 				v += bias[j]
 			}
 			if act == ReLU && v < 0 {
+				v = 0
+			}
+			if gi != nil && !(gi[j] > 0) {
 				v = 0
 			}
 			ci[j] = v

@@ -82,7 +82,7 @@ func gemm(j gemmJob) {
 		return
 	}
 	if j.alpha == 0 || j.k == 0 {
-		applyEpilogue(j.beta, j.bias, j.act, j.c)
+		applyEpilogue(j.beta, j.bias, j.act, j.gate, j.c)
 		return
 	}
 	j.ks = activeKernels

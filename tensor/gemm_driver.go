@@ -13,7 +13,8 @@ import (
 // inner dimension: per step it loads one row of NR values of op(B) as
 // vectors, broadcasts MR values of op(A) and does MR·NR/lanes fused
 // multiply-adds. When the tile is done it applies alpha, beta·C, the bias
-// and the activation and stores it, masking the columns past the edge.
+// and the activation (or zeroes it where the gate of GemmReLUGrad is not
+// positive) and stores it, masking the columns past the edge.
 //
 // The operands reach the kernels in one of two ways (usePacking decides,
 // per thread, from the shape of its share):
@@ -37,8 +38,8 @@ import (
 // over NC columns of the thread's range (the B block is packed here), ir
 // over MR rows (the A micro-panel is packed here), jr over NR columns (one
 // kernel call per tile). Each kernel call finishes its tile of C: the first
-// pc block applies beta, the last one adds the bias and the activation,
-// while the tile is still in registers.
+// pc block applies beta, the last one adds the bias and applies the
+// activation or the gate, while the tile is still in registers.
 //
 // Threads split the tiles of C into a grid, over N or over M as shareCost
 // estimates best, so that each packs only the panels of B it reads. When
@@ -65,17 +66,20 @@ type kernelArgs struct {
 	alpha float32
 	beta  float32
 	flags uint64
-	cmask *int32 // AVX2: 16 int32 lane masks for the valid columns
-	mr    int    // rows of the tile (pure-Go kernel)
-	nr    int    // columns of the tile (pure-Go kernel)
+	cmask *int32   // AVX2: 16 int32 lane masks for the valid columns
+	gate  *float32 // gate(0, 0) of the tile (flagGate)
+	ldg   int      // bytes from gate(r, j) to gate(r+1, j)
+	mr    int      // rows of the tile (pure-Go kernel)
+	nr    int      // columns of the tile (pure-Go kernel)
 }
 
 // Flag bits of kernelArgs.flags.
 const (
-	flagLoadC   = 1 // beta != 0: add beta·C
-	flagScale   = 2 // alpha != 1: multiply the product by alpha
-	flagReLU    = 4 // clamp negative results to zero
-	flagPartial = 8 // fewer than NR valid columns (AVX2 kernels store through cmask)
+	flagLoadC   = 1  // beta != 0: add beta·C
+	flagScale   = 2  // alpha != 1: multiply the product by alpha
+	flagReLU    = 4  // clamp negative results to zero
+	flagPartial = 8  // fewer than NR valid columns (AVX2 kernels store through cmask)
+	flagGate    = 16 // zero the results where gate is not > 0
 )
 
 // laneMasks[16-nr:32-nr] has nr leading -1s: the AVX2 column mask for nr
@@ -149,6 +153,7 @@ type gemmJob struct {
 	alpha, beta    float32
 	bias           []float32
 	act            Activation
+	gate           *Mat // C is zeroed where gate is not > 0 (GemmReLUGrad)
 	ks             *kernelSet
 	packed         bool // pack both operands, else read them in place where possible
 }
@@ -219,6 +224,9 @@ func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member 
 		if last && j.act == ReLU {
 			flags |= flagReLU
 		}
+		if last && j.gate != nil {
+			flags |= flagGate
+		}
 		p.k, p.beta = kc, beta
 
 		// The work items are the row panels of each block of columns, in
@@ -279,6 +287,9 @@ func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member 
 						p.b, p.ldb = &j.b.Data[pc*ldb+jr], ldb*4
 					}
 					p.c = &j.c.Data[ir*j.c.Stride+jr]
+					if flags&flagGate != 0 {
+						p.gate, p.ldg = &j.gate.Data[ir*j.gate.Stride+jr], j.gate.Stride*4
+					}
 					p.nr = nr
 					p.mask = 1<<nr - 1
 					p.cmask = &laneMasks[16-min(nr, 16)]

@@ -36,6 +36,10 @@ func goTile(p *kernelArgs) {
 	}
 	for r := range p.mr {
 		c := unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(p.c), r*p.ldc)), p.nr)
+		var gate []float32
+		if p.flags&flagGate != 0 {
+			gate = unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(p.gate), r*p.ldg)), p.nr)
+		}
 		for jj := range c {
 			v := acc[r][jj]
 			if p.flags&flagScale != 0 {
@@ -48,6 +52,9 @@ func goTile(p *kernelArgs) {
 				v += bias[jj]
 			}
 			if p.flags&flagReLU != 0 && v < 0 {
+				v = 0
+			}
+			if gate != nil && !(gate[jj] > 0) {
 				v = 0
 			}
 			c[jj] = v

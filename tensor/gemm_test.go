@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -105,6 +106,7 @@ type gemmCase struct {
 	a, b, c0       *Mat
 	bias           []float32
 	act            Activation
+	gate           *Mat // set: the case is GemmReLUGrad's
 }
 
 func newGemmCase(rng *rand.Rand, m, n, k int, transA, transB bool, alpha, beta float32, strided bool) *gemmCase {
@@ -137,9 +139,12 @@ func (g *gemmCase) run(t *testing.T, want, mag []float64, bias bool) {
 	}
 	c := w.ColView(0, g.c0.Cols)
 	c.CopyFrom(g.c0)
-	if bias {
+	switch {
+	case g.gate != nil:
+		GemmReLUGrad(g.transA, g.transB, g.a, g.b, g.gate, c)
+	case bias:
 		GemmBias(g.transA, g.transB, g.a, g.b, g.bias, g.act, c)
-	} else {
+	default:
 		Gemm(g.transA, g.transB, g.alpha, g.a, g.b, g.beta, c)
 	}
 	checkGemm(t, c, g.k, want, mag)
@@ -246,6 +251,97 @@ func TestGemmBias(t *testing.T) {
 			}
 		}
 	}
+}
+
+// randGate returns an m×n gate for GemmReLUGrad, a strided view when
+// strided is set: ReLU outputs (zero about half the time, else positive),
+// with a few -0, negative, NaN and +Inf entries, which the mask must treat
+// as ReLUBackward does.
+func randGate(rng *rand.Rand, m, n int, strided bool) *Mat {
+	pad := 0
+	if strided {
+		pad = 1 + rng.IntN(5)
+	}
+	g := randMat(rng, m, n, pad)
+	special := []float32{float32(math.Copysign(0, -1)), -1, float32(math.NaN()), float32(math.Inf(1)), float32(math.SmallestNonzeroFloat32)}
+	for i := range m {
+		row := g.Row(i)
+		for j, v := range row {
+			switch {
+			case rng.IntN(16) == 0:
+				row[j] = special[rng.IntN(len(special))]
+			case v < 0:
+				row[j] = 0
+			}
+		}
+	}
+	return g
+}
+
+// gateRef zeroes the reference result where gate is not > 0, as exactly
+// (a zero magnitude admits no error).
+func gateRef(want, mag []float64, gate *Mat) {
+	for i := range gate.Rows {
+		for j := range gate.Cols {
+			if !(gate.At(i, j) > 0) {
+				want[i*gate.Cols+j], mag[i*gate.Cols+j] = 0, 0
+			}
+		}
+	}
+}
+
+// TestGemmReLUGrad checks the gated product against the float64 reference,
+// and bit for bit against Gemm followed by ReLUBackward, which it replaces
+// in the backward pass of a layer.
+func TestGemmReLUGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	shapes := [][3]int{{1, 1, 1}, {7, 33, 15}, {256, 512, 128}, {255, 513, 17}, {17, 257, 1100}, {64, 96, 7}, {13, 31, 600}}
+	for _, s := range shapes {
+		for tr := range 4 {
+			ta, tb := tr&1 != 0, tr&2 != 0
+			strided := tr%2 == 0
+			g := newGemmCase(rng, s[0], s[1], s[2], ta, tb, 1, 0, strided)
+			g.gate = randGate(rng, s[0], s[1], !strided)
+			// NaN in C must be ignored: GemmReLUGrad overwrites C.
+			g.c0.Set(0, 0, float32(math.NaN()))
+			want, mag := refGemm(ta, tb, 1, g.a, g.b, 0, g.c0, nil, Identity)
+			gateRef(want, mag, g.gate)
+			name := fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v", s[0], s[1], s[2], ta, tb)
+			t.Run(name, func(t *testing.T) {
+				forEachKernel(t, func(t *testing.T) {
+					g.run(t, want, mag, false)
+					got, sep := New(s[0], s[1]), New(s[0], s[1])
+					GemmReLUGrad(ta, tb, g.a, g.b, g.gate, got)
+					Gemm(ta, tb, 1, g.a, g.b, 0, sep)
+					ReLUBackward(sep, g.gate, sep)
+					for i, v := range got.Data {
+						if math.Float32bits(v) != math.Float32bits(sep.Data[i]) {
+							t.Fatalf("element %d: %v, Gemm then ReLUBackward give %v", i, v, sep.Data[i])
+						}
+					}
+				})
+			})
+		}
+	}
+	t.Run("empty k", func(t *testing.T) {
+		gate := randGate(rng, 3, 4, false)
+		c := New(3, 4)
+		c.Fill(float32(math.NaN()))
+		GemmReLUGrad(false, false, New(3, 0), New(0, 4), gate, c)
+		for i, v := range c.Data {
+			if v != 0 {
+				t.Fatalf("C[%d] = %v, want 0", i, v)
+			}
+		}
+	})
+	t.Run("gate shape", func(t *testing.T) {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("GemmReLUGrad with a 2×4 gate for a 2×5 C did not panic")
+			}
+		}()
+		GemmReLUGrad(false, false, New(2, 3), New(3, 5), New(2, 4), New(2, 5))
+	})
 }
 
 // TestGemmSpecialScalars checks the BLAS conventions: beta == 0 ignores NaN
@@ -372,10 +468,12 @@ func TestGemmAllocs(t *testing.T) {
 			ta, tb := tr&1 != 0, tr&2 != 0
 			g := newGemmCase(rng, s[0], s[1], s[2], ta, tb, 1, 0, false)
 			bias := make([]float32, s[1])
+			gate := randGate(rng, s[0], s[1], false)
 			Gemm(ta, tb, 1, g.a, g.b, 0, g.c0) // grow the buffers
 			allocs := testing.AllocsPerRun(20, func() {
 				Gemm(ta, tb, 1, g.a, g.b, 0.5, g.c0)
 				GemmBias(ta, tb, g.a, g.b, bias, ReLU, g.c0)
+				GemmReLUGrad(ta, tb, g.a, g.b, gate, g.c0)
 			})
 			if allocs != 0 {
 				t.Errorf("%v tA=%v tB=%v: %v allocations per call", s, ta, tb, allocs)
@@ -391,8 +489,8 @@ func TestKernelArgsLayout(t *testing.T) {
 	got := []uintptr{unsafe.Offsetof(p.k), unsafe.Offsetof(p.a), unsafe.Offsetof(p.rsa), unsafe.Offsetof(p.csa),
 		unsafe.Offsetof(p.b), unsafe.Offsetof(p.ldb), unsafe.Offsetof(p.c), unsafe.Offsetof(p.ldc),
 		unsafe.Offsetof(p.mask), unsafe.Offsetof(p.bias), unsafe.Offsetof(p.alpha), unsafe.Offsetof(p.beta),
-		unsafe.Offsetof(p.flags), unsafe.Offsetof(p.cmask)}
-	want := []uintptr{0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 84, 88, 96}
+		unsafe.Offsetof(p.flags), unsafe.Offsetof(p.cmask), unsafe.Offsetof(p.gate), unsafe.Offsetof(p.ldg)}
+	want := []uintptr{0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 84, 88, 96, 104, 112}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("kernelArgs field %d at offset %d, asmgen says %d", i, got[i], want[i])
@@ -404,6 +502,7 @@ func FuzzGemm(f *testing.F) {
 	f.Add(uint16(17), uint16(33), uint16(15), uint8(0), uint64(1))
 	f.Add(uint16(1), uint16(1), uint16(1), uint8(3), uint64(2))
 	f.Add(uint16(64), uint16(257), uint16(40), uint8(0x1d), uint64(3))
+	f.Add(uint16(30), uint16(45), uint16(70), uint8(0x23), uint64(4))
 	f.Fuzz(func(t *testing.T, m, n, k uint16, flags uint8, seed uint64) {
 		// Keep each input quick: at most ~2M multiply-adds for the reference.
 		mm, nn, kk := int(m%300), int(n%300), int(k%300)
@@ -426,7 +525,14 @@ func FuzzGemm(f *testing.F) {
 				g.act = ReLU
 			}
 		}
+		if !withBias && flags&32 != 0 {
+			g.alpha, g.beta = 1, 0
+			g.gate = randGate(rng, mm, nn, strided)
+		}
 		want, mag := refGemm(ta, tb, float64(g.alpha), g.a, g.b, float64(g.beta), g.c0, g.bias, g.act)
+		if g.gate != nil {
+			gateRef(want, mag, g.gate)
+		}
 		forEachKernel(t, func(t *testing.T) { g.run(t, want, mag, withBias) })
 	})
 }
@@ -447,6 +553,30 @@ func TestParallel(t *testing.T) {
 	c := &countTask{hits: make([]int32, 1000)}
 	if a := testing.AllocsPerRun(100, func() { Parallel(1000, 1, c) }); a != 0 {
 		t.Errorf("Parallel: %v allocations per call", a)
+	}
+}
+
+// TestParallelStalledPublisher stalls the publisher of each region between
+// publishing it and waking sleeping workers, for longer than a worker takes
+// to run its part, spin and fall asleep (as a descheduled goroutine does on
+// a loaded machine). The late wake-up must not make the worker run its
+// part a second time, or after the region has ended.
+func TestParallelStalledPublisher(t *testing.T) {
+	if Workers() < 2 {
+		t.Skip("needs two workers")
+	}
+	testHookPublished = func() { time.Sleep(20 * spinTime) }
+	defer func() { testHookPublished = nil }()
+	for r := range 20 {
+		c := &countTask{hits: make([]int32, 2*Workers())}
+		Parallel(len(c.hits), 1, c)
+		// A worker's late, second run would land here or in the next region.
+		time.Sleep(2 * spinTime)
+		for i, h := range c.hits {
+			if h != 1 {
+				t.Fatalf("region %d: index %d run %d times", r, i, h)
+			}
+		}
 	}
 }
 

@@ -146,31 +146,41 @@ func (p *pool) worker(i int) {
 }
 
 // await returns once gen has moved past seen: spinning first, then asleep.
+//
+// A wake-up does not prove that a region was published for this worker: a
+// publisher may stall between bumping gen and clearing asleep, for longer
+// than this worker takes to finish that region, spin and fall asleep again.
+// Its token then wakes the next sleep, with no new region. So a woken
+// worker looks at gen again, as a spinning one does, rather than run the
+// region it has already run (a second time, or after its task was cleared).
 func (p *pool) await(i int, seen uint64) uint64 {
-	start := time.Now()
-	for spins := 0; ; spins++ {
-		if g := p.gen.Load(); g != seen {
-			return g
-		}
-		if spins%64 != 63 {
-			continue
-		}
-		runtime.Gosched()
-		if time.Since(start) < spinTime {
-			continue
+	for {
+		start := time.Now()
+		for spins := 0; ; spins++ {
+			if g := p.gen.Load(); g != seen {
+				return g
+			}
+			if spins%64 != 63 {
+				continue
+			}
+			runtime.Gosched()
+			if time.Since(start) >= spinTime {
+				break
+			}
 		}
 		// Sleep, unless a region was published meanwhile.
 		p.asleep[i].Store(true)
-		if g := p.gen.Load(); g != seen {
-			if p.asleep[i].CompareAndSwap(true, false) {
-				return g
-			}
-			// The publisher cleared the flag first and is sending.
+		if g := p.gen.Load(); g != seen && p.asleep[i].CompareAndSwap(true, false) {
+			return g
 		}
+		// A publisher cleared the flag first and sends, or will.
 		<-p.wake[i]
-		return p.gen.Load()
 	}
 }
+
+// testHookPublished, when set, runs between publishing a region and waking
+// the sleeping workers (tests stall the publisher there).
+var testHookPublished func()
 
 // run executes parts ≤ p.n parts of t, part 0 on the calling goroutine.
 // The caller must hold p.mu.
@@ -178,6 +188,9 @@ func (p *pool) run(parts int, t partTask) {
 	p.task, p.parts = t, parts
 	p.pending.Store(int64(p.n - 1))
 	p.gen.Add(1)
+	if testHookPublished != nil {
+		testHookPublished()
+	}
 	for i := 1; i < p.n; i++ {
 		if p.asleep[i].CompareAndSwap(true, false) {
 			p.wake[i] <- struct{}{}

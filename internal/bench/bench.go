@@ -44,6 +44,7 @@ func (r Result) String() string { return fmt.Sprintf("%s %s %.2f", r.Name, r.Uni
 type Workload struct {
 	clean, noisy     *tensor.Mat
 	encoder, decoder *nn.Sequential
+	net              *nn.Sequential // the decoder after the encoder
 	params           []*nn.Param
 	opt              *optim.Adam
 	grad             *tensor.Mat
@@ -72,7 +73,10 @@ func NewWorkload(seed uint64) *Workload {
 		first, lin("encoder.2", 512, 512, tensor.ReLU), lin("encoder.4", 512, 128, tensor.ReLU),
 	}}
 	w.decoder = &nn.Sequential{Layers: []nn.Module{lin("decoder.0", 128, 512, tensor.ReLU), lin("decoder.2", 512, 64, tensor.Identity)}}
-	w.params = append(w.encoder.Params(), w.decoder.Params()...)
+	// One stack, so that the backward pass fuses the encoder's last ReLU
+	// into the decoder's first input gradient as it does inside each.
+	w.net = &nn.Sequential{Layers: []nn.Module{w.encoder, w.decoder}}
+	w.params = w.net.Params()
 	w.opt = optim.NewAdam(w.params, 1e-3)
 	return w
 }
@@ -85,10 +89,10 @@ func (w *Workload) Step(i, bs int) float64 {
 	x := w.batch[0].SetRowView(w.noisy, j, j+bs)
 	y := w.batch[1].SetRowView(w.clean, j, j+bs)
 	nn.ZeroGrad(w.params)
-	out := w.decoder.Forward(w.encoder.Forward(x, true), true)
+	out := w.net.Forward(x, true)
 	w.grad = tensor.Ensure(w.grad, out.Rows, out.Cols)
 	loss := nn.MSE(out, y, w.grad)
-	w.encoder.Backward(w.decoder.Backward(w.grad))
+	w.net.Backward(w.grad)
 	w.opt.Step()
 	return loss
 }

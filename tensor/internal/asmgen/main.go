@@ -6,7 +6,8 @@
 //	go generate ./tensor
 //
 // Every kernel computes one register tile of C = alpha·A·B + beta·C, then
-// applies the fused epilogue (bias per column, ReLU) before storing the
+// applies the fused epilogue (bias per column, ReLU, or the ReLU gate of
+// GemmReLUGrad: zero where another matrix is not > 0) before storing the
 // tile. There are two kinds:
 //
 //   - packed kernels (gemmAVX512Px<mr>, gemmAVX2Px<mr>) read A and B from
@@ -55,14 +56,17 @@ const (
 	offBeta  = 84
 	offFlags = 88
 	offCMask = 96
+	offGate  = 104
+	offLDG   = 112
 )
 
 // Flag bits of kernelArgs.flags.
 const (
-	flagLoadC   = 1 // beta != 0: read C and add beta·C
-	flagScale   = 2 // alpha != 1: multiply the product by alpha
-	flagReLU    = 4 // clamp negative results to zero
-	flagPartial = 8 // fewer than NR columns are valid (AVX2: store through cmask)
+	flagLoadC   = 1  // beta != 0: read C and add beta·C
+	flagScale   = 2  // alpha != 1: multiply the product by alpha
+	flagReLU    = 4  // clamp negative results to zero
+	flagPartial = 8  // fewer than NR columns are valid (AVX2: store through cmask)
+	flagGate    = 16 // zero the results where the gate matrix is not > 0
 )
 
 const (
@@ -204,9 +208,14 @@ func stridedRows(a, rs GPVirtual, mr int) (addrs []Mem, bases []GPVirtual) {
 }
 
 // cRows returns the addresses of C(r, 0) for r < mr.
-func cRows(p GPVirtual, mr int) []Mem {
-	c := field(p, offC)
-	ldc := field(p, offLDC)
+func cRows(p GPVirtual, mr int) []Mem { return matRows(p, offC, offLDC, mr) }
+
+// matRows returns the addresses of row r < mr of the tile whose first
+// element and row stride in bytes are the kernelArgs fields at offPtr and
+// offLd.
+func matRows(p GPVirtual, offPtr, offLd, mr int) []Mem {
+	c := field(p, offPtr)
+	ldc := field(p, offLd)
 	var ldc3 GPVirtual
 	if mr > 3 {
 		ldc3 = GP64()
@@ -421,13 +430,34 @@ func avx512Kernel(mr int, packed bool) string {
 	Label(name + "_nobias")
 
 	TESTQ(U32(flagReLU), flags)
-	JZ(LabelRef(name + "_store"))
+	JZ(LabelRef(name + "_norelu"))
 	zero := ZMM()
 	VPXORD(zero, zero, zero)
 	for r := range mr {
 		for h := range 2 {
 			// max(0, x) returns x when x is NaN: NaN propagates as in Go.
 			VMAXPS(acc[r][h], zero, acc[r][h])
+		}
+	}
+	Label(name + "_norelu")
+
+	TESTQ(U32(flagGate), flags)
+	JZ(LabelRef(name + "_store"))
+	{
+		// The caller's MXCSR back first: under denormals-are-zero a
+		// subnormal gate would compare as 0, where ReLUBackward keeps it.
+		VLDMXCSR(mxcsr)
+		gates := matRows(p, offGate, offLDG, mr)
+		zero := ZMM()
+		VPXORD(zero, zero, zero)
+		for r := range mr {
+			for h, km := range []Register{K1, K2} {
+				// K3 = 0 < gate, an ordered compare (false for NaN, as
+				// in ReLUBackward), under the column mask: lanes past
+				// the edge are not read.
+				VCMPPS(U8(0x11), gates[r].Offset(64*h), zero, km, K3)
+				VMOVAPS_Z(acc[r][h], K3, acc[r][h])
+			}
 		}
 	}
 	Label(name + "_store")
@@ -524,12 +554,48 @@ func avx2Kernel(mr int, packed bool) string {
 	Label(name + "_nobias")
 
 	TESTQ(U32(flagReLU), flags)
-	JZ(LabelRef(name + "_store"))
+	JZ(LabelRef(name + "_norelu"))
 	zero := YMM()
 	VXORPS(zero, zero, zero)
 	for r := range mr {
 		for h := range 2 {
 			VMAXPS(acc[r][h], zero, acc[r][h])
+		}
+	}
+	Label(name + "_norelu")
+
+	TESTQ(U32(flagGate), flags)
+	JZ(LabelRef(name + "_store"))
+	{
+		// Keep the results where 0 < gate, an ordered compare (false for
+		// NaN, as in ReLUBackward). A partial tile reads the gate through
+		// the column mask. The caller's MXCSR comes back first: under
+		// denormals-are-zero a subnormal gate would compare as 0.
+		VLDMXCSR(mxcsr)
+		gates := matRows(p, offGate, offLDG, mr)
+		zero := YMM()
+		VXORPS(zero, zero, zero)
+		TESTQ(U32(flagPartial), flags)
+		JNZ(LabelRef(name + "_gate_partial"))
+		for r := range mr {
+			for h := range 2 {
+				t := YMM()
+				VCMPPS(U8(0x11), gates[r].Offset(32*h), zero, t)
+				VANDPS(t, acc[r][h], acc[r][h])
+			}
+		}
+		JMP(LabelRef(name + "_store"))
+		Label(name + "_gate_partial")
+		m0, m1 := YMM(), YMM()
+		VMOVUPS(Mem{Base: cmask}, m0)
+		VMOVUPS(Mem{Base: cmask, Disp: 32}, m1)
+		for r := range mr {
+			for h, m := range []VecVirtual{m0, m1} {
+				t := YMM()
+				VMASKMOVPS(gates[r].Offset(32*h), m, t)
+				VCMPPS(U8(0x11), t, zero, t)
+				VANDPS(t, acc[r][h], acc[r][h])
+			}
 		}
 	}
 	Label(name + "_store")
