@@ -26,6 +26,29 @@ func ExampleGemmBias() {
 	// Output: [4.5 0] [0.5 0]
 }
 
+// The backward pass through a ReLU and the linear layer after it: the
+// gradient reaching the ReLU's output h is dz·W2ᵀ, and the ReLU passes it
+// on only where h > 0. GemmReLUGrad does both in one product.
+func ExampleGemmReLUGrad() {
+	h := &tensor.Mat{Rows: 2, Cols: 3, Stride: 3, Data: []float32{
+		1, 0, 2,
+		0, 3, 0,
+	}}
+	w2 := &tensor.Mat{Rows: 3, Cols: 2, Stride: 2, Data: []float32{
+		1, 2,
+		0, 1,
+		-1, 1,
+	}}
+	dz := &tensor.Mat{Rows: 2, Cols: 2, Stride: 2, Data: []float32{
+		1, 1,
+		2, -1,
+	}}
+	dh := tensor.New(2, 3)
+	tensor.GemmReLUGrad(false, true, dz, w2, h, dh)
+	fmt.Println(dh.Row(0), dh.Row(1))
+	// Output: [3 0 0] [0 -1 0]
+}
+
 // Batch normalisation in training: the column means and variances of the
 // batch, then each column brought to mean 0 and variance 1 and mapped by
 // its scale γ and shift β.

@@ -169,6 +169,17 @@ func (t *gemmTask) split(n int) {
 			// rows of C per thread beat half rows by about a tenth.
 			cost += cost / 10
 		}
+		if pn == 1 && pm > 1 && j.k <= j.ks.kc && gemmDynamic {
+			// Over M with one block of k, the threads claim row panels
+			// as they go (see gemm): a thread slowed down by the other
+			// tenants of the machine takes fewer instead of being waited
+			// for. Measured on a shared 2-core machine, medians of
+			// interleaved runs: counting this as an eighth of the cost
+			// made training steps 4–9% faster and inference 5%, though
+			// on a quiet machine the static split over N, which packs
+			// less, was up to 5% faster on batch-256 products.
+			cost -= cost / 8
+		}
 		if best < 0 || cost < best {
 			best, t.pm, t.pn = cost, pm, pn
 			j.packed = usePacking(rows, cols, j.k, j.transA)
