@@ -636,8 +636,9 @@ func TestPackers(t *testing.T) {
 }
 
 // TestGemmDynamic runs products split over M, where the threads claim row
-// panels as they go, with the sharing on and off, through every kernel
-// family and way of feeding them, with the bias and ReLU epilogue too.
+// panels as they go or take fixed halves, through every kernel family and
+// way of feeding them, with the bias and ReLU epilogue and the ReLU gate
+// too.
 func TestGemmDynamic(t *testing.T) {
 	if Workers() < 2 {
 		t.Skip("needs two workers")
@@ -653,15 +654,20 @@ func TestGemmDynamic(t *testing.T) {
 			g.bias, g.act = randMat(rng, 1, s[1], 0).Data, ReLU
 			want, mag := refGemm(ta, tb, 0.7, g.a, g.b, 0.5, g.c0, nil, Identity)
 			wantB, magB := refGemm(ta, tb, 1, g.a, g.b, 0, g.c0, g.bias, ReLU)
+			gated := *g
+			gated.gate = randGate(rng, s[0], s[1], tr%2 == 1)
+			wantG, magG := refGemm(ta, tb, 1, g.a, g.b, 0, g.c0, nil, Identity)
+			gateRef(wantG, magG, gated.gate)
 			for _, dyn := range []bool{true, false} {
-				gemmDynamic = dyn
 				t.Run(fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v/dynamic=%v", s[0], s[1], s[2], ta, tb, dyn), func(t *testing.T) {
+					gemmDynamic = dyn
 					forEachKernel(t, func(t *testing.T) {
 						g.run(t, want, mag, false)
 						if got := thePool().gj.dynamic; got != (dyn && s[2] <= activeKernels.kc) {
 							t.Errorf("dynamic = %v", got)
 						}
 						g.run(t, wantB, magB, true)
+						gated.run(t, wantG, magG, false)
 					})
 				})
 			}
