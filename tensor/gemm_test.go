@@ -646,7 +646,8 @@ func TestGemmDynamic(t *testing.T) {
 	defer func(old [2]int, dyn bool) { splitOverride, gemmDynamic = old, dyn }(splitOverride, gemmDynamic)
 	splitOverride = [2]int{Workers(), 1}
 	rng := rand.New(rand.NewPCG(3, 4))
-	shapes := [][3]int{{1024, 512, 64}, {300, 600, 257}, {97, 33, 129}, {257, 255, 513}, {49, 600, 100}, {1030, 70, 12}}
+	// 257×255×513 and 150×70×1100 have two and three blocks of k.
+	shapes := [][3]int{{1024, 512, 64}, {300, 600, 257}, {97, 33, 129}, {257, 255, 513}, {49, 600, 100}, {1030, 70, 12}, {150, 70, 1100}}
 	for _, s := range shapes {
 		for tr := range 4 {
 			ta, tb := tr&1 != 0, tr&2 != 0
