@@ -89,13 +89,27 @@ type gatedBackward interface {
 	backward(dy *tensor.Mat, gated, gateInput bool) (dx *tensor.Mat, inputGated bool)
 }
 
+// asGated returns m as a gatedBackward if it is a *Linear or a
+// *Sequential. A type that embeds one has the methods too, but its own
+// Forward or Backward may do something else: it runs through Backward like
+// any other layer.
+func asGated(m Module) (gatedBackward, bool) {
+	switch m := m.(type) {
+	case *Linear:
+		return m, true
+	case *Sequential:
+		return m, true
+	}
+	return nil, false
+}
+
 // reluOutput implements [gatedBackward]: the last layer's output is the
 // stack's.
 func (s *Sequential) reluOutput() bool {
 	if len(s.Layers) == 0 {
 		return false
 	}
-	g, ok := s.Layers[len(s.Layers)-1].(gatedBackward)
+	g, ok := asGated(s.Layers[len(s.Layers)-1])
 	return ok && g.reluOutput()
 }
 
@@ -104,14 +118,14 @@ func (s *Sequential) reluOutput() bool {
 // is told its dy is gated only when that was done.
 func (s *Sequential) backward(dy *tensor.Mat, gated, gateInput bool) (*tensor.Mat, bool) {
 	for i := len(s.Layers) - 1; i >= 0; i-- {
-		g, ok := s.Layers[i].(gatedBackward)
+		g, ok := asGated(s.Layers[i])
 		if !ok {
 			dy, gated = s.Layers[i].Backward(dy), false
 			continue
 		}
 		gi := gateInput
 		if i > 0 {
-			prev, ok := s.Layers[i-1].(gatedBackward)
+			prev, ok := asGated(s.Layers[i-1])
 			gi = ok && prev.reluOutput()
 		}
 		dy, gated = g.backward(dy, gated, gi)

@@ -319,6 +319,24 @@ func TestSequentialGatedBackward(t *testing.T) {
 		a, act, b := lin(5, 40, id), &nn.ReLU{}, lin(40, 3, relu)
 		add("activation layer", &nn.Sequential{Layers: []nn.Module{a, act, b}}, a, act, b)
 	}
+	{
+		a, b := lin(5, 40, relu), lin(40, 3, id)
+		a.SkipInputGrad = true
+		add("first layer without input gradient", &nn.Sequential{Layers: []nn.Module{a, b}}, a, b)
+	}
+	{
+		a, drop, b := lin(5, 40, relu), nn.NewDropout(0.5, rand.New(rand.NewPCG(1, 2))), lin(40, 3, id)
+		add("dropout between", &nn.Sequential{Layers: []nn.Module{a, drop, b}}, a, drop, b)
+	}
+	{
+		a, b := lin(5, 40, relu), lin(40, 3, id)
+		add("empty stacks", &nn.Sequential{Layers: []nn.Module{&nn.Sequential{}, a, &nn.Sequential{}, b, &nn.Sequential{}}}, a, b)
+	}
+	{
+		// A type that embeds a Linear keeps its own Backward.
+		a, b := lin(5, 40, relu), &doubledGrad{lin(40, 3, id)}
+		add("embedding type", &nn.Sequential{Layers: []nn.Module{a, b}}, a, b)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			x := nntest.Rand(rng, 37, 5)
@@ -326,7 +344,10 @@ func TestSequentialGatedBackward(t *testing.T) {
 			params := nn.Trainable(tt.m.Params())
 			nn.ZeroGrad(params)
 			tt.m.Forward(x, true)
-			dx := tt.m.Backward(dy).Clone()
+			var dx *tensor.Mat
+			if d := tt.m.Backward(dy); d != nil {
+				dx = d.Clone()
+			}
 			var grads [][]float32
 			for _, p := range params {
 				grads = append(grads, append([]float32(nil), p.Grad.Data...))
@@ -336,7 +357,7 @@ func TestSequentialGatedBackward(t *testing.T) {
 			for i := len(tt.layers) - 1; i >= 0; i-- {
 				want = tt.layers[i].Backward(want)
 			}
-			if !reflect.DeepEqual(dx.Data, want.Data) {
+			if (dx == nil) != (want == nil) || dx != nil && !reflect.DeepEqual(dx.Data, want.Data) {
 				t.Errorf("input gradients differ")
 			}
 			for i, p := range params {
@@ -346,4 +367,14 @@ func TestSequentialGatedBackward(t *testing.T) {
 			}
 		})
 	}
+}
+
+// doubledGrad is a layer built on a Linear whose Backward doubles the input
+// gradient.
+type doubledGrad struct{ *nn.Linear }
+
+func (d *doubledGrad) Backward(dy *tensor.Mat) *tensor.Mat {
+	dx := d.Linear.Backward(dy)
+	tensor.Scale(2, dx.Data)
+	return dx
 }

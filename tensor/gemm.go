@@ -21,7 +21,8 @@ import "fmt"
 // otherwise slow the whole step. The portable Go kernels compute them
 // exactly (and slowly).
 //
-// Gemm panics if the shapes do not agree.
+// Gemm panics if the shapes do not agree, or a matrix holds fewer values
+// than its shape and stride need.
 func Gemm(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat) {
 	m, n, k := gemmShape("Gemm", transA, transB, a, b, c)
 	gemm(gemmJob{m: m, n: n, k: k, transA: transA, transB: transB, a: a, b: b, c: c, alpha: alpha, beta: beta})
@@ -56,14 +57,17 @@ func GemmBias(transA, transB bool, a, b *Mat, bias []float32, act Activation, c 
 // (NaN in gate included): the input gradient dz·Wᵀ of a linear layer whose
 // input gate is the output of a ReLU, with that ReLU's backward pass
 // ([ReLUBackward]) applied to each tile of C while it is in registers
-// rather than as a pass of its own. gate has C's shape and may be a view;
-// C must not overlap it, A or B. C's previous contents are ignored. It
-// panics if the shapes disagree.
+// rather than as a pass of its own. The gate is compared exactly, as
+// ReLUBackward compares it: a subnormal gate counts as positive, although
+// the product itself flushes subnormals as Gemm does. gate has C's shape
+// and may be a view; C must not overlap it, A or B. C's previous contents
+// are ignored. It panics if the shapes disagree.
 func GemmReLUGrad(transA, transB bool, a, b, gate, c *Mat) {
 	m, n, k := gemmShape("GemmReLUGrad", transA, transB, a, b, c)
 	if gate.Rows != m || gate.Cols != n {
 		panic(fmt.Sprintf("tensor: GemmReLUGrad gate %d×%d for C %d×%d", gate.Rows, gate.Cols, m, n))
 	}
+	mustHold("GemmReLUGrad", gate)
 	gemm(gemmJob{m: m, n: n, k: k, transA: transA, transB: transB, a: a, b: b, c: c, alpha: 1, gate: gate})
 }
 
@@ -79,6 +83,11 @@ func gemmShape(op string, transA, transB bool, a, b, c *Mat) (m, n, k int) {
 	if k != kb || c.Rows != m || c.Cols != n {
 		panic(fmt.Sprintf("tensor: %s shapes op(A) %d×%d, op(B) %d×%d, C %d×%d", op, m, k, kb, n, c.Rows, c.Cols))
 	}
+	// The kernels read and write through pointers: a matrix whose data is
+	// shorter than its shape must stop here, not in memory beyond it.
+	mustHold(op, a)
+	mustHold(op, b)
+	mustHold(op, c)
 	return m, n, k
 }
 

@@ -120,7 +120,7 @@ func gemm(j gemmJob) {
 	}
 	// Split over M alone with one block of k: the threads claim the row
 	// panels as they go rather than taking fixed halves.
-	t.dynamic = gemmDynamic && t.pn == 1 && t.pm > 1 && j.k <= j.ks.kc
+	t.dynamic = claimsRows(&t.job, t.pm, t.pn)
 	t.next.Store(0)
 	p.run(t.parts, t)
 	t.job = gemmJob{}
@@ -130,6 +130,13 @@ func gemm(j gemmJob) {
 // gemmDynamic enables the dynamic sharing of row panels (tests and
 // measurements turn it off).
 var gemmDynamic = true
+
+// claimsRows reports whether the threads of a pm×pn split of j claim row
+// panels as they go: split over M alone, with one block of k (see
+// workspace.run).
+func claimsRows(j *gemmJob, pm, pn int) bool {
+	return gemmDynamic && pn == 1 && pm > 1 && j.k <= j.ks.kc
+}
 
 // splitOverride, when its product is the number of workers, replaces the
 // grid that split chooses (for measurements).
@@ -169,7 +176,7 @@ func (t *gemmTask) split(n int) {
 			// rows of C per thread beat half rows by about a tenth.
 			cost += cost / 10
 		}
-		if pn == 1 && pm > 1 && j.k <= j.ks.kc && gemmDynamic {
+		if claimsRows(j, pm, pn) {
 			// Over M with one block of k, the threads claim row panels
 			// as they go (see gemm): a thread slowed down by the other
 			// tenants of the machine takes fewer instead of being waited

@@ -301,7 +301,7 @@ func TestGemmReLUGrad(t *testing.T) {
 			ta, tb := tr&1 != 0, tr&2 != 0
 			strided := tr%2 == 0
 			g := newGemmCase(rng, s[0], s[1], s[2], ta, tb, 1, 0, strided)
-			g.gate = randGate(rng, s[0], s[1], !strided)
+			g.gate = randGate(rng, s[0], s[1], rng.IntN(2) == 0)
 			// NaN in C must be ignored: GemmReLUGrad overwrites C.
 			g.c0.Set(0, 0, float32(math.NaN()))
 			want, mag := refGemm(ta, tb, 1, g.a, g.b, 0, g.c0, nil, Identity)
@@ -399,12 +399,27 @@ func TestGemmSubnormals(t *testing.T) {
 }
 
 func TestGemmShapePanics(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Fatal("Gemm with mismatched shapes did not panic")
-		}
-	}()
-	Gemm(false, false, 1, New(2, 3), New(4, 5), 0, New(2, 5))
+	short := func(r, c int) *Mat { m := New(r, c); m.Data = m.Data[:len(m.Data)-1]; return m }
+	tests := []struct {
+		name string
+		f    func()
+	}{
+		{"mismatched", func() { Gemm(false, false, 1, New(2, 3), New(4, 5), 0, New(2, 5)) }},
+		{"short A", func() { Gemm(false, false, 1, short(2, 3), New(3, 5), 0, New(2, 5)) }},
+		{"short B", func() { Gemm(false, true, 1, New(2, 3), short(5, 3), 0, New(2, 5)) }},
+		{"short C", func() { GemmBias(false, false, New(2, 3), New(3, 5), nil, ReLU, short(2, 5)) }},
+		{"short gate", func() { GemmReLUGrad(false, false, New(2, 3), New(3, 5), short(2, 5), New(2, 5)) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("did not panic")
+				}
+			}()
+			tt.f()
+		})
+	}
 }
 
 func TestGemmEmpty(t *testing.T) {
@@ -656,7 +671,7 @@ func TestGemmDynamic(t *testing.T) {
 			want, mag := refGemm(ta, tb, 0.7, g.a, g.b, 0.5, g.c0, nil, Identity)
 			wantB, magB := refGemm(ta, tb, 1, g.a, g.b, 0, g.c0, g.bias, ReLU)
 			gated := *g
-			gated.gate = randGate(rng, s[0], s[1], tr%2 == 1)
+			gated.gate = randGate(rng, s[0], s[1], rng.IntN(2) == 0)
 			wantG, magG := refGemm(ta, tb, 1, g.a, g.b, 0, g.c0, nil, Identity)
 			gateRef(wantG, magG, gated.gate)
 			for _, dyn := range []bool{true, false} {

@@ -455,7 +455,7 @@ func avx512Kernel(mr int, packed bool) string {
 				// K3 = 0 < gate, an ordered compare (false for NaN, as
 				// in ReLUBackward), under the column mask: lanes past
 				// the edge are not read.
-				VCMPPS(U8(0x11), gates[r].Offset(64*h), zero, km, K3)
+				VCMPPS(U8(cmpLTOQ), gates[r].Offset(64*h), zero, km, K3)
 				VMOVAPS_Z(acc[r][h], K3, acc[r][h])
 			}
 		}
@@ -580,7 +580,7 @@ func avx2Kernel(mr int, packed bool) string {
 		for r := range mr {
 			for h := range 2 {
 				t := YMM()
-				VCMPPS(U8(0x11), gates[r].Offset(32*h), zero, t)
+				VCMPPS(U8(cmpLTOQ), gates[r].Offset(32*h), zero, t)
 				VANDPS(t, acc[r][h], acc[r][h])
 			}
 		}
@@ -593,7 +593,7 @@ func avx2Kernel(mr int, packed bool) string {
 			for h, m := range []VecVirtual{m0, m1} {
 				t := YMM()
 				VMASKMOVPS(gates[r].Offset(32*h), m, t)
-				VCMPPS(U8(0x11), t, zero, t)
+				VCMPPS(U8(cmpLTOQ), t, zero, t)
 				VANDPS(t, acc[r][h], acc[r][h])
 			}
 		}
