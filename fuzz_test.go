@@ -44,7 +44,8 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		// A model that loads may still not fit this table (other
-		// columns); when it predicts, it must predict every row.
+		// columns); when it predicts labels or values, it must predict
+		// every row.
 		p, err := m.Predict(tab)
 		if err != nil {
 			return

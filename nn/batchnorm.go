@@ -16,10 +16,11 @@ type BatchNorm1d struct {
 	Momentum, Eps   float64
 	trainMode       bool
 	// Per column: the statistics of the last forward pass (in training,
-	// the batch's), and the sums and factors of the backward pass.
+	// the batch's), and the sums and factors of the backward pass (the sums
+	// become the means that NormalizeColumnsBackward takes).
 	mean, invStd     []float32
 	sumDy, sumDyXhat []float32
-	scale, md, mdx   []float32
+	scale            []float32
 	xhat, y, dx      *tensor.Mat
 }
 
@@ -32,7 +33,7 @@ func NewBatchNorm1d(name string, n int) *BatchNorm1d {
 		RunVar:   NewBuffer(name+".running_var", 1, n),
 		Momentum: 0.1, Eps: 1e-5,
 	}
-	for _, v := range []*[]float32{&b.mean, &b.invStd, &b.sumDy, &b.sumDyXhat, &b.scale, &b.md, &b.mdx} {
+	for _, v := range []*[]float32{&b.mean, &b.invStd, &b.sumDy, &b.sumDyXhat, &b.scale} {
 		*v = make([]float32, n)
 	}
 	b.Gamma.Value.Fill(1)
@@ -97,13 +98,16 @@ func (b *BatchNorm1d) Backward(dy *tensor.Mat) *tensor.Mat {
 		gg[j] += b.sumDyXhat[j]
 		gb[j] += b.sumDy[j]
 		b.scale[j] = float32(float64(gamma[j]) * float64(b.invStd[j]))
-		b.md[j], b.mdx[j] = 0, 0
+		// The sums are done with; in place, they become the means (zero
+		// in evaluation, where the statistics are constants).
+		md, mdx := float32(0), float32(0)
 		if b.trainMode {
-			b.md[j] = float32(float64(b.sumDy[j]) / rows)
-			b.mdx[j] = float32(float64(b.sumDyXhat[j]) / rows)
+			md = float32(float64(b.sumDy[j]) / rows)
+			mdx = float32(float64(b.sumDyXhat[j]) / rows)
 		}
+		b.sumDy[j], b.sumDyXhat[j] = md, mdx
 	}
-	tensor.NormalizeColumnsBackward(dy, b.xhat, b.md, b.mdx, b.scale, b.dx)
+	tensor.NormalizeColumnsBackward(dy, b.xhat, b.sumDy, b.sumDyXhat, b.scale, b.dx)
 	return b.dx
 }
 

@@ -23,9 +23,6 @@ type Optimizer interface {
 	SetLearningRate(lr float64)
 }
 
-// minNormal is the smallest normal float32; smaller magnitudes are flushed.
-const minNormal = 0x1p-126
-
 // flush returns 0 for subnormal v. It tests the bits of |v| in one
 // comparison: two comparisons of a value of random sign are mispredicted
 // half the time.

@@ -7,6 +7,9 @@ import (
 	"github.com/gotabular/gotabular/nn"
 )
 
+// minNormal is the smallest normal float32; smaller magnitudes are flushed.
+const minNormal = 0x1p-126
+
 func param(vals ...float32) *nn.Param {
 	p := nn.NewParam("p", 1, len(vals))
 	copy(p.Value.Data, vals)

@@ -20,7 +20,8 @@ import (
 //
 // Subnormal numbers (below 2⁻¹²⁶ ≈ 1.2e-38) are the exception: the
 // assembly forms of the kernels that do arithmetic (AdamUpdate,
-// AddColumnSums, Axpy, Scale) treat them as zero, in their inputs and in
+// AddColumnSums, AddColumnSquares, AddColumnProducts, NormalizeColumns,
+// NormalizeColumnsBackward, Axpy, Scale) treat them as zero, in their inputs and in
 // the results of each operation, as [Gemm]'s kernels do, because x86
 // computes on them a hundred times more slowly. The Go loops compute them
 // exactly. The two then differ by less than 2⁻¹²⁶ in an operation's result
@@ -33,6 +34,11 @@ type AdamParams struct {
 	Eps          float32 // ε·√(1−β2ᵗ)
 	L2           float32 // added to the gradient as L2·w (Adam weight decay); 0 for none
 	Decay        float32 // multiplies w before the update (1 − lr·wd for AdamW); 1 for none
+}
+
+// consts returns the constants the kernels read.
+func (p AdamParams) consts() adamConsts {
+	return adamConsts{p.Beta1, 1 - p.Beta1, p.Beta2, 1 - p.Beta2, p.Step, p.Eps, p.L2, p.Decay}
 }
 
 // AdamUpdate applies one update in a single pass over the four slices
@@ -70,7 +76,7 @@ func AdamUpdate(w, g, m, v []float32, p AdamParams) {
 	if n == 0 {
 		return
 	}
-	c := adamConsts{p.Beta1, 1 - p.Beta1, p.Beta2, 1 - p.Beta2, p.Step, p.Eps, p.L2, p.Decay}
+	c := p.consts()
 	if n < 2*adamGrain {
 		adamKernel(w, g, m, v, &c)
 		return
@@ -152,12 +158,15 @@ func Scale(a float32, x []float32) {
 
 // Splitting over the worker pool: an operation of at least twice its grain
 // of elements is split, each worker taking at least a grain. The grains
-// are where a split gains a fifth or more on the 2-core AVX-512 machine,
+// are about where a split starts to gain on the 2-core AVX-512 machine,
 // for the AVX-512 and AVX2 kernels alike, timed as the mean of
-// back-to-back calls (TestTuneElementwise): a region then costs about
-// 0.9 µs, so the work alone must take a few. Adam at 4096 elements takes
-// 3.0 µs alone and 2.4 µs split; ReLU at 32768, 4.4 and 3.1 µs; the column
-// sums of 65536 values 2.5 and 2.4 µs, of 131072 values 5.4 and 3.8 µs.
+// back-to-back calls (GEMM_TUNE=1 go test -run TestTuneElementwise -v
+// ./tensor): a region then costs about 0.9 µs, so the work alone must take
+// a few. Adam at 4096 elements takes 3.0 µs alone and 2.4 µs split; ReLU
+// at 32768, 4.4 and 3.1 µs; the column sums of 65536 values 2.5 and
+// 2.4 µs, of 131072 values 5.4 and 3.8 µs. The batch-norm kernels were not
+// timed: the normalisations take reluGrain and the column squares and
+// products colSumsGrain, as the passes nearest to them in work per value.
 const (
 	adamGrain    = 2 << 10
 	reluGrain    = 16 << 10

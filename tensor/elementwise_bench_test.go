@@ -125,7 +125,7 @@ func TestTuneElementwise(t *testing.T) {
 	t.Logf("kernels %s; µs alone / split, mean of back-to-back calls", elemNames[elemFamily])
 	for _, op := range []elemOp{opAdam, opReLU, opReLUBackward, opAxpy, opScale, opColSums} {
 		for n := 2 << 10; n <= maxN; n *= 2 {
-			task := elemTask{op: op, c: adamConsts{p.Beta1, 1 - p.Beta1, p.Beta2, 1 - p.Beta2, p.Step, p.Eps, p.L2, p.Decay}}
+			task := elemTask{op: op, c: p.consts()}
 			units := blocks(n)
 			switch op {
 			case opAdam:
@@ -141,16 +141,16 @@ func TestTuneElementwise(t *testing.T) {
 				task.s = [4][]float32{make([]float32, 512)}
 				task.m = [3]*Mat{FromSlice(n/512, 512, x[:n/512*512])}
 				units = 512 / colBlock
-				if n < 512 {
-					continue
-				}
 			}
 			alone := meanOf(func() { task.Run(0, units) })
 			split := meanOf(func() { runElem(task, n, units, 1) })
-			t.Logf("op %d n=%7d: %8.2f / %8.2f µs  (%.2fx)", op, n, us(alone), us(split), float64(alone)/float64(split))
+			t.Logf("%-13s n=%7d: %8.2f / %8.2f µs  (%.2fx)", opNames[op], n, us(alone), us(split), float64(alone)/float64(split))
 		}
 	}
 }
+
+var opNames = map[elemOp]string{opAdam: "AdamUpdate", opReLU: "ReLUForward", opReLUBackward: "ReLUBackward",
+	opAxpy: "Axpy", opScale: "Scale", opColSums: "AddColumnSums"}
 
 // meanOf returns the mean time of f over back-to-back calls (at least 2 ms
 // of them, as in a training step, where the workers stay awake between

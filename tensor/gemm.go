@@ -150,7 +150,7 @@ func gemmGeneric(transA, transB bool, alpha float32, a, b *Mat, beta float32, c 
 				if av == 0 {
 					continue
 				}
-				axpy(alpha*av, b.Row(p), ci)
+				axpyGo(alpha*av, b.Row(p), ci)
 			}
 		}
 	case !transA && transB:
@@ -169,7 +169,7 @@ func gemmGeneric(transA, transB bool, alpha float32, a, b *Mat, beta float32, c 
 				if ap[i] == 0 {
 					continue
 				}
-				axpy(alpha*ap[i], bp, c.Row(i))
+				axpyGo(alpha*ap[i], bp, c.Row(i))
 			}
 		}
 	default:
@@ -184,13 +184,6 @@ func gemmGeneric(transA, transB bool, alpha float32, a, b *Mat, beta float32, c 
 				ci[j] += alpha * s
 			}
 		}
-	}
-}
-
-func axpy(alpha float32, x, y []float32) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += alpha * v
 	}
 }
 

@@ -25,13 +25,15 @@ func mlpShapes() []gemmBenchShape {
 	}, stepShapes(256)...)
 }
 
+// stepLayers are the (in, out) widths of the reference workload's layers.
+var stepLayers = [][2]int{{64, 512}, {512, 512}, {512, 128}, {128, 512}, {512, 64}}
+
 // stepShapes returns the products of one training step of the reference
 // workload at the given batch size: per layer the forward product (NN), the
 // input gradient dX (NT) and the weight gradient dW (TN, the batch as k).
 func stepShapes(batch int) []gemmBenchShape {
 	var s []gemmBenchShape
-	layers := [][2]int{{64, 512}, {512, 512}, {512, 128}, {128, 512}, {512, 64}}
-	for _, l := range layers {
+	for _, l := range stepLayers {
 		in, out := l[0], l[1]
 		s = append(s,
 			gemmBenchShape{fmt.Sprintf("mlp/fwd/%dx%dx%d", batch, out, in), batch, out, in, false, false},
@@ -54,8 +56,7 @@ func benchGemm(b *testing.B, s gemmBenchShape) {
 	}
 	x, y, c := randMat(rng, ar, ac, 0), randMat(rng, br, bc, 0), New(s.m, s.n)
 	Gemm(s.transA, s.transB, 1, x, y, 0, c)
-	b.ResetTimer()
-	for b.Loop() {
+	for b.Loop() { // b.Loop starts the timer: the call before it is not counted
 		Gemm(s.transA, s.transB, 1, x, y, 0, c)
 	}
 	b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
@@ -127,10 +128,9 @@ type stepProducts struct {
 
 func newStepProducts(batch int) *stepProducts {
 	rng := rand.New(rand.NewPCG(1, 1))
-	layers := [][2]int{{64, 512}, {512, 512}, {512, 128}, {128, 512}, {512, 64}}
 	s := &stepProducts{}
 	in := randMat(rng, batch, 64, 0)
-	for _, l := range layers {
+	for _, l := range stepLayers {
 		s.x = append(s.x, in)
 		s.w = append(s.w, randMat(rng, l[0], l[1], 0))
 		s.dw = append(s.dw, New(l[0], l[1]))
@@ -175,7 +175,6 @@ func BenchmarkGemmStep(b *testing.B) {
 		b.Run(fmt.Sprint(batch), func(b *testing.B) {
 			s := newStepProducts(batch)
 			s.run()
-			b.ResetTimer()
 			for b.Loop() {
 				s.run()
 			}

@@ -257,52 +257,50 @@ func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member 
 				ws.prepareB(j, pc, kc, jc, nc, panels, packB, &bufB, &edgeB)
 			}
 			pi := item % panelsM
-			{
-				ir := m0 + pi*MR
-				mr := min(MR, m1-ir)
+			ir := m0 + pi*MR
+			mr := min(MR, m1-ir)
+			switch {
+			case teamA != nil:
+				p.a, p.rsa, p.csa = &teamA[pi*MR*kc], 4, MR*4
+			case j.packed:
+				// Packed just before use, while it is in L1.
+				bufA := aligned(&ws.bufA, kc*MR)
+				ks.packA(bufA, j.a, j.transA, ir, mr, pc, kc, MR)
+				p.a, p.rsa, p.csa = &bufA[0], 4, MR*4
+			case j.transA:
+				p.a, p.rsa, p.csa = &j.a.Data[pc*lda+ir], 4, lda*4
+			default:
+				p.a, p.rsa, p.csa = &j.a.Data[ir*lda+pc], lda*4, 4
+			}
+			kern := tiles[mr]
+			p.mr = mr
+			for q := range panels {
+				jr := jc + q*NR
+				nr := min(NR, nc-q*NR)
 				switch {
-				case teamA != nil:
-					p.a, p.rsa, p.csa = &teamA[pi*MR*kc], 4, MR*4
-				case j.packed:
-					// Packed just before use, while it is in L1.
-					bufA := aligned(&ws.bufA, kc*MR)
-					ks.packA(bufA, j.a, j.transA, ir, mr, pc, kc, MR)
-					p.a, p.rsa, p.csa = &bufA[0], 4, MR*4
-				case j.transA:
-					p.a, p.rsa, p.csa = &j.a.Data[pc*lda+ir], 4, lda*4
+				case packB:
+					p.b, p.ldb = &bufB[q*kc*NR], NR*4
+				case edgeB != nil && q == panels-1:
+					p.b, p.ldb = &edgeB[0], NR*4
 				default:
-					p.a, p.rsa, p.csa = &j.a.Data[ir*lda+pc], lda*4, 4
+					p.b, p.ldb = &j.b.Data[pc*ldb+jr], ldb*4
 				}
-				kern := tiles[mr]
-				p.mr = mr
-				for q := range panels {
-					jr := jc + q*NR
-					nr := min(NR, nc-q*NR)
-					switch {
-					case packB:
-						p.b, p.ldb = &bufB[q*kc*NR], NR*4
-					case edgeB != nil && q == panels-1:
-						p.b, p.ldb = &edgeB[0], NR*4
-					default:
-						p.b, p.ldb = &j.b.Data[pc*ldb+jr], ldb*4
-					}
-					p.c = &j.c.Data[ir*j.c.Stride+jr]
-					if flags&flagGate != 0 {
-						p.gate, p.ldg = &j.gate.Data[ir*j.gate.Stride+jr], j.gate.Stride*4
-					}
-					p.nr = nr
-					p.mask = 1<<nr - 1
-					p.cmask = &laneMasks[16-min(nr, 16)]
-					p.flags = flags
-					if nr < NR {
-						p.flags |= flagPartial
-					}
-					p.bias = nil
-					if last && j.bias != nil {
-						p.bias = &j.bias[jr]
-					}
-					kern(p)
+				p.c = &j.c.Data[ir*j.c.Stride+jr]
+				if flags&flagGate != 0 {
+					p.gate, p.ldg = &j.gate.Data[ir*j.gate.Stride+jr], j.gate.Stride*4
 				}
+				p.nr = nr
+				p.mask = 1<<nr - 1
+				p.cmask = &laneMasks[16-min(nr, 16)]
+				p.flags = flags
+				if nr < NR {
+					p.flags |= flagPartial
+				}
+				p.bias = nil
+				if last && j.bias != nil {
+					p.bias = &j.bias[jr]
+				}
+				kern(p)
 			}
 		}
 	}

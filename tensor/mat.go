@@ -149,6 +149,14 @@ func mustSameShape(op string, a, b *Mat) {
 	}
 }
 
+// mustHold panics if m's data is too short for its shape and stride (the
+// assembly kernels would read past it).
+func mustHold(op string, m *Mat) {
+	if len(m.Data) < (m.Rows-1)*m.Stride+m.Cols {
+		panic(fmt.Sprintf("tensor: %s %d×%d matrix (stride %d) over %d values", op, m.Rows, m.Cols, m.Stride, len(m.Data)))
+	}
+}
+
 // IntMat is a row-major int32 matrix; it holds categorical codes, one
 // column per feature.
 type IntMat struct {

@@ -92,14 +92,6 @@ func NormalizeColumnsBackward(dy, xhat *Mat, meanDy, meanDyXhat, scale []float32
 	runElem(t, dy.Rows*dy.Cols, dy.Rows, reluGrain)
 }
 
-// mustHold panics if m's data is too short for its shape and stride (the
-// assembly kernels would read past it).
-func mustHold(op string, m *Mat) {
-	if len(m.Data) < (m.Rows-1)*m.Stride+m.Cols {
-		panic(fmt.Sprintf("tensor: %s %d×%d matrix (stride %d) over %d values", op, m.Rows, m.Cols, m.Stride, len(m.Data)))
-	}
-}
-
 // runColumns runs a column reduction (AddColumnSums, AddColumnSquares,
 // AddColumnProducts) over the columns of m, split over the pool by blocks
 // of columns when m is large.

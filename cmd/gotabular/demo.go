@@ -133,8 +133,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "\nAdult income, %d labelled rows, test set of %d rows\n\n", labelled.Rows, test.Rows)
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "model\tROC-AUC\taccuracy\ttraining time\t")
-	fmt.Fprintf(w, "DAE pretrained + fine-tuned\t%.4f\t%.4f\t%s + %s\t\n", ssl["roc_auc"], ssl["accuracy"], round(pretrainTime), round(finetuneTime))
-	fmt.Fprintf(w, "same network from scratch\t%.4f\t%.4f\t%s\t\n", scratch["roc_auc"], scratch["accuracy"], round(fitTime))
+	fmt.Fprintf(w, "DAE pretrained + fine-tuned\t%.4f\t%.4f\t%s + %s\t\n", ssl["roc_auc"], ssl["accuracy"], seconds(pretrainTime), seconds(finetuneTime))
+	fmt.Fprintf(w, "same network from scratch\t%.4f\t%.4f\t%s\t\n", scratch["roc_auc"], scratch["accuracy"], seconds(fitTime))
 	w.Flush()
 	if o.out != "" {
 		if err := ft.Save(o.out); err != nil {
@@ -145,7 +145,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-func round(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
+func seconds(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
 
 func demoTables(dir string) (train, test *data.Table, err error) {
 	if dir == "" {

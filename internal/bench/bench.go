@@ -42,13 +42,13 @@ func (r Result) String() string { return fmt.Sprintf("%s %s %.2f", r.Name, r.Uni
 
 // Workload holds the data and the network.
 type Workload struct {
-	clean, noisy     *tensor.Mat
-	encoder, decoder *nn.Sequential
-	net              *nn.Sequential // the decoder after the encoder
-	params           []*nn.Param
-	opt              *optim.Adam
-	grad             *tensor.Mat
-	batch            [2]tensor.Mat // views of noisy and clean rows
+	clean, noisy *tensor.Mat
+	encoder      *nn.Sequential // alone for inference
+	net          *nn.Sequential // the decoder after the encoder, for training
+	params       []*nn.Param
+	opt          *optim.Adam
+	grad         *tensor.Mat
+	batch        [2]tensor.Mat // views of noisy and clean rows
 }
 
 // NewWorkload builds the data and the network from a seed.
@@ -72,10 +72,10 @@ func NewWorkload(seed uint64) *Workload {
 	w.encoder = &nn.Sequential{Layers: []nn.Module{
 		first, lin("encoder.2", 512, 512, tensor.ReLU), lin("encoder.4", 512, 128, tensor.ReLU),
 	}}
-	w.decoder = &nn.Sequential{Layers: []nn.Module{lin("decoder.0", 128, 512, tensor.ReLU), lin("decoder.2", 512, 64, tensor.Identity)}}
+	decoder := &nn.Sequential{Layers: []nn.Module{lin("decoder.0", 128, 512, tensor.ReLU), lin("decoder.2", 512, 64, tensor.Identity)}}
 	// One stack, so that the backward pass fuses the encoder's last ReLU
 	// into the decoder's first input gradient as it does inside each.
-	w.net = &nn.Sequential{Layers: []nn.Module{w.encoder, w.decoder}}
+	w.net = &nn.Sequential{Layers: []nn.Module{w.encoder, decoder}}
 	w.params = w.net.Params()
 	w.opt = optim.NewAdam(w.params, 1e-3)
 	return w

@@ -214,9 +214,8 @@ var elemConsts Mem
 // VFPCLASSPS: with +0, exactly the x with |x| < 0x1p-126.
 const fpclassZeroOrSubnormal = 0x24
 
-// flush emits x = 0 where |x| < 0x1p-126, −0 included (NaN is kept): Go's
-//
-//	if x < minNormal && x > -minNormal { x = 0 }
+// flush emits x = 0 where |x| < 0x1p-126, −0 included (NaN is kept), as
+// package tensor's flush does.
 func flush(isa *vecISA, x VecVirtual) {
 	if isa == isa512 {
 		// Two instructions (AVX512DQ) rather than the three of the AVX2
