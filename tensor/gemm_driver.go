@@ -22,13 +22,13 @@ import (
 //   - packed: op(B) is copied into NR-wide panels (kc×NR, contiguous, zero
 //     padded) for a block of kc×nc that stays in L2 while the kernel sweeps
 //     the micro-panels of A; op(A) is copied a micro-panel (MR×kc) at a time,
-//     just before the kernel sweeps the panels of B with it. Both then
-//     stream from L2 (B at NR, A at MR floats per step of k) with unit
-//     stride, which the hardware prefetchers follow; read in place, the
-//     rows of A fight over L1 sets and B strides over pages, and the kernel
-//     runs a fifth to a third slower (measured). Copying a transposed operand transposes 16×16
-//     (AVX2: 8×8) blocks in registers. The packed kernels read both with
-//     constant offsets, unrolled by four.
+//     just before the kernel sweeps the panels of B with it, so A is read
+//     from L1 and B streams from L2, both with unit stride; read in place,
+//     the rows of A fight over L1 sets and B strides over pages, and the
+//     kernel runs a fifth to a third slower (measured). Copying a
+//     transposed operand transposes 16×16 (AVX2: 8×8) blocks in registers.
+//     The packed kernels read both with constant offsets, unrolled by
+//     four, and prefetch B eight steps of k ahead.
 //   - direct: the kernels read A and B where they lie, through strides (see
 //     kernelArgs); only a transposed B is packed, as it must be. This wins
 //     when the panels would be used too few times to repay packing: few

@@ -75,6 +75,13 @@ const (
 	avx2MR   = 6
 	avx2NR   = 16
 	unroll   = 4
+	// prefetchSteps is how many steps of k ahead the packed kernels
+	// prefetch B: 1 KB for AVX-512. Interleaved medians of 16 runs each,
+	// against no prefetch: 256×512×512 +5%, the products of a batch-256
+	// training step +4.5%, those of the b1024 one +5% (512 and 2048 bytes
+	// ahead gained no more). Measured with two test binaries, one built
+	// without the prefetches, taking turns.
+	prefetchSteps = 8
 )
 
 var (
@@ -283,6 +290,14 @@ func kernelLoop(name string, v isa, p GPVirtual, acc [][2]VecVirtual, packed boo
 		JZ(LabelRef(name + "_tail"))
 		Label(name + "_loop4")
 		for u := range unroll {
+			// B streams from L2, where the L1 prefetchers, which fetch
+			// only the next line, leave each load waiting for it; ask
+			// for the row prefetchSteps ahead. Past the end of a panel
+			// that is the start of the next one, which the driver
+			// packed right after it.
+			for h := 0; h < 4*v.nr; h += 64 {
+				PREFETCHT0(Mem{Base: b, Disp: 4*(u+prefetchSteps)*v.nr + h})
+			}
 			fmaStep(v, acc,
 				func(h int, dst VecVirtual) { VMOVUPS(Mem{Base: b, Disp: 4 * (u*v.nr + h*v.nr/2)}, dst) },
 				func(r int) Mem { return Mem{Base: a, Disp: 4 * (u*v.mr + r)} })
