@@ -50,8 +50,8 @@ func usePacking(rows, cols, k int, transA bool) bool {
 // Read in place, A slows the kernel by an eighth and comes from L3 to every
 // thread that needs it; B costs as much as a copy for each row panel of A
 // that streams it, unless the thread's columns of B stay in L2 after the
-// first.
-func shareCost(rows, cols, k, mr, nc int, transA, transB bool) int {
+// first. Packed, A is shared by packersA threads (a team, see gemm).
+func shareCost(rows, cols, k, mr, nc int, transA, transB bool, packersA int) int {
 	macs := rows * cols * k
 	if !usePacking(rows, cols, k, transA) {
 		cost := macs + macs/8 + 8*rows*k
@@ -72,7 +72,7 @@ func shareCost(rows, cols, k, mr, nc int, transA, transB bool) int {
 		costB = 20
 	}
 	blocks := (cols + nc - 1) / nc // A is packed again for each block of columns
-	return macs + k*(costA*rows*blocks+costB*cols)
+	return macs + k*(costA*rows*blocks/packersA+costB*cols)
 }
 
 // gemm runs a checked product: on the calling goroutine when it is small or
@@ -107,7 +107,8 @@ func gemm(j gemmJob) {
 	t.split(p.n)
 	t.team = nil
 	if t.pm == 1 && t.pn > 1 && t.job.packed {
-		// Split over N: the threads pack A together.
+		// Split over N: the threads pack A together and, where steals
+		// allows, take each other's row panels.
 		tm := &p.team
 		tm.size = t.pn
 		tm.sync.n = int64(t.pn)
@@ -115,6 +116,13 @@ func gemm(j gemmJob) {
 		need := (j.m + MR - 1) / MR * MR * t.job.kcBlock()
 		for i := range tm.bufA {
 			tm.bufA[i] = aligned(&tm.rawA[i], need)
+		}
+		tm.steal = steals(&t.job, t.pn)
+		if len(tm.parts) < t.pn {
+			tm.parts = make([]teamPart, t.pn)
+		}
+		for i := range tm.parts {
+			tm.parts[i].next.Store(0)
 		}
 		t.team = tm
 	}
@@ -127,9 +135,10 @@ func gemm(j gemmJob) {
 	p.mu.Unlock()
 }
 
-// gemmDynamic enables the dynamic sharing of row panels (tests and
-// measurements turn it off).
-var gemmDynamic = true
+// gemmDynamic enables the dynamic sharing of row panels in the split over
+// M, and gemmSteal in the split over N (tests and measurements turn them
+// off).
+var gemmDynamic, gemmSteal = true, true
 
 // claimsRows reports whether the threads of a pm×pn split of j claim row
 // panels as they go: split over M alone, with one block of k (see
@@ -137,6 +146,28 @@ var gemmDynamic = true
 func claimsRows(j *gemmJob, pm, pn int) bool {
 	return gemmDynamic && pn == 1 && pm > 1 && j.k <= j.ks.kc
 }
+
+// steals reports whether a team of pn threads splitting j over N takes each
+// other's row panels: with one block of k, and each member's columns in one
+// block (split shares the tiles evenly; see workspace.steal). And only when
+// the packed A, which the team packs before any product, fits in L2 with
+// room to spare: packed ahead of use, a larger A is read back from memory,
+// and the split over M, where each panel of A is packed just before use,
+// was faster (4096×512×512 on 2 cores).
+func steals(j *gemmJob, pn int) bool {
+	tiles := (j.n + j.ks.nr - 1) / j.ks.nr
+	each := (tiles + pn - 1) / pn
+	return gemmSteal && j.k <= j.ks.kc && each*j.ks.nr <= j.ks.nc && each >= stealMinTiles && j.m*j.k <= stealMaxA
+}
+
+// stealMaxA is the largest packed A, in floats, of a stealing team: 512 KB,
+// half an L2 cache of the machines the thresholds were tuned on.
+const stealMaxA = 128 << 10
+
+// stealMinTiles is the fewest tiles of columns each member of a stealing
+// team must have. With fewer, split chose teams that were slower than the
+// split over M: 512×128×256 and 512×64×256 (dW, A transposed) by 8%.
+const stealMinTiles = 4
 
 // splitOverride, when its product is the number of workers, replaces the
 // grid that split chooses (for measurements).
@@ -155,8 +186,8 @@ type gemmTask struct {
 }
 
 // split chooses the grid for n workers whose largest share costs least
-// (see shareCost): over N each part packs only its own panels of B but all
-// of A, over M the other way round.
+// (see shareCost): over N each part packs only its own panels of B and
+// shares the packing of A, over M it packs all of B and its own rows of A.
 func (t *gemmTask) split(n int) {
 	j := &t.job
 	MR, NR := j.ks.mr, j.ks.nr
@@ -170,26 +201,34 @@ func (t *gemmTask) split(n int) {
 		}
 		rows := min(j.m, (tilesM+pm-1)/pm*MR)
 		cols := min(j.n, (tilesN+pn-1)/pn*NR)
-		cost := shareCost(rows, cols, j.k, MR, j.ks.nc, j.transA, j.transB)
+		packed := usePacking(rows, cols, j.k, j.transA)
+		// A stealing team (see gemm) shares the packing of A.
+		steal := pm == 1 && pn > 1 && packed && steals(j, pn)
+		packersA := 1
+		if steal {
+			packersA = pn
+		}
+		cost := shareCost(rows, cols, j.k, MR, j.ks.nc, j.transA, j.transB, packersA)
 		if pn > 1 && j.k <= 64 {
 			// Measured: with a short k, where writing C weighs most, whole
 			// rows of C per thread beat half rows by about a tenth.
 			cost += cost / 10
 		}
-		if claimsRows(j, pm, pn) {
-			// Over M with one block of k, the threads claim row panels
-			// as they go (see gemm): a thread slowed down by the other
-			// tenants of the machine takes fewer instead of being waited
-			// for. Measured on a shared 2-core machine, medians of
-			// interleaved runs: counting this as an eighth of the cost
-			// made training steps 4–9% faster and inference 5%, though
-			// on a quiet machine the static split over N, which packs
-			// less, was up to 5% faster on batch-256 products.
+		if claimsRows(j, pm, pn) || steal {
+			// The threads share the row panels as they go: a thread
+			// slowed down by the other tenants of the machine takes
+			// fewer instead of being waited for. Measured on a shared
+			// 2-core machine, medians of interleaved runs: counting this
+			// as an eighth of the cost made training steps 4–9% faster
+			// and inference 5% (over M, against the static splits); the
+			// stealing teams it makes the batch-256 products with 512
+			// columns 2–5% faster than the split over M
+			// (GEMM_TUNE=1 go test -run TestTuneSteal -v ./tensor).
 			cost -= cost / 8
 		}
 		if best < 0 || cost < best {
 			best, t.pm, t.pn = cost, pm, pn
-			j.packed = usePacking(rows, cols, j.k, j.transA)
+			j.packed = packed
 		}
 	}
 	if best < 0 {

@@ -44,7 +44,11 @@ import (
 // Threads split the tiles of C into a grid, over N or over M as shareCost
 // estimates best, so that each packs only the panels of B it reads. When
 // they split over N alone they also share the packing of A (gemmTeam), with
-// one barrier per block of k; otherwise nothing is shared inside a call.
+// one barrier per block of k, and with one block of k and of columns each
+// they take each other's row panels once done with their own, reading the
+// owner's packed B (workspace.steal). Split over M with one block of k,
+// they claim row panels from a common counter. Otherwise nothing is shared
+// inside a call.
 //
 // The assembly kernels run with MXCSR's flush-to-zero and
 // denormals-are-zero bits set (see enterFlushToZero in internal/asmgen).
@@ -168,6 +172,19 @@ type gemmTeam struct {
 	bufA [2][]float32 // 64-byte aligned views of rawA
 	rawA [2][]float32
 	sync spinBarrier
+	// steal: the product has one block of k and each member at most one
+	// block of columns, so the members share their row panels (see
+	// workspace.steal).
+	steal bool
+	parts []teamPart // one per member
+}
+
+// teamPart is one member's columns in a stealing team.
+type teamPart struct {
+	n0, n1 int
+	b      []float32    // the member's packed block of B, kc×(n1-n0)
+	next   atomic.Int64 // the member's next row panel to compute
+	_      [64]byte     // keeps two members' counters off one cache line
 }
 
 // run computes the tiles of C in rows [m0, m1) and columns [n0, n1), as
@@ -186,7 +203,7 @@ func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member 
 	NC := ks.nc
 	p := &ws.args
 	*p = kernelArgs{alpha: j.alpha}
-	lda, ldb := j.a.Stride, j.b.Stride
+	lda := j.a.Stride
 	p.ldc = j.c.Stride * 4
 	baseFlags := uint64(0)
 	if j.alpha != 1 {
@@ -210,6 +227,15 @@ func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member 
 				ir := m0 + pi*MR
 				ks.packA(teamA[pi*MR*kc:(pi+1)*MR*kc], j.a, j.transA, ir, min(MR, m1-ir), pc, kc, MR)
 			}
+			if team.steal {
+				// B before the barrier: after it the others may read it.
+				tp := &team.parts[member]
+				tp.n0, tp.n1, tp.b = n0, n1, nil
+				if n0 < n1 {
+					var edge []float32
+					ws.prepareB(j, pc, kc, n0, n1-n0, (n1-n0+NR-1)/NR, true, &tp.b, &edge)
+				}
+			}
 			team.sync.wait()
 		}
 
@@ -228,6 +254,11 @@ func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member 
 			flags |= flagGate
 		}
 		p.k, p.beta = kc, beta
+
+		if team != nil && team.steal {
+			ws.steal(j, team, member, teamA, pc, kc, panelsM, flags, last)
+			continue
+		}
 
 		// The work items are the row panels of each block of columns, in
 		// order: claimed from the shared counter, or taken one after the
@@ -272,40 +303,86 @@ func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member 
 			default:
 				p.a, p.rsa, p.csa = &j.a.Data[ir*lda+pc], lda*4, 4
 			}
-			kern := tiles[mr]
 			p.mr = mr
-			for q := range panels {
-				jr := jc + q*NR
-				nr := min(NR, nc-q*NR)
-				switch {
-				case packB:
-					p.b, p.ldb = &bufB[q*kc*NR], NR*4
-				case edgeB != nil && q == panels-1:
-					p.b, p.ldb = &edgeB[0], NR*4
-				default:
-					p.b, p.ldb = &j.b.Data[pc*ldb+jr], ldb*4
-				}
-				p.c = &j.c.Data[ir*j.c.Stride+jr]
-				if flags&flagGate != 0 {
-					p.gate, p.ldg = &j.gate.Data[ir*j.gate.Stride+jr], j.gate.Stride*4
-				}
-				p.nr = nr
-				p.mask = 1<<nr - 1
-				p.cmask = &laneMasks[16-min(nr, 16)]
-				p.flags = flags
-				if nr < NR {
-					p.flags |= flagPartial
-				}
-				p.bias = nil
-				if last && j.bias != nil {
-					p.bias = &j.bias[jr]
-				}
-				kern(p)
-			}
+			ws.rowPanel(j, tiles[mr], pc, kc, ir, jc, nc, bufB, edgeB, packB, flags, last)
 		}
 	}
 	// Drop the references to the caller's matrices.
 	*p = kernelArgs{}
+}
+
+// steal computes the row panels of a team whose members each have one
+// block of columns, packed before the barrier, and one block of k: the
+// member's own first, claimed one at a time, then whatever the others
+// have not yet claimed of theirs, read from their packed B. A member slowed
+// down by the other tenants of the machine thus leaves its last panels to
+// the others instead of making them wait at the end.
+func (ws *workspace) steal(j *gemmJob, team *gemmTeam, member int, teamA []float32, pc, kc, panelsM int, flags uint64, last bool) {
+	MR := j.ks.mr
+	p := &ws.args
+	for o := range team.size {
+		tp := &team.parts[(member+o)%team.size]
+		if tp.n0 >= tp.n1 {
+			continue
+		}
+		for {
+			if testHookSteal != nil {
+				testHookSteal(member, (member+o)%team.size)
+			}
+			pi := int(tp.next.Add(1) - 1)
+			if pi >= panelsM {
+				break
+			}
+			ir := pi * MR
+			mr := min(MR, j.m-ir)
+			p.a, p.rsa, p.csa = &teamA[pi*MR*kc], 4, MR*4
+			p.mr = mr
+			ws.rowPanel(j, j.ks.packed[mr], pc, kc, ir, tp.n0, tp.n1-tp.n0, tp.b, nil, true, flags, last)
+		}
+	}
+}
+
+// testHookSteal, when set, runs before a stealing team's member claims a
+// row panel of owner's columns (tests slow a member down there).
+var testHookSteal func(member, owner int)
+
+// rowPanel runs kern over the tiles of one row panel, at row ir, and the
+// block of B at (pc, jc), kc×nc: packed in bufB, or read in place (the last
+// panel from edgeB when it is set). ws.args already points to the panel of
+// A, with mr set.
+func (ws *workspace) rowPanel(j *gemmJob, kern func(*kernelArgs), pc, kc, ir, jc, nc int, bufB, edgeB []float32, packB bool, flags uint64, last bool) {
+	NR := j.ks.nr
+	ldb := j.b.Stride
+	p := &ws.args
+	panels := (nc + NR - 1) / NR
+	for q := range panels {
+		jr := jc + q*NR
+		nr := min(NR, nc-q*NR)
+		switch {
+		case packB:
+			p.b, p.ldb = &bufB[q*kc*NR], NR*4
+		case edgeB != nil && q == panels-1:
+			p.b, p.ldb = &edgeB[0], NR*4
+		default:
+			p.b, p.ldb = &j.b.Data[pc*ldb+jr], ldb*4
+		}
+		p.c = &j.c.Data[ir*j.c.Stride+jr]
+		if flags&flagGate != 0 {
+			p.gate, p.ldg = &j.gate.Data[ir*j.gate.Stride+jr], j.gate.Stride*4
+		}
+		p.nr = nr
+		p.mask = 1<<nr - 1
+		p.cmask = &laneMasks[16-min(nr, 16)]
+		p.flags = flags
+		if nr < NR {
+			p.flags |= flagPartial
+		}
+		p.bias = nil
+		if last && j.bias != nil {
+			p.bias = &j.bias[jr]
+		}
+		kern(p)
+	}
 }
 
 // prepareB readies the block of B at (pc, jc), kc×nc in panels of NR:

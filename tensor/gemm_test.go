@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -24,21 +26,31 @@ func randMat(rng *rand.Rand, r, c, pad int) *Mat {
 // for each element the magnitude |alpha|·Σ|a·b| + |beta·c| + |bias| that
 // bounds the rounding error of a float32 computation.
 func refGemm(transA, transB bool, alpha float64, a, b *Mat, beta float64, c *Mat, bias []float32, act Activation) (want, mag []float64) {
-	at := func(i, p int) float64 {
-		if transA {
-			return float64(a.At(p, i))
-		}
-		return float64(a.At(i, p))
-	}
-	bt := func(p, j int) float64 {
-		if transB {
-			return float64(b.At(j, p))
-		}
-		return float64(b.At(p, j))
-	}
 	k := a.Cols
 	if transA {
 		k = a.Rows
+	}
+	// op(A) by rows and op(B) by columns, in float64: the sums below then
+	// run over contiguous memory.
+	opA := make([]float64, c.Rows*k)
+	opB := make([]float64, c.Cols*k)
+	for i := range c.Rows {
+		for p := range k {
+			if transA {
+				opA[i*k+p] = float64(a.At(p, i))
+			} else {
+				opA[i*k+p] = float64(a.At(i, p))
+			}
+		}
+	}
+	for j := range c.Cols {
+		for p := range k {
+			if transB {
+				opB[j*k+p] = float64(b.At(j, p))
+			} else {
+				opB[j*k+p] = float64(b.At(p, j))
+			}
+		}
 	}
 	want = make([]float64, c.Rows*c.Cols)
 	mag = make([]float64, c.Rows*c.Cols)
@@ -46,8 +58,9 @@ func refGemm(transA, transB bool, alpha float64, a, b *Mat, beta float64, c *Mat
 		for j := range c.Cols {
 			s, sa := 0.0, 0.0
 			if alpha != 0 {
-				for p := range k {
-					v := at(i, p) * bt(p, j)
+				ra, rb := opA[i*k:(i+1)*k], opB[j*k:(j+1)*k]
+				for p, x := range ra {
+					v := x * rb[p]
 					s += v
 					sa += math.Abs(v)
 				}
@@ -650,19 +663,13 @@ func TestPackers(t *testing.T) {
 	}
 }
 
-// TestGemmDynamic runs products split over M, where the threads claim row
-// panels as they go or take fixed halves, through every kernel family and
-// way of feeding them, with the bias and ReLU epilogue and the ReLU gate
-// too.
-func TestGemmDynamic(t *testing.T) {
-	if Workers() < 2 {
-		t.Skip("needs two workers")
-	}
-	defer func(old [2]int, dyn bool) { splitOverride, gemmDynamic = old, dyn }(splitOverride, gemmDynamic)
-	splitOverride = [2]int{Workers(), 1}
-	rng := rand.New(rand.NewPCG(3, 4))
-	// 257×255×513 and 150×70×1100 have two and three blocks of k.
-	shapes := [][3]int{{1024, 512, 64}, {300, 600, 257}, {97, 33, 129}, {257, 255, 513}, {49, 600, 100}, {1030, 70, 12}, {150, 70, 1100}}
+// testSplit runs each shape, in every transpose, as Gemm, as GemmBias with
+// ReLU and as GemmReLUGrad, through every kernel family and way of feeding
+// them, once with *flag set and once without. before and after run around
+// each product.
+func testSplit(t *testing.T, seed uint64, shapes [][3]int, flag *bool, before, after func(t *testing.T, s [3]int, on bool)) {
+	defer func(old bool) { *flag = old }(*flag)
+	rng := rand.New(rand.NewPCG(seed, seed+1))
 	for _, s := range shapes {
 		for tr := range 4 {
 			ta, tb := tr&1 != 0, tr&2 != 0
@@ -674,19 +681,89 @@ func TestGemmDynamic(t *testing.T) {
 			gated.gate = randGate(rng, s[0], s[1], rng.IntN(2) == 0)
 			wantG, magG := refGemm(ta, tb, 1, g.a, g.b, 0, g.c0, nil, Identity)
 			gateRef(wantG, magG, gated.gate)
-			for _, dyn := range []bool{true, false} {
-				t.Run(fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v/dynamic=%v", s[0], s[1], s[2], ta, tb, dyn), func(t *testing.T) {
-					gemmDynamic = dyn
+			for _, on := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v/on=%v", s[0], s[1], s[2], ta, tb, on), func(t *testing.T) {
+					*flag = on
 					forEachKernel(t, func(t *testing.T) {
-						g.run(t, want, mag, false)
-						if got := thePool().gj.dynamic; got != (dyn && s[2] <= activeKernels.kc) {
-							t.Errorf("dynamic = %v", got)
+						for _, run := range []func(){
+							func() { g.run(t, want, mag, false) },
+							func() { g.run(t, wantB, magB, true) },
+							func() { gated.run(t, wantG, magG, false) },
+						} {
+							if before != nil {
+								before(t, s, on)
+							}
+							run()
+							after(t, s, on)
 						}
-						g.run(t, wantB, magB, true)
-						gated.run(t, wantG, magG, false)
 					})
 				})
 			}
 		}
 	}
+}
+
+// TestGemmDynamic runs products split over M, where the threads claim row
+// panels as they go (on) or take fixed halves.
+func TestGemmDynamic(t *testing.T) {
+	if Workers() < 2 {
+		t.Skip("needs two workers")
+	}
+	defer func(old [2]int) { splitOverride = old }(splitOverride)
+	splitOverride = [2]int{Workers(), 1}
+	// 257×255×513 and 150×70×1100 have two and three blocks of k.
+	shapes := [][3]int{{1024, 512, 64}, {300, 600, 257}, {97, 33, 129}, {257, 255, 513}, {49, 600, 100}, {1030, 70, 12}, {150, 70, 1100}}
+	testSplit(t, 3, shapes, &gemmDynamic, nil, func(t *testing.T, s [3]int, on bool) {
+		if got := thePool().gj.dynamic; got != (on && s[2] <= activeKernels.kc) {
+			t.Fatalf("dynamic = %v", got)
+		}
+	})
+}
+
+// TestGemmSteal runs products split over N, where the threads share the
+// packing of A and, with one block of k and of columns each, take each
+// other's row panels when they are done with their own (on). The last
+// thread is held back until another has taken one of its panels, so that
+// the taking is tested on every product that allows it.
+func TestGemmSteal(t *testing.T) {
+	if Workers() < 2 {
+		t.Skip("needs two workers")
+	}
+	defer func(old [2]int) { splitOverride, testHookSteal = old, nil }(splitOverride)
+	splitOverride = [2]int{1, Workers()}
+	// 100×400×513 has two blocks of k, 150×900×100 more columns than one
+	// block a thread, 600×300×257 too large an A and 13×70×300 (but with
+	// the Go kernels) too few columns: they do not steal.
+	shapes := [][3]int{{300, 512, 257}, {400, 512, 64}, {97, 300, 129}, {13, 70, 300}, {100, 400, 513}, {150, 900, 100}, {600, 300, 257}}
+	var stolen atomic.Int64
+	stealing := func(s [3]int, on bool) bool {
+		ks := activeKernels
+		tiles := (s[1] + ks.nr - 1) / ks.nr
+		each := (tiles + Workers() - 1) / Workers()
+		return on && gemmMode == modePacked && s[2] <= ks.kc && each*ks.nr <= ks.nc && each >= stealMinTiles &&
+			s[0]*s[2] <= stealMaxA
+	}
+	last := Workers() - 1
+	testSplit(t, 5, shapes, &gemmSteal, func(t *testing.T, s [3]int, on bool) {
+		stolen.Store(0)
+		wait := stealing(s, on)
+		testHookSteal = func(member, owner int) {
+			if member != owner {
+				stolen.Add(1)
+				return
+			}
+			for start := time.Now(); wait && member == last && stolen.Load() == 0 && time.Since(start) < 10*time.Second; {
+				runtime.Gosched()
+			}
+		}
+	}, func(t *testing.T, s [3]int, on bool) {
+		want := stealing(s, on)
+		tm := thePool().gj.team
+		if got := tm != nil && tm.steal; got != want {
+			t.Fatalf("steal = %v, want %v", got, want)
+		}
+		if n := stolen.Load(); want && n == 0 || !want && n != 0 {
+			t.Fatalf("%d row panels taken by other threads", n)
+		}
+	})
 }

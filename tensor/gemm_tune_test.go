@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 	"time"
 )
@@ -278,5 +279,48 @@ func TestTuneSubnormal(t *testing.T) {
 		}
 		d := bestOf(10, func() { Gemm(false, false, 1, a, b, 0, c) })
 		fmt.Printf("%-18s %6.1f GFLOP/s (C[0][0] = %g)\n", name, gflops(s.m, s.n, s.k, 1, d), c.At(0, 0))
+	}
+}
+
+// TestTuneSteal compares the split with and without stealing teams
+// (gemmSteal) on the workload's shapes. The two take turns call by call
+// and the figures are medians: on a shared machine whose speed drifts from
+// second to second, pairing the calls this closely is what makes a
+// difference of a few percent visible. A shape that splits the same way
+// either way shows the noise that is left, a ratio within a percent or two
+// of 1.
+func TestTuneSteal(t *testing.T) {
+	skipUnlessTuning(t)
+	defer func(old bool) { gemmSteal = old }(gemmSteal)
+	shapes := append(mlpShapes(), stepShapes(256)...)
+	for _, s := range append(shapes, stepShapes(1024)...) {
+		if s.m*s.n*s.k > 1<<28 {
+			continue
+		}
+		a, b, c := s.operands()
+		reps := max(1, (4<<20)/(s.m*s.n*s.k))
+		var times [2][]time.Duration // [0] stealing, [1] not
+		var splits [2]string
+		for i := range 300 {
+			v := i % 2
+			gemmSteal = v == 0
+			start := time.Now()
+			for range reps {
+				Gemm(s.transA, s.transB, 1, a, b, 0, c)
+			}
+			times[v] = append(times[v], time.Since(start))
+			gj := &thePool().gj
+			splits[v] = fmt.Sprintf("%d×%d", gj.pm, gj.pn)
+			if gj.team != nil && gj.team.steal {
+				splits[v] += "+steal"
+			}
+		}
+		var med [2]time.Duration
+		for v := range times {
+			slices.Sort(times[v])
+			med[v] = times[v][len(times[v])/2]
+		}
+		fmt.Printf("%-24s %-9s %6.1f GFLOP/s, %-5s %6.1f: ×%.3f\n", s.name, splits[0], gflops(s.m, s.n, s.k, reps, med[0]),
+			splits[1], gflops(s.m, s.n, s.k, reps, med[1]), med[1].Seconds()/med[0].Seconds())
 	}
 }
