@@ -149,20 +149,12 @@ func claimsRows(j *gemmJob, pm, pn int) bool {
 
 // steals reports whether a team of pn threads splitting j over N takes each
 // other's row panels: with one block of k, and each member's columns in one
-// block (split shares the tiles evenly; see workspace.steal). And only when
-// the packed A, which the team packs before any product, fits in L2 with
-// room to spare: packed ahead of use, a larger A is read back from memory,
-// and the split over M, where each panel of A is packed just before use,
-// was faster (4096×512×512 on 2 cores).
+// block (split shares the tiles evenly; see workspace.steal).
 func steals(j *gemmJob, pn int) bool {
 	tiles := (j.n + j.ks.nr - 1) / j.ks.nr
 	each := (tiles + pn - 1) / pn
-	return gemmSteal && j.k <= j.ks.kc && each*j.ks.nr <= j.ks.nc && each >= stealMinTiles && j.m*j.k <= stealMaxA
+	return gemmSteal && j.k <= j.ks.kc && each*j.ks.nr <= j.ks.nc && each >= stealMinTiles
 }
-
-// stealMaxA is the largest packed A, in floats, of a stealing team: 512 KB,
-// half an L2 cache of the machines the thresholds were tuned on.
-const stealMaxA = 128 << 10
 
 // stealMinTiles is the fewest tiles of columns each member of a stealing
 // team must have. With fewer, split chose teams that were slower than the
@@ -221,8 +213,8 @@ func (t *gemmTask) split(n int) {
 			// 2-core machine, medians of interleaved runs: counting this
 			// as an eighth of the cost made training steps 4–9% faster
 			// and inference 5% (over M, against the static splits); the
-			// stealing teams it makes the batch-256 products with 512
-			// columns 2–5% faster than the split over M
+			// stealing teams it makes the products with 512 columns and
+			// one block of k 2–6% faster than the split over M
 			// (GEMM_TUNE=1 go test -run TestTuneSteal -v ./tensor).
 			cost -= cost / 8
 		}
