@@ -159,7 +159,7 @@ func claimsRows(j *gemmJob, pm, pn int) bool {
 func steals(j *gemmJob, pn int) bool {
 	tiles := (j.n + j.ks.nr - 1) / j.ks.nr
 	each := (tiles + pn - 1) / pn
-	return gemmSteal && j.k <= j.ks.kc && each*j.ks.nr <= j.ks.nc && each >= stealMinTiles
+	return gemmSteal && j.k <= j.ks.kc && each*j.ks.nr <= j.ncBlock() && each >= stealMinTiles
 }
 
 // stealMinTiles is the fewest tiles of columns each member of a stealing
@@ -206,7 +206,7 @@ func (t *gemmTask) split(n int) {
 		if steal {
 			packersA = pn
 		}
-		cost := shareCost(rows, cols, j.k, MR, j.ks.nc, j.transA, j.transB, packersA)
+		cost := shareCost(rows, cols, j.k, MR, j.ncBlock(), j.transA, j.transB, packersA)
 		if pn > 1 && j.k <= 64 {
 			// Measured: with a short k, where writing C weighs most, whole
 			// rows of C per thread beat half rows by about a tenth.

@@ -200,7 +200,7 @@ type teamPart struct {
 func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member int, claim *atomic.Int64) {
 	ks := j.ks
 	MR, NR := ks.mr, ks.nr
-	NC := ks.nc
+	NC := j.ncBlock()
 	p := &ws.args
 	*p = kernelArgs{alpha: j.alpha}
 	lda := j.a.Stride
@@ -408,6 +408,20 @@ func (ws *workspace) prepareB(j *gemmJob, pc, kc, jc, nc, panels int, packB bool
 func (j *gemmJob) kcBlock() int {
 	blocks := (j.k + j.ks.kc - 1) / j.ks.kc
 	return (j.k + blocks - 1) / blocks
+}
+
+// ncBlock returns the width of the blocks of columns: the kernel set's nc,
+// widened in proportion when the blocks of k are shorter than kc, so that
+// the packed block of B keeps its size in L2 and A, packed again for each
+// block of columns, fewer times. Paired call by call against nc alone:
+// 4096×512×64 ×1.095, 1024×512×64 ×1.05 (forward) and ×1.08 (input
+// gradient); the batch-256 products with k = 64 within 1.5% either way.
+func (j *gemmJob) ncBlock() int {
+	nc := j.ks.nc
+	if wide := j.ks.kc * j.ks.nc / j.kcBlock() / j.ks.nr * j.ks.nr; wide > nc {
+		nc = wide
+	}
+	return nc
 }
 
 // spinBarrier holds the threads of a team until all have arrived. They

@@ -731,16 +731,17 @@ func TestGemmSteal(t *testing.T) {
 	}
 	defer func(old [2]int) { splitOverride, testHookSteal = old, nil }(splitOverride)
 	splitOverride = [2]int{1, Workers()}
-	// 100×400×513 has two blocks of k, 150×900×100 more columns than one
+	// 100×400×513 has two blocks of k, 150×900×500 more columns than one
 	// block a thread and 13×70×300 (but with the Go kernels) too few: they
 	// do not steal.
-	shapes := [][3]int{{300, 512, 257}, {400, 512, 64}, {97, 300, 129}, {13, 70, 300}, {100, 400, 513}, {150, 900, 100}, {600, 300, 257}}
+	shapes := [][3]int{{300, 512, 257}, {400, 512, 64}, {97, 300, 129}, {13, 70, 300}, {100, 400, 513}, {150, 900, 500}, {600, 300, 257}}
 	var stolen atomic.Int64
 	stealing := func(s [3]int, on bool) bool {
 		ks := activeKernels
 		tiles := (s[1] + ks.nr - 1) / ks.nr
 		each := (tiles + Workers() - 1) / Workers()
-		return on && gemmMode == modePacked && s[2] <= ks.kc && each*ks.nr <= ks.nc && each >= stealMinTiles
+		j := gemmJob{k: s[2], ks: ks}
+		return on && gemmMode == modePacked && s[2] <= ks.kc && each*ks.nr <= j.ncBlock() && each >= stealMinTiles
 	}
 	last := Workers() - 1
 	testSplit(t, 5, shapes, &gemmSteal, func(t *testing.T, s [3]int, on bool) {
