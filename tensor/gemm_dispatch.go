@@ -31,7 +31,7 @@ const (
 	// A packed micro-panel of A serves a tile of C per NR columns: from
 	// three tiles on (AVX-512) the copy pays. Measured with the two
 	// thresholds taking turns call by call, medians of 150: 4096×128×512
-	// 1.40 times faster packed than read in place (123 against 173
+	// 1.40 times faster packed than read in place (173 against 123
 	// GFLOP/s), 1024×128×512 1.23, 256×128×512 1.04; with 64 columns,
 	// packing was 7–15% slower.
 	packMinCols = 65
@@ -184,8 +184,11 @@ type gemmTask struct {
 }
 
 // split chooses the grid for n workers whose largest share costs least
-// (see shareCost): over N each part packs only its own panels of B and
-// shares the packing of A, over M it packs all of B and its own rows of A.
+// (see shareCost): over N each part packs only its own panels of B, over M
+// all of B and its own rows of A. Over N the parts also share the packing
+// of A, but the cost counts that only for a stealing team: counted for the
+// teams that wait at a barrier per block of k too, it chose them for
+// products they ran up to 10% slower (dW 512×64×1024, paired call by call).
 func (t *gemmTask) split(n int) {
 	j := &t.job
 	MR, NR := j.ks.mr, j.ks.nr
@@ -200,7 +203,8 @@ func (t *gemmTask) split(n int) {
 		rows := min(j.m, (tilesM+pm-1)/pm*MR)
 		cols := min(j.n, (tilesN+pn-1)/pn*NR)
 		packed := usePacking(rows, cols, j.k, j.transA)
-		// A stealing team (see gemm) shares the packing of A.
+		// A stealing team (see gemm) shares the packing of A, once per
+		// block of k: each member has one block of columns.
 		steal := pm == 1 && pn > 1 && packed && steals(j, pn)
 		packersA := 1
 		if steal {
@@ -218,9 +222,9 @@ func (t *gemmTask) split(n int) {
 			// fewer instead of being waited for. Measured on a shared
 			// 2-core machine, medians of interleaved runs: counting this
 			// as an eighth of the cost made training steps 4–9% faster
-			// and inference 5% (over M, against the static splits); the
-			// stealing teams it makes the products with 512 columns and
-			// one block of k 2–6% faster than the split over M
+			// and inference 5% (over M, against the static splits). For
+			// the stealing teams it made the products with 512 columns
+			// and one block of k 2–6% faster than the split over M
 			// (GEMM_TUNE=1 go test -run TestTuneSteal -v ./tensor).
 			cost -= cost / 8
 		}

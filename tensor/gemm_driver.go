@@ -22,8 +22,9 @@ import (
 //   - packed: op(B) is copied into NR-wide panels (kc×NR, contiguous, zero
 //     padded) for a block of kc×nc that stays in L2 while the kernel sweeps
 //     the micro-panels of A; op(A) is copied a micro-panel (MR×kc) at a time,
-//     just before the kernel sweeps the panels of B with it, so A is read
-//     from L1 and B streams from L2, both with unit stride; read in place,
+//     just before the kernel sweeps the panels of B with it (a team packs
+//     a whole block of A ahead, see below), so A is read from L1 and B
+//     streams from L2, both with unit stride; read in place,
 //     the rows of A fight over L1 sets and B strides over pages, and the
 //     kernel runs a fifth to a third slower (measured). Copying a
 //     transposed operand transposes 16×16 (AVX2: 8×8) blocks in registers.
@@ -188,7 +189,9 @@ type teamPart struct {
 }
 
 // run computes the tiles of C in rows [m0, m1) and columns [n0, n1), as
-// member number member of team (team is nil for a thread on its own).
+// member number member of team (team is nil for a thread on its own). A
+// member of a stealing team may also compute tiles of the others' columns,
+// and leave some of its own to them (see steal).
 //
 // With claim set, the threads that share it compute the tiles of that
 // range between them: each claims its next row panel of MR×nc from the
@@ -327,24 +330,28 @@ func (ws *workspace) steal(j *gemmJob, team *gemmTeam, member int, teamA []float
 		}
 		for {
 			if testHookSteal != nil {
-				testHookSteal(member, (member+o)%team.size)
+				testHookSteal(member, (member+o)%team.size, false)
 			}
 			pi := int(tp.next.Add(1) - 1)
 			if pi >= panelsM {
 				break
 			}
+			if testHookSteal != nil {
+				testHookSteal(member, (member+o)%team.size, true)
+			}
 			ir := pi * MR
-			mr := min(MR, j.m-ir)
 			p.a, p.rsa, p.csa = &teamA[pi*MR*kc], 4, MR*4
+			mr := min(MR, j.m-ir)
 			p.mr = mr
 			ws.rowPanel(j, j.ks.packed[mr], pc, kc, ir, tp.n0, tp.n1-tp.n0, tp.b, nil, true, flags, last)
 		}
 	}
 }
 
-// testHookSteal, when set, runs before a stealing team's member claims a
-// row panel of owner's columns (tests slow a member down there).
-var testHookSteal func(member, owner int)
+// testHookSteal, when set, runs before a stealing team's member tries to
+// claim a row panel of owner's columns (claimed false: tests slow a member
+// down there) and again once it has claimed one (claimed true).
+var testHookSteal func(member, owner int, claimed bool)
 
 // rowPanel runs kern over the tiles of one row panel, at row ir, and the
 // block of B at (pc, jc), kc×nc: packed in bufB, or read in place (the last

@@ -723,47 +723,57 @@ func TestGemmDynamic(t *testing.T) {
 // TestGemmSteal runs products split over N, where the threads share the
 // packing of A and, with one block of k and of columns each, take each
 // other's row panels when they are done with their own (on). The last
-// thread is held back until another has taken one of its panels, so that
-// the taking is tested on every product that allows it.
+// thread is held back until another has taken one of its row panels, so
+// that the taking is tested on every product that allows it.
 func TestGemmSteal(t *testing.T) {
 	if Workers() < 2 {
 		t.Skip("needs two workers")
 	}
 	defer func(old [2]int) { splitOverride, testHookSteal = old, nil }(splitOverride)
 	splitOverride = [2]int{1, Workers()}
-	// 100×400×513 has two blocks of k, 150×900×500 more columns than one
-	// block a thread and 13×70×300 (but with the Go kernels) too few: they
-	// do not steal.
-	shapes := [][3]int{{300, 512, 257}, {400, 512, 64}, {97, 300, 129}, {13, 70, 300}, {100, 400, 513}, {150, 900, 500}, {600, 300, 257}}
-	var stolen atomic.Int64
-	stealing := func(s [3]int, on bool) bool {
-		ks := activeKernels
-		tiles := (s[1] + ks.nr - 1) / ks.nr
-		each := (tiles + Workers() - 1) / Workers()
-		j := gemmJob{k: s[2], ks: ks}
-		return on && gemmMode == modePacked && s[2] <= ks.kc && each*ks.nr <= j.ncBlock() && each >= stealMinTiles
+	// Depending on the kernel set and the number of workers, some of these
+	// have more than one block of k, more columns a thread than one block,
+	// or too few: they do not steal. 12×1000×100 and 5×2000×100 have one
+	// row panel.
+	shapes := [][3]int{{300, 512, 257}, {400, 512, 64}, {97, 300, 129}, {13, 70, 300}, {100, 400, 513},
+		{150, 900, 500}, {600, 300, 257}, {12, 1000, 100}, {5, 2000, 100}}
+	// stealing says whether the product steals; steals, the rule itself,
+	// is what split and gemm follow.
+	stealing := func(s [3]int) bool {
+		return gemmMode == modePacked && steals(&gemmJob{m: s[0], n: s[1], k: s[2], ks: activeKernels}, Workers())
 	}
 	last := Workers() - 1
+	var stolen, fromLast atomic.Int64
+	var held atomic.Bool // the last thread has been held back once
 	testSplit(t, 5, shapes, &gemmSteal, func(t *testing.T, s [3]int, on bool) {
 		stolen.Store(0)
-		wait := stealing(s, on)
-		testHookSteal = func(member, owner int) {
-			if member != owner {
+		fromLast.Store(0)
+		held.Store(false)
+		wait := stealing(s)
+		testHookSteal = func(member, owner int, claimed bool) {
+			switch {
+			case claimed && member != owner:
 				stolen.Add(1)
-				return
-			}
-			for start := time.Now(); wait && member == last && stolen.Load() == 0 && time.Since(start) < 10*time.Second; {
-				runtime.Gosched()
+				if owner == last {
+					fromLast.Add(1)
+				}
+			case !claimed && wait && member == last && owner == last && held.CompareAndSwap(false, true):
+				for start := time.Now(); fromLast.Load() == 0 && time.Since(start) < 10*time.Second; {
+					runtime.Gosched()
+				}
 			}
 		}
 	}, func(t *testing.T, s [3]int, on bool) {
-		want := stealing(s, on)
+		want := stealing(s)
 		tm := thePool().gj.team
 		if got := tm != nil && tm.steal; got != want {
 			t.Fatalf("steal = %v, want %v", got, want)
 		}
-		if n := stolen.Load(); want && n == 0 || !want && n != 0 {
-			t.Fatalf("%d row panels taken by other threads", n)
+		if want && fromLast.Load() == 0 {
+			t.Fatalf("no row panel of the last thread's columns was taken by another")
+		}
+		if n := stolen.Load(); !want && n != 0 {
+			t.Fatalf("%d row panels taken by other threads without stealing", n)
 		}
 	})
 }
