@@ -22,6 +22,22 @@ func randMat(rng *rand.Rand, r, c, pad int) *Mat {
 	return w.ColView(0, c)
 }
 
+// dense64 returns in float64 the first n rows, k values each, of M or, with
+// trans, of Mᵀ.
+func dense64(m *Mat, trans bool, n, k int) []float64 {
+	d := make([]float64, n*k)
+	for i := range n {
+		for p := range k {
+			if trans {
+				d[i*k+p] = float64(m.At(p, i))
+			} else {
+				d[i*k+p] = float64(m.At(i, p))
+			}
+		}
+	}
+	return d
+}
+
 // refGemm computes act(alpha·op(A)·op(B) + beta·C + bias) in float64, and
 // for each element the magnitude |alpha|·Σ|a·b| + |beta·c| + |bias| that
 // bounds the rounding error of a float32 computation.
@@ -32,26 +48,8 @@ func refGemm(transA, transB bool, alpha float64, a, b *Mat, beta float64, c *Mat
 	}
 	// op(A) by rows and op(B) by columns, in float64: the sums below then
 	// run over contiguous memory.
-	opA := make([]float64, c.Rows*k)
-	opB := make([]float64, c.Cols*k)
-	for i := range c.Rows {
-		for p := range k {
-			if transA {
-				opA[i*k+p] = float64(a.At(p, i))
-			} else {
-				opA[i*k+p] = float64(a.At(i, p))
-			}
-		}
-	}
-	for j := range c.Cols {
-		for p := range k {
-			if transB {
-				opB[j*k+p] = float64(b.At(j, p))
-			} else {
-				opB[j*k+p] = float64(b.At(p, j))
-			}
-		}
-	}
+	opA := dense64(a, transA, c.Rows, k)
+	opB := dense64(b, !transB, c.Cols, k)
 	want = make([]float64, c.Rows*c.Cols)
 	mag = make([]float64, c.Rows*c.Cols)
 	for i := range c.Rows {
