@@ -28,14 +28,16 @@ const (
 	// transposed A is cheap to pack and slow to read in place.
 	packMinRows = 48
 	packMinK    = 64
-	// A packed micro-panel of A serves a tile of C per NR columns: from
-	// three tiles on (AVX-512) the copy pays. Measured with the two
-	// thresholds taking turns call by call, medians of 150: 4096×128×512
-	// 1.40 times faster packed than read in place (173 against 123
-	// GFLOP/s), 1024×128×512 1.23, 256×128×512 1.04; with 64 columns,
-	// packing was 7–15% slower.
-	packMinCols = 65
 )
+
+// packMinCols: a packed micro-panel of A serves a tile of C per NR
+// columns, and from three tiles on (AVX-512) the copy pays. Against 129,
+// its value before, taking turns call by call (GEMM_TUNE=1 go test -run
+// TestTunePaired/pack-cols -v ./tensor), in two sessions: 4096×128×512
+// 1.30–1.40 times faster packed than read in place, 1024×128×512
+// 1.09–1.23, 256×128×512 1.04–1.12; with 64 columns, packing was 7–15%
+// slower (measured with 33). A variable for that comparison.
+var packMinCols = 65
 
 // usePacking reports whether a thread's share of rows×cols of C with inner
 // dimension k is computed from packed panels.
@@ -124,9 +126,6 @@ func gemm(j gemmJob) {
 			tm.bufA[i] = aligned(&tm.rawA[i], need)
 		}
 		tm.steal = steals(&t.job, t.pn)
-		if len(tm.parts) < t.pn {
-			tm.parts = make([]teamPart, t.pn)
-		}
 		for i := range tm.parts {
 			tm.parts[i].next.Store(0)
 		}
@@ -145,6 +144,10 @@ func gemm(j gemmJob) {
 // M, and gemmSteal in the split over N (tests and measurements turn them
 // off).
 var gemmDynamic, gemmSteal = true, true
+
+// gemmWideNC enables the widening of blocks of columns for short blocks of
+// k (see gemmJob.ncBlock; measurements turn it off).
+var gemmWideNC = true
 
 // claimsRows reports whether the threads of a pm×pn split of j claim row
 // panels as they go: split over M alone, with one block of k (see
@@ -225,7 +228,7 @@ func (t *gemmTask) split(n int) {
 			// and inference 5% (over M, against the static splits). For
 			// the stealing teams it made the products with 512 columns
 			// and one block of k 2–6% faster than the split over M
-			// (GEMM_TUNE=1 go test -run TestTuneSteal -v ./tensor).
+			// (GEMM_TUNE=1 go test -run TestTunePaired/steal -v ./tensor).
 			cost -= cost / 8
 		}
 		if best < 0 || cost < best {

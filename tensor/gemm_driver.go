@@ -177,7 +177,7 @@ type gemmTeam struct {
 	// block of columns, so the members share their row panels (see
 	// workspace.steal).
 	steal bool
-	parts []teamPart // one per member
+	parts []teamPart // one per worker of the pool, made with it
 }
 
 // teamPart is one member's columns in a stealing team.
@@ -324,26 +324,26 @@ func (ws *workspace) steal(j *gemmJob, team *gemmTeam, member int, teamA []float
 	MR := j.ks.mr
 	p := &ws.args
 	for o := range team.size {
-		tp := &team.parts[(member+o)%team.size]
+		owner := (member + o) % team.size
+		tp := &team.parts[owner]
 		if tp.n0 >= tp.n1 {
 			continue
 		}
 		for {
 			if testHookSteal != nil {
-				testHookSteal(member, (member+o)%team.size, false)
+				testHookSteal(member, owner, false)
 			}
 			pi := int(tp.next.Add(1) - 1)
 			if pi >= panelsM {
 				break
 			}
 			if testHookSteal != nil {
-				testHookSteal(member, (member+o)%team.size, true)
+				testHookSteal(member, owner, true)
 			}
-			ir := pi * MR
+			ir := pi * MR // a team splits over N alone: its rows start at 0
 			p.a, p.rsa, p.csa = &teamA[pi*MR*kc], 4, MR*4
-			mr := min(MR, j.m-ir)
-			p.mr = mr
-			ws.rowPanel(j, j.ks.packed[mr], pc, kc, ir, tp.n0, tp.n1-tp.n0, tp.b, nil, true, flags, last)
+			p.mr = min(MR, j.m-ir)
+			ws.rowPanel(j, j.ks.packed[p.mr], pc, kc, ir, tp.n0, tp.n1-tp.n0, tp.b, nil, true, flags, last)
 		}
 	}
 }
@@ -420,12 +420,13 @@ func (j *gemmJob) kcBlock() int {
 // ncBlock returns the width of the blocks of columns: the kernel set's nc,
 // widened in proportion when the blocks of k are shorter than kc, so that
 // the packed block of B keeps its size in L2 and A, packed again for each
-// block of columns, fewer times. Paired call by call against nc alone:
+// block of columns, fewer times. Against nc alone, taking turns call by
+// call (GEMM_TUNE=1 go test -run TestTunePaired/wide-nc -v ./tensor):
 // 4096×512×64 ×1.095, 1024×512×64 ×1.05 (forward) and ×1.08 (input
 // gradient); the batch-256 products with k = 64 within 1.5% either way.
 func (j *gemmJob) ncBlock() int {
 	nc := j.ks.nc
-	if wide := j.ks.kc * j.ks.nc / j.kcBlock() / j.ks.nr * j.ks.nr; wide > nc {
+	if wide := j.ks.kc * j.ks.nc / j.kcBlock() / j.ks.nr * j.ks.nr; gemmWideNC && wide > nc {
 		nc = wide
 	}
 	return nc

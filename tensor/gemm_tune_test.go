@@ -7,7 +7,7 @@ package tensor
 //	GEMM_TUNE=1 go test -run 'TestTune' -v ./tensor
 //
 // Most figures are the best of several runs: on a shared machine the best
-// run is the one least disturbed by other processes. TestTuneSteal pairs
+// run is the one least disturbed by other processes. TestTunePaired pairs
 // two policies call by call and reports medians instead.
 
 import (
@@ -285,45 +285,69 @@ func TestTuneSubnormal(t *testing.T) {
 	}
 }
 
-// TestTuneSteal compares the split with and without stealing teams
-// (gemmSteal) on the workload's shapes. The two take turns call by call
-// and the figures are medians: on a shared machine whose speed drifts from
-// second to second, pairing the calls this closely is what makes a
-// difference of a few percent visible. A shape that splits the same way
-// either way shows the noise that is left, a ratio within a percent or two
-// of 1.
-func TestTuneSteal(t *testing.T) {
+// TestTunePaired compares each policy switch of the GEMM on and off on the
+// workload's shapes and on the encoder's at batch 4096 (inference). The two
+// settings take turns call by call and the figures are medians: on a shared
+// machine whose speed drifts from second to second, pairing the calls this
+// closely is what makes a difference of a few percent visible. A shape
+// that runs the same way either way shows the noise that is left, a ratio
+// within a percent or two of 1. One policy at a time:
+//
+//	GEMM_TUNE=1 go test -run TestTunePaired/steal -v ./tensor
+func TestTunePaired(t *testing.T) {
 	skipUnlessTuning(t)
-	defer func(old bool) { gemmSteal = old }(gemmSteal)
+	policies := []struct {
+		name string
+		set  func(on bool) // on: the policy as shipped
+	}{
+		{"steal", func(on bool) { gemmSteal = on }},
+		{"wide-nc", func(on bool) { gemmWideNC = on }},
+		{"pack-cols", func(on bool) {
+			packMinCols = 129 // its value before
+			if on {
+				packMinCols = 65
+			}
+		}},
+	}
 	shapes := append(mlpShapes(), stepShapes(256)...)
-	for _, s := range append(shapes, stepShapes(1024)...) {
-		if s.m*s.n*s.k > 1<<28 {
-			continue
-		}
-		a, b, c := s.operands()
-		reps := max(1, (4<<20)/(s.m*s.n*s.k))
-		var times [2][]time.Duration // [0] stealing, [1] not
-		var splits [2]string
-		for i := range 300 {
-			v := i % 2
-			gemmSteal = v == 0
-			start := time.Now()
-			for range reps {
-				Gemm(s.transA, s.transB, 1, a, b, 0, c)
+	shapes = append(shapes, stepShapes(1024)...)
+	for _, l := range stepLayers[:3] {
+		shapes = append(shapes, gemmBenchShape{fmt.Sprintf("infer/4096x%dx%d", l[1], l[0]), 4096, l[1], l[0], false, false})
+	}
+	for _, pol := range policies {
+		t.Run(pol.name, func(t *testing.T) {
+			defer pol.set(true)
+			for _, s := range shapes {
+				if s.m*s.n*s.k > 1<<28 {
+					continue
+				}
+				a, b, c := s.operands()
+				reps := max(1, (4<<20)/(s.m*s.n*s.k))
+				var times [2][]time.Duration // [0] on, [1] off
+				var splits [2]string
+				for i := range 300 {
+					v := i % 2
+					pol.set(v == 0)
+					start := time.Now()
+					for range reps {
+						Gemm(s.transA, s.transB, 1, a, b, 0, c)
+					}
+					times[v] = append(times[v], time.Since(start))
+					gj := &thePool().gj
+					splits[v] = fmt.Sprintf("%d×%d", gj.pm, gj.pn)
+					if gj.team != nil && gj.team.steal {
+						splits[v] += "+steal"
+					}
+				}
+				var med [2]time.Duration
+				for v := range times {
+					slices.Sort(times[v])
+					med[v] = times[v][len(times[v])/2]
+				}
+				fmt.Printf("%-9s %-24s on %-9s %6.1f GFLOP/s, off %-9s %6.1f: ×%.3f\n", pol.name, s.name,
+					splits[0], gflops(s.m, s.n, s.k, reps, med[0]), splits[1], gflops(s.m, s.n, s.k, reps, med[1]),
+					med[1].Seconds()/med[0].Seconds())
 			}
-			times[v] = append(times[v], time.Since(start))
-			gj := &thePool().gj
-			splits[v] = fmt.Sprintf("%d×%d", gj.pm, gj.pn)
-			if gj.team != nil && gj.team.steal {
-				splits[v] += "+steal"
-			}
-		}
-		var med [2]time.Duration
-		for v := range times {
-			slices.Sort(times[v])
-			med[v] = times[v][len(times[v])/2]
-		}
-		fmt.Printf("%-24s %-9s %6.1f GFLOP/s, %-5s %6.1f: ×%.3f\n", s.name, splits[0], gflops(s.m, s.n, s.k, reps, med[0]),
-			splits[1], gflops(s.m, s.n, s.k, reps, med[1]), med[1].Seconds()/med[0].Seconds())
+		})
 	}
 }

@@ -119,6 +119,7 @@ func thePool() *pool {
 		for i := range n {
 			p.ws[i] = new(workspace)
 		}
+		p.team.parts = make([]teamPart, n)
 		for i := 1; i < n; i++ {
 			p.wake[i] = make(chan struct{}, 1)
 			go p.worker(i)
