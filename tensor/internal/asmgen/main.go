@@ -371,6 +371,23 @@ func enterFlushToZero() Mem {
 	return saved
 }
 
+// reluEpilogue emits the ReLU of a kernel's write-back, run when flags has
+// flagReLU: the accumulators become max(0, x) against the register that
+// zero makes (AVX-512 and AVX2 clear registers with different
+// instructions).
+func reluEpilogue(name string, flags GPVirtual, acc [][2]VecVirtual, zero func() VecVirtual) {
+	TESTQ(U32(flagReLU), flags)
+	JZ(LabelRef(name + "_norelu"))
+	z := zero()
+	for r := range acc {
+		for h := range 2 {
+			// max(0, x) returns x when x is NaN: NaN propagates as in Go.
+			VMAXPS(acc[r][h], z, acc[r][h])
+		}
+	}
+	Label(name + "_norelu")
+}
+
 // avx512Kernel emits an mr×32 kernel in 2·mr zmm accumulators. The
 // write-back masks columns with K1 (0-15) and K2 (16-31); the direct
 // kernel masks its loads of B the same way, so that B and C are never
@@ -444,17 +461,11 @@ func avx512Kernel(mr int, packed bool) string {
 	}
 	Label(name + "_nobias")
 
-	TESTQ(U32(flagReLU), flags)
-	JZ(LabelRef(name + "_norelu"))
-	zero := ZMM()
-	VPXORD(zero, zero, zero)
-	for r := range mr {
-		for h := range 2 {
-			// max(0, x) returns x when x is NaN: NaN propagates as in Go.
-			VMAXPS(acc[r][h], zero, acc[r][h])
-		}
-	}
-	Label(name + "_norelu")
+	reluEpilogue(name, flags, acc, func() VecVirtual {
+		zero := ZMM()
+		VPXORD(zero, zero, zero)
+		return zero
+	})
 
 	TESTQ(U32(flagGate), flags)
 	JZ(LabelRef(name + "_store"))
@@ -568,16 +579,11 @@ func avx2Kernel(mr int, packed bool) string {
 	}
 	Label(name + "_nobias")
 
-	TESTQ(U32(flagReLU), flags)
-	JZ(LabelRef(name + "_norelu"))
-	zero := YMM()
-	VXORPS(zero, zero, zero)
-	for r := range mr {
-		for h := range 2 {
-			VMAXPS(acc[r][h], zero, acc[r][h])
-		}
-	}
-	Label(name + "_norelu")
+	reluEpilogue(name, flags, acc, func() VecVirtual {
+		zero := YMM()
+		VXORPS(zero, zero, zero)
+		return zero
+	})
 
 	TESTQ(U32(flagGate), flags)
 	JZ(LabelRef(name + "_store"))
