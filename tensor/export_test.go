@@ -22,7 +22,8 @@ func kernelNames() []string {
 	return names
 }
 
-// useMode forces packed or in-place operands ("packed", "direct") until
+// useMode forces packed or in-place operands ("packed", "direct", or
+// "rows": B packed and A in place) until
 // restore is called.
 func useMode(name string) (restore func()) {
 	old := gemmMode
@@ -31,6 +32,8 @@ func useMode(name string) (restore func()) {
 		gemmMode = modePacked
 	case "direct":
 		gemmMode = modeDirect
+	case "rows":
+		gemmMode = modeRows
 	default:
 		gemmMode = modeAuto
 	}

@@ -25,8 +25,10 @@ var avx2Kernels = kernelSet{
 func init() {
 	copy(avx512Kernels.packed[:], avx512Packed[:])
 	copy(avx512Kernels.direct[:], avx512Direct[:])
+	copy(avx512Kernels.rows[:], avx512Rows[:])
 	copy(avx2Kernels.packed[:], avx2Packed[:])
 	copy(avx2Kernels.direct[:], avx2Direct[:])
+	copy(avx2Kernels.rows[:], avx2Rows[:])
 	switch {
 	case cpu.X86.HasAVX512F && cpu.X86.HasBMI2:
 		activeKernels = &avx512Kernels

@@ -3,13 +3,14 @@ package tensor
 import "sync/atomic"
 
 // gemmMode overrides the choice between packed and in-place operands
-// (tests run every product both ways).
+// (tests run every product every way).
 var gemmMode = modeAuto
 
 const (
-	modeAuto = iota
-	modePacked
-	modeDirect
+	modeAuto   = iota
+	modePacked // both operands packed
+	modeDirect // both read in place (a transposed B is packed still)
+	modeRows   // B packed, an untransposed A read in place by the row kernels
 )
 
 // activeKernels is the kernel family Gemm uses: the best one the CPU runs,
@@ -43,12 +44,34 @@ var packMinCols = 65
 // dimension k is computed from packed panels.
 func usePacking(rows, cols, k int, transA bool) bool {
 	switch gemmMode {
-	case modePacked:
+	case modePacked, modeRows:
 		return true
 	case modeDirect:
 		return false
 	}
 	return rows >= packMinRows && k >= packMinK && (transA || cols >= packMinCols)
+}
+
+// gemmRowsA enables the row kernels (measurements turn it off).
+var gemmRowsA = true
+
+// readsRows reports whether a packed product reads A in place with the row
+// kernels rather than packing it: when A is untransposed, so that each row
+// of a tile is read along k with unit stride. Against packing, taking turns
+// call by call (GEMM_TUNE=1 go test -run TestTunePaired/rows -v ./tensor):
+// 256×512×512 ×1.05–1.075 forward and ×1.06–1.07 input gradient,
+// 256×128×512 ×1.09–1.11, 1024×512×512 ×1.08, the inference products at
+// batch 4096 ×1.04 (k = 64) and ×1.12 (4096×128×512); the products with a
+// transposed A, which do not change, within 1.5%.
+func readsRows(transA bool) bool {
+	return !transA && (gemmMode == modeRows || gemmMode == modeAuto && gemmRowsA)
+}
+
+// feed decides how the kernels read j's operands, for a thread's share of
+// rows×cols of C.
+func (j *gemmJob) feed(rows, cols int) {
+	j.packed = usePacking(rows, cols, j.k, j.transA)
+	j.rowsA = j.packed && readsRows(j.transA)
 }
 
 // shareCost estimates the time of one thread's share of a product, in
@@ -58,7 +81,8 @@ func usePacking(rows, cols, k int, transA bool) bool {
 // Read in place, A slows the kernel by an eighth and comes from L3 to every
 // thread that needs it; B costs as much as a copy for each row panel of A
 // that streams it, unless the thread's columns of B stay in L2 after the
-// first. Packed, A is shared by packersA threads (a team, see gemm).
+// first. Packed, A is shared by packersA threads (a team, see gemm), unless
+// the row kernels read it in place, from L3 once per block of columns.
 func shareCost(rows, cols, k, mr, nc int, transA, transB bool, packersA int) int {
 	macs := rows * cols * k
 	if !usePacking(rows, cols, k, transA) {
@@ -79,9 +103,16 @@ func shareCost(rows, cols, k, mr, nc int, transA, transB bool, packersA int) int
 	if transB {
 		costB = 20
 	}
+	if readsRows(transA) {
+		costA, packersA = rowsCostA, 1
+	}
 	blocks := (cols + nc - 1) / nc // A is packed again for each block of columns
 	return macs + k*(costA*rows*blocks/packersA+costB*cols)
 }
+
+// rowsCostA is what reading an element of A in place costs the row
+// kernels, in multiply-adds.
+const rowsCostA = 2
 
 // gemm runs a checked product: on the calling goroutine when it is small or
 // the pool is busy, else split between the pool's workers.
@@ -98,14 +129,14 @@ func gemm(j gemmJob) {
 	p := thePool()
 	if !p.mu.TryLock() {
 		// The pool is busy (a nested or concurrent call): run alone.
-		j.packed = usePacking(j.m, j.n, j.k, j.transA)
+		j.feed(j.m, j.n)
 		ws := spareWorkspaces.Get().(*workspace)
 		ws.run(&j, 0, j.m, 0, j.n, nil, 0, nil)
 		spareWorkspaces.Put(ws)
 		return
 	}
 	if j.m*j.n*j.k < parallelMinWork || p.n == 1 {
-		j.packed = usePacking(j.m, j.n, j.k, j.transA)
+		j.feed(j.m, j.n)
 		p.ws[0].run(&j, 0, j.m, 0, j.n, nil, 0, nil)
 		p.mu.Unlock()
 		return
@@ -114,18 +145,22 @@ func gemm(j gemmJob) {
 	t.job = j
 	t.split(p.n)
 	t.team = nil
-	if t.pm == 1 && t.pn > 1 && t.job.packed {
-		// Split over N: the threads pack A together and, where steals
-		// allows, take each other's row panels.
+	if steal := t.pm == 1 && t.pn > 1 && steals(&t.job, t.pn); t.pm == 1 && t.pn > 1 && t.job.packed && (steal || !t.job.rowsA) {
+		// Split over N: the threads pack A together (unless the row
+		// kernels read it in place) and, where steals allows, take each
+		// other's row panels.
 		tm := &p.team
 		tm.size = t.pn
 		tm.sync.n = int64(t.pn)
 		MR := j.ks.mr
-		need := (j.m + MR - 1) / MR * MR * t.job.kcBlock()
+		need := 0
+		if !t.job.rowsA {
+			need = (j.m + MR - 1) / MR * MR * t.job.kcBlock()
+		}
 		for i := range tm.bufA {
 			tm.bufA[i] = aligned(&tm.rawA[i], need)
 		}
-		tm.steal = steals(&t.job, t.pn)
+		tm.steal = steal
 		for i := range tm.parts {
 			tm.parts[i].next.Store(0)
 		}
@@ -207,7 +242,8 @@ func (t *gemmTask) split(n int) {
 		cols := min(j.n, (tilesN+pn-1)/pn*NR)
 		packed := usePacking(rows, cols, j.k, j.transA)
 		// A stealing team (see gemm) shares the packing of A, once per
-		// block of k: each member has one block of columns.
+		// block of k: each member has one block of columns (shareCost
+		// ignores packersA when the row kernels read A in place).
 		steal := pm == 1 && pn > 1 && packed && steals(j, pn)
 		packersA := 1
 		if steal {
@@ -233,18 +269,16 @@ func (t *gemmTask) split(n int) {
 		}
 		if best < 0 || cost < best {
 			best, t.pm, t.pn = cost, pm, pn
-			j.packed = packed
+			j.feed(rows, cols)
 		}
 	}
 	if best < 0 {
 		t.pm, t.pn = 1, 1
-		j.packed = usePacking(j.m, j.n, j.k, j.transA)
+		j.feed(j.m, j.n)
 	}
 	if splitOverride[0]*splitOverride[1] == n {
 		t.pm, t.pn = splitOverride[0], splitOverride[1]
-		rows := min(j.m, (tilesM+t.pm-1)/t.pm*MR)
-		cols := min(j.n, (tilesN+t.pn-1)/t.pn*NR)
-		j.packed = usePacking(rows, cols, j.k, j.transA)
+		j.feed(min(j.m, (tilesM+t.pm-1)/t.pm*MR), min(j.n, (tilesN+t.pn-1)/t.pn*NR))
 	}
 	t.parts = t.pm * t.pn
 }

@@ -10,6 +10,7 @@ var goKernels = kernelSet{
 	name: "go", mr: 4, nr: 4, maskB: true, kc: 256, nc: 512,
 	packed: [maxMR + 1]func(*kernelArgs){nil, goTile, goTile, goTile, goTile},
 	direct: [maxMR + 1]func(*kernelArgs){nil, goTile, goTile, goTile, goTile},
+	rows:   [maxMR + 1]func(*kernelArgs){nil, goTile, goTile, goTile, goTile},
 	packA:  packAGo,
 	packB:  packBGo,
 }

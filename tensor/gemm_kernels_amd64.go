@@ -77,6 +77,42 @@ func gemmAVX512x11(p *kernelArgs)
 func gemmAVX512x12(p *kernelArgs)
 
 //go:noescape
+func gemmAVX512Rx1(p *kernelArgs)
+
+//go:noescape
+func gemmAVX512Rx2(p *kernelArgs)
+
+//go:noescape
+func gemmAVX512Rx3(p *kernelArgs)
+
+//go:noescape
+func gemmAVX512Rx4(p *kernelArgs)
+
+//go:noescape
+func gemmAVX512Rx5(p *kernelArgs)
+
+//go:noescape
+func gemmAVX512Rx6(p *kernelArgs)
+
+//go:noescape
+func gemmAVX512Rx7(p *kernelArgs)
+
+//go:noescape
+func gemmAVX512Rx8(p *kernelArgs)
+
+//go:noescape
+func gemmAVX512Rx9(p *kernelArgs)
+
+//go:noescape
+func gemmAVX512Rx10(p *kernelArgs)
+
+//go:noescape
+func gemmAVX512Rx11(p *kernelArgs)
+
+//go:noescape
+func gemmAVX512Rx12(p *kernelArgs)
+
+//go:noescape
 func gemmAVX2Px1(p *kernelArgs)
 
 //go:noescape
@@ -113,6 +149,24 @@ func gemmAVX2x5(p *kernelArgs)
 func gemmAVX2x6(p *kernelArgs)
 
 //go:noescape
+func gemmAVX2Rx1(p *kernelArgs)
+
+//go:noescape
+func gemmAVX2Rx2(p *kernelArgs)
+
+//go:noescape
+func gemmAVX2Rx3(p *kernelArgs)
+
+//go:noescape
+func gemmAVX2Rx4(p *kernelArgs)
+
+//go:noescape
+func gemmAVX2Rx5(p *kernelArgs)
+
+//go:noescape
+func gemmAVX2Rx6(p *kernelArgs)
+
+//go:noescape
 func gemmPackTA(dst *float32, rows *[16]*float32, kc int)
 
 //go:noescape
@@ -142,11 +196,17 @@ var avx512Packed = [...]func(*kernelArgs){nil, gemmAVX512Px1, gemmAVX512Px2, gem
 // avx512Direct holds the kernel for each row count from 1.
 var avx512Direct = [...]func(*kernelArgs){nil, gemmAVX512x1, gemmAVX512x2, gemmAVX512x3, gemmAVX512x4, gemmAVX512x5, gemmAVX512x6, gemmAVX512x7, gemmAVX512x8, gemmAVX512x9, gemmAVX512x10, gemmAVX512x11, gemmAVX512x12}
 
+// avx512Rows holds the kernel for each row count from 1.
+var avx512Rows = [...]func(*kernelArgs){nil, gemmAVX512Rx1, gemmAVX512Rx2, gemmAVX512Rx3, gemmAVX512Rx4, gemmAVX512Rx5, gemmAVX512Rx6, gemmAVX512Rx7, gemmAVX512Rx8, gemmAVX512Rx9, gemmAVX512Rx10, gemmAVX512Rx11, gemmAVX512Rx12}
+
 // avx2Packed holds the kernel for each row count from 1.
 var avx2Packed = [...]func(*kernelArgs){nil, gemmAVX2Px1, gemmAVX2Px2, gemmAVX2Px3, gemmAVX2Px4, gemmAVX2Px5, gemmAVX2Px6}
 
 // avx2Direct holds the kernel for each row count from 1.
 var avx2Direct = [...]func(*kernelArgs){nil, gemmAVX2x1, gemmAVX2x2, gemmAVX2x3, gemmAVX2x4, gemmAVX2x5, gemmAVX2x6}
+
+// avx2Rows holds the kernel for each row count from 1.
+var avx2Rows = [...]func(*kernelArgs){nil, gemmAVX2Rx1, gemmAVX2Rx2, gemmAVX2Rx3, gemmAVX2Rx4, gemmAVX2Rx5, gemmAVX2Rx6}
 
 const (
 	avx512MR = 12

@@ -172,7 +172,7 @@ func (g *gemmCase) run(t *testing.T, want, mag []float64, bias bool) {
 // and per way of feeding the kernels (packed panels, operands in place).
 func forEachKernel(t *testing.T, f func(t *testing.T)) {
 	for _, name := range kernelNames() {
-		for _, mode := range []string{"packed", "direct"} {
+		for _, mode := range []string{"packed", "rows", "direct"} {
 			t.Run(name+"/"+mode, func(t *testing.T) {
 				restore, _ := useKernels(name)
 				defer restore()
@@ -738,7 +738,7 @@ func TestGemmSteal(t *testing.T) {
 	// stealing says whether the product steals; steals, the rule itself,
 	// is what split and gemm follow.
 	stealing := func(s [3]int) bool {
-		return gemmMode == modePacked && steals(&gemmJob{m: s[0], n: s[1], k: s[2], ks: activeKernels}, Workers())
+		return (gemmMode == modePacked || gemmMode == modeRows) && steals(&gemmJob{m: s[0], n: s[1], k: s[2], ks: activeKernels}, Workers())
 	}
 	last := Workers() - 1
 	var stolen, fromLast atomic.Int64

@@ -302,6 +302,7 @@ func TestTunePaired(t *testing.T) {
 	}{
 		{"steal", func(on bool) { gemmSteal = on }},
 		{"wide-nc", func(on bool) { gemmWideNC = on }},
+		{"rows", func(on bool) { gemmRowsA = on }},
 		{"pack-cols", func(on bool) {
 			packMinCols = 129 // its value before
 			if on {

@@ -15,6 +15,12 @@
 //     and NR of B, so every address is a base plus a constant and the loop
 //     is unrolled by four;
 //
+//   - row kernels (gemmAVX512Rx<mr>, gemmAVX2Rx<mr>) read B packed, as the
+//     packed kernels do, and A in place: mr rows of A at a stride of rsa
+//     bytes, each read along k with unit stride (csa must be 4), unrolled
+//     by four with constant offsets too. They spare the copy of an
+//     untransposed A;
+//
 //   - direct kernels (gemmAVX512x<mr>, gemmAVX2x<mr>) read both operands in
 //     place through strides, for products too small to repay packing:
 //
@@ -97,17 +103,15 @@ func main() {
 	}
 	ConstraintExpr("amd64,!purego")
 	var d declarations
-	for mr := 1; mr <= avx512MR; mr++ {
-		d.add("avx512Packed", avx512Kernel(mr, true), "func(p *kernelArgs)")
+	for _, kind := range []kernelKind{packed, direct, rows} {
+		for mr := 1; mr <= avx512MR; mr++ {
+			d.add("avx512"+kind.String(), avx512Kernel(mr, kind), "func(p *kernelArgs)")
+		}
 	}
-	for mr := 1; mr <= avx512MR; mr++ {
-		d.add("avx512Direct", avx512Kernel(mr, false), "func(p *kernelArgs)")
-	}
-	for mr := 1; mr <= avx2MR; mr++ {
-		d.add("avx2Packed", avx2Kernel(mr, true), "func(p *kernelArgs)")
-	}
-	for mr := 1; mr <= avx2MR; mr++ {
-		d.add("avx2Direct", avx2Kernel(mr, false), "func(p *kernelArgs)")
+	for _, kind := range []kernelKind{packed, direct, rows} {
+		for mr := 1; mr <= avx2MR; mr++ {
+			d.add("avx2"+kind.String(), avx2Kernel(mr, kind), "func(p *kernelArgs)")
+		}
 	}
 	d.add("", packTranspose("gemmPackTA", 12, avx512MR), packTransposeSig)
 	d.add("", packTranspose("gemmPackTB", 16, avx512NR), packTransposeSig)
@@ -273,15 +277,39 @@ func fmaStep(v isa, acc [][2]VecVirtual, loadB func(h int, dst VecVirtual), aAdd
 	}
 }
 
+// kernelKind is how a kernel reads its operands (see the package comment).
+type kernelKind int
+
+const (
+	packed kernelKind = iota
+	direct
+	rows
+)
+
+func (k kernelKind) String() string { return [...]string{"Packed", "Direct", "Rows"}[k] }
+
 // kernelLoop emits the k loop of a kernel and leaves it at label
 // name+"_epilogue".
-func kernelLoop(name string, v isa, p GPVirtual, acc [][2]VecVirtual, packed bool, mask [2]Register) {
+func kernelLoop(name string, v isa, p GPVirtual, acc [][2]VecVirtual, kind kernelKind, mask [2]Register) {
 	mr := len(acc)
 	k := field(p, offK)
 	a := field(p, offA)
 	b := field(p, offB)
-	if packed {
-		// A(r, p) = a + 4·(MR·p + r), B(p, ·) = b + 4·NR·p.
+	if kind != direct {
+		// B(p, ·) = b + 4·NR·p. Packed, A(r, p) = a + 4·(MR·p + r); by
+		// rows, A(r, p) = a + r·rsa + 4·p, from a base register per four
+		// rows that advances with p.
+		aAddr := func(u, r int) Mem { return Mem{Base: a, Disp: 4 * (u*v.mr + r)} }
+		advanceA := func(steps int) { ADDQ(U32(4*steps*v.mr), a) }
+		if kind == rows {
+			addrs, bases := stridedRows(a, field(p, offRSA), mr)
+			aAddr = func(u, r int) Mem { return addrs[r].Offset(4 * u) }
+			advanceA = func(steps int) {
+				for _, base := range bases {
+					ADDQ(U32(4*steps), base)
+				}
+			}
+		}
 		kq := GP64()
 		MOVQ(k, kq)
 		SHRQ(U8(2), kq)
@@ -300,9 +328,9 @@ func kernelLoop(name string, v isa, p GPVirtual, acc [][2]VecVirtual, packed boo
 			}
 			fmaStep(v, acc,
 				func(h int, dst VecVirtual) { VMOVUPS(Mem{Base: b, Disp: 4 * (u*v.nr + h*v.nr/2)}, dst) },
-				func(r int) Mem { return Mem{Base: a, Disp: 4 * (u*v.mr + r)} })
+				func(r int) Mem { return aAddr(u, r) })
 		}
-		ADDQ(U32(4*unroll*v.mr), a)
+		advanceA(unroll)
 		ADDQ(U32(4*unroll*v.nr), b)
 		DECQ(kq)
 		JNZ(LabelRef(name + "_loop4"))
@@ -312,8 +340,8 @@ func kernelLoop(name string, v isa, p GPVirtual, acc [][2]VecVirtual, packed boo
 		Label(name + "_loop1")
 		fmaStep(v, acc,
 			func(h int, dst VecVirtual) { VMOVUPS(Mem{Base: b, Disp: 4 * h * v.nr / 2}, dst) },
-			func(r int) Mem { return Mem{Base: a, Disp: 4 * r} })
-		ADDQ(U32(4*v.mr), a)
+			func(r int) Mem { return aAddr(0, r) })
+		advanceA(1)
 		ADDQ(U32(4*v.nr), b)
 		DECQ(k)
 		JNZ(LabelRef(name + "_loop1"))
@@ -346,11 +374,8 @@ func kernelLoop(name string, v isa, p GPVirtual, acc [][2]VecVirtual, packed boo
 	Label(name + "_epilogue")
 }
 
-func kernelName(prefix string, mr int, packed bool) string {
-	if packed {
-		return fmt.Sprintf("%sPx%d", prefix, mr)
-	}
-	return fmt.Sprintf("%sx%d", prefix, mr)
+func kernelName(prefix string, mr int, kind kernelKind) string {
+	return fmt.Sprintf("%s%sx%d", prefix, [...]string{"P", "", "R"}[kind], mr)
 }
 
 // enterFlushToZero saves MXCSR and sets its flush-to-zero and
@@ -392,8 +417,8 @@ func reluEpilogue(name string, flags GPVirtual, acc [][2]VecVirtual, zero func()
 // write-back masks columns with K1 (0-15) and K2 (16-31); the direct
 // kernel masks its loads of B the same way, so that B and C are never
 // touched outside the tile. Packed panels are zero-padded and need no mask.
-func avx512Kernel(mr int, packed bool) string {
-	name := kernelName("gemmAVX512", mr, packed)
+func avx512Kernel(mr int, kind kernelKind) string {
+	name := kernelName("gemmAVX512", mr, kind)
 	TEXT(name, NOSPLIT, "func(p *byte)")
 	Doc(fmt.Sprintf("%s computes a %d×%d tile of C with AVX-512; p points to a kernelArgs.", name, mr, avx512NR))
 	p := argsPointer()
@@ -412,7 +437,7 @@ func avx512Kernel(mr int, packed bool) string {
 			VPXORD(acc[r][h], acc[r][h], acc[r][h])
 		}
 	}
-	if packed {
+	if kind != direct {
 		// Start bringing the C tile in: the write-back reads or overwrites
 		// it, and the k loop hides the latency.
 		for _, row := range cRows(p, mr) {
@@ -420,7 +445,7 @@ func avx512Kernel(mr int, packed bool) string {
 			PREFETCHT0(row.Offset(64))
 		}
 	}
-	kernelLoop(name, v, p, acc, packed, [2]Register{K1, K2})
+	kernelLoop(name, v, p, acc, kind, [2]Register{K1, K2})
 
 	flags := field(p, offFlags)
 	rows := cRows(p, mr)
@@ -501,8 +526,8 @@ func avx512Kernel(mr int, packed bool) string {
 // registers there is no room for load masks, so B must be readable for all
 // 16 columns (the driver packs an edge panel with zero padding); the
 // write-back masks columns through cmask when flagPartial is set.
-func avx2Kernel(mr int, packed bool) string {
-	name := kernelName("gemmAVX2", mr, packed)
+func avx2Kernel(mr int, kind kernelKind) string {
+	name := kernelName("gemmAVX2", mr, kind)
 	TEXT(name, NOSPLIT, "func(p *byte)")
 	Doc(fmt.Sprintf("%s computes a %d×%d tile of C with AVX2 and FMA; p points to a kernelArgs.", name, mr, avx2NR))
 	p := argsPointer()
@@ -516,7 +541,7 @@ func avx2Kernel(mr int, packed bool) string {
 			VXORPS(acc[r][h], acc[r][h], acc[r][h])
 		}
 	}
-	kernelLoop(name, v, p, acc, packed, [2]Register{})
+	kernelLoop(name, v, p, acc, kind, [2]Register{})
 
 	flags := field(p, offFlags)
 	rows := cRows(p, mr)
