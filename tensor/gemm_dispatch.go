@@ -31,17 +31,23 @@ const (
 	packMinK    = 64
 )
 
-// packMinCols: a packed micro-panel of A serves a tile of C per NR
-// columns, and from three tiles on (AVX-512) the copy pays. Against 129,
-// its value before, taking turns call by call (GEMM_TUNE=1 go test -run
+// packMinCols: where A is copied (rows kernels off), a packed micro-panel
+// of A serves a tile of C per NR columns, and from three tiles on
+// (AVX-512) the copy pays. Against 129, taking turns call by call (at
+// db45f72, before the row kernels: GEMM_TUNE=1 go test -run
 // TestTunePaired/pack-cols -v ./tensor), in two sessions: 4096×128×512
 // 1.30–1.40 times faster packed than read in place, 1024×128×512
 // 1.09–1.23, 256×128×512 1.04–1.12; with 64 columns, packing was 7–15%
-// slower (measured with 33). A variable for that comparison.
-var packMinCols = 65
+// slower (measured with 33).
+const packMinCols = 65
 
 // usePacking reports whether a thread's share of rows×cols of C with inner
-// dimension k is computed from packed panels.
+// dimension k is computed from packed panels. When the row kernels read A
+// in place, only B is copied, and the number of columns does not matter:
+// with 64 columns, against reading both in place, taking turns call by
+// call (TestTunePaired/rows, see readsRows): 256×64×512 ×1.05–1.15
+// forward and ×1.08–1.16 input gradient, 1024×64×512 ×1.04–1.15 and
+// ×1.10.
 func usePacking(rows, cols, k int, transA bool) bool {
 	switch gemmMode {
 	case modePacked, modeRows:
@@ -49,7 +55,7 @@ func usePacking(rows, cols, k int, transA bool) bool {
 	case modeDirect:
 		return false
 	}
-	return rows >= packMinRows && k >= packMinK && (transA || cols >= packMinCols)
+	return rows >= packMinRows && k >= packMinK && (transA || cols >= packMinCols || readsRows(transA))
 }
 
 // gemmRowsA enables the row kernels (measurements turn it off).
@@ -59,10 +65,10 @@ var gemmRowsA = true
 // kernels rather than packing it: when A is untransposed, so that each row
 // of a tile is read along k with unit stride. Against packing, taking turns
 // call by call (GEMM_TUNE=1 go test -run TestTunePaired/rows -v ./tensor):
-// 256×512×512 ×1.05–1.075 forward and ×1.06–1.07 input gradient,
+// 256×512×512 ×1.03–1.075 forward and ×1.04–1.07 input gradient,
 // 256×128×512 ×1.09–1.11, 1024×512×512 ×1.08, the inference products at
-// batch 4096 ×1.04 (k = 64) and ×1.12 (4096×128×512); the products with a
-// transposed A, which do not change, within 1.5%.
+// batch 4096 ×1.04 (k = 64) and ×1.12–1.16 (4096×128×512); the products
+// with a transposed A, which do not change, within 2%.
 func readsRows(transA bool) bool {
 	return !transA && (gemmMode == modeRows || gemmMode == modeAuto && gemmRowsA)
 }

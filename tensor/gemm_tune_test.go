@@ -303,12 +303,6 @@ func TestTunePaired(t *testing.T) {
 		{"steal", func(on bool) { gemmSteal = on }},
 		{"wide-nc", func(on bool) { gemmWideNC = on }},
 		{"rows", func(on bool) { gemmRowsA = on }},
-		{"pack-cols", func(on bool) {
-			packMinCols = 129 // its value before
-			if on {
-				packMinCols = 65
-			}
-		}},
 	}
 	shapes := append(mlpShapes(), stepShapes(256)...)
 	shapes = append(shapes, stepShapes(1024)...)
