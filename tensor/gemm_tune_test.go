@@ -163,11 +163,13 @@ func TestTuneSplits(t *testing.T) {
 		mode  string
 		split [2]int
 	}
-	cfgs := []cfg{{"auto", [2]int{}}, {"packed", [2]int{1, 2}}, {"packed", [2]int{2, 1}}, {"direct", [2]int{1, 2}}, {"direct", [2]int{2, 1}}}
+	cfgs := []cfg{{"auto", [2]int{}}, {"packed", [2]int{1, 2}}, {"packed", [2]int{2, 1}}, {"rows", [2]int{1, 2}}, {"rows", [2]int{2, 1}},
+		{"direct", [2]int{1, 2}}, {"direct", [2]int{2, 1}}}
 	shapes := append(mlpShapes()[5:],
 		gemmBenchShape{"16x512x512", 16, 512, 512, false, false}, gemmBenchShape{"48x512x512", 48, 512, 512, false, false},
 		gemmBenchShape{"64x512x512/NT", 64, 512, 512, false, true})
 	shapes = append(shapes, stepShapes(1024)...)
+	shapes = append(shapes, inferShapes()...)
 	for _, s := range shapes {
 		a, b, c := s.operands()
 		res := make([]float64, len(cfgs))
@@ -306,9 +308,7 @@ func TestTunePaired(t *testing.T) {
 	}
 	shapes := append(mlpShapes(), stepShapes(256)...)
 	shapes = append(shapes, stepShapes(1024)...)
-	for _, l := range stepLayers[:3] {
-		shapes = append(shapes, gemmBenchShape{fmt.Sprintf("infer/4096x%dx%d", l[1], l[0]), 4096, l[1], l[0], false, false})
-	}
+	shapes = append(shapes, inferShapes()...)
 	for _, pol := range policies {
 		t.Run(pol.name, func(t *testing.T) {
 			defer pol.set(true)
@@ -345,4 +345,14 @@ func TestTunePaired(t *testing.T) {
 			}
 		})
 	}
+}
+
+// inferShapes are the products of the reference workload's inference: the
+// encoder's three layers at batch 4096.
+func inferShapes() []gemmBenchShape {
+	var s []gemmBenchShape
+	for _, l := range stepLayers[:3] {
+		s = append(s, gemmBenchShape{fmt.Sprintf("infer/4096x%dx%d", l[1], l[0]), 4096, l[1], l[0], false, false})
+	}
+	return s
 }
