@@ -23,77 +23,93 @@ const (
 	// product runs on the calling goroutine: handing work to another core
 	// costs a microsecond or so even when it is awake.
 	parallelMinWork = 128 << 10
-	// With fewer rows or steps of k than these, or (A untransposed) no
-	// more columns, the operands are read in place rather than packed: the
-	// packed panels would be used too few times to repay the copy. A
-	// transposed A is cheap to pack and slow to read in place.
+	// With fewer rows or steps of k than these, the operands are read in
+	// place rather than packed: the packed panels of B would be used too
+	// few times to repay the copy.
 	packMinRows = 48
 	packMinK    = 64
 )
 
-// packMinCols: where A is copied (rows kernels off), a packed micro-panel
-// of A serves a tile of C per NR columns, and from three tiles on
-// (AVX-512) the copy pays. Against 129, taking turns call by call (at
-// db45f72, before the row kernels: GEMM_TUNE=1 go test -run
-// TestTunePaired/pack-cols -v ./tensor), in two sessions: 4096×128×512
-// 1.30–1.40 times faster packed than read in place, 1024×128×512
-// 1.09–1.23, 256×128×512 1.04–1.12; with 64 columns, packing was 7–15%
-// slower (measured with 33).
+// packMinCols: where A is copied (see readsRows), a packed micro-panel of
+// A serves a tile of C per NR columns, and from three tiles on (AVX-512)
+// the copy pays; with fewer columns both operands are read in place.
+// Against 129, taking turns call by call (at db45f72, before the row
+// kernels: GEMM_TUNE=1 go test -run TestTunePaired/pack-cols -v ./tensor),
+// in two sessions: 4096×128×512 1.30–1.40 times faster packed than read in
+// place, 1024×128×512 1.09–1.23, 256×128×512 1.04–1.12; with 64 columns,
+// packing was 7–15% slower (measured with 33).
 const packMinCols = 65
 
-// usePacking reports whether a thread's share of rows×cols of C with inner
-// dimension k is computed from packed panels. When the row kernels read A
-// in place, only B is copied, and the number of columns does not matter:
-// with 64 columns, against reading both in place, taking turns call by
-// call (TestTunePaired/rows, see readsRows): 256×64×512 ×1.05–1.15
-// forward and ×1.08–1.16 input gradient, 1024×64×512 ×1.04–1.15 and
-// ×1.10.
-func usePacking(rows, cols, k int, transA bool) bool {
+// usePacking reports whether a thread's share of rows×cols of C is
+// computed from packed panels: B packed, and A too unless the row kernels
+// read it in place (readsRows). Then only B is copied, and the number of
+// columns does not matter: with 64 columns, against reading both in place,
+// taking turns call by call (TestTunePaired/rows, see readsRows):
+// 256×64×512 ×1.05–1.15 forward and ×1.08–1.16 input gradient,
+// 1024×64×512 ×1.04–1.15 and ×1.10.
+func (j *gemmJob) usePacking(rows, cols int) bool {
 	switch gemmMode {
 	case modePacked, modeRows:
 		return true
 	case modeDirect:
 		return false
 	}
-	return rows >= packMinRows && k >= packMinK && (transA || cols >= packMinCols || readsRows(transA))
+	return rows >= packMinRows && j.k >= packMinK && (j.transA || cols >= packMinCols || j.readsRows())
 }
 
-// gemmRowsA enables the row kernels (measurements turn it off).
-var gemmRowsA = true
+// gemmRowsA enables the row kernels, and gemmRowsAnyStride lets them read
+// an A whose stride is a multiple of 4 KB (measurements switch them).
+var gemmRowsA, gemmRowsAnyStride = true, false
 
 // readsRows reports whether a packed product reads A in place with the row
-// kernels rather than packing it: when A is untransposed, so that each row
+// kernels rather than packing it. A must be untransposed, so that each row
 // of a tile is read along k with unit stride. Against packing, taking turns
 // call by call (GEMM_TUNE=1 go test -run TestTunePaired/rows -v ./tensor):
 // 256×512×512 ×1.03–1.075 forward and ×1.04–1.07 input gradient,
 // 256×128×512 ×1.09–1.11, 1024×512×512 ×1.08, the inference products at
-// batch 4096 ×1.04 (k = 64) and ×1.12–1.16 (4096×128×512); the products
-// with a transposed A, which do not change, within 2%.
-func readsRows(transA bool) bool {
-	return !transA && (gemmMode == modeRows || gemmMode == modeAuto && gemmRowsA)
+// batch 4096 ×1.03–1.04 (k = 64), ×1.08 (4096×512×512) and ×1.12–1.16
+// (4096×128×512), 1024×512×768 ×1.075 and 1024×512×1536 ×1.11 (strides of
+// 3 and 6 KB); the products with a transposed A, which do not change,
+// within 2%.
+//
+// The stride of A must not be a multiple of 4 KB: the MR rows would then
+// fall in one set of the 8-way L1 cache and evict each other. Packing A
+// instead made 1024×512×1024 ×1.14 and 1024×1024×1024 ×1.17 faster
+// (TestTunePaired/rows-stride).
+func (j *gemmJob) readsRows() bool {
+	switch gemmMode {
+	case modeRows:
+		return !j.transA
+	case modeAuto:
+		return !j.transA && gemmRowsA && (gemmRowsAnyStride || j.a.Stride%1024 != 0)
+	}
+	return false
 }
 
 // feed decides how the kernels read j's operands, for a thread's share of
 // rows×cols of C.
 func (j *gemmJob) feed(rows, cols int) {
-	j.packed = usePacking(rows, cols, j.k, j.transA)
-	j.rowsA = j.packed && readsRows(j.transA)
+	j.packed = j.usePacking(rows, cols)
+	j.rowsA = j.packed && j.readsRows()
 }
 
-// shareCost estimates the time of one thread's share of a product, in
+// shareCost estimates the time of one thread's share of rows×cols of C, in
 // multiply-adds (the constants are measured on a 2-core AVX-512 machine).
 // Packing an element costs about as much as 20 of them when it transposes
 // (the source comes from L3, a row per cache line) and 12 when it copies.
-// Read in place, A slows the kernel by an eighth and comes from L3 to every
-// thread that needs it; B costs as much as a copy for each row panel of A
-// that streams it, unless the thread's columns of B stay in L2 after the
-// first. Packed, A is shared by packersA threads (a team, see gemm), unless
-// the row kernels read it in place, from L3 once per block of columns.
-func shareCost(rows, cols, k, mr, nc int, transA, transB bool, packersA int) int {
+// Read in place by the direct kernels, A slows the kernel by an eighth and
+// comes from L3 to every thread that needs it; B costs as much as a copy
+// for each row panel of A that streams it, unless the thread's columns of
+// B stay in L2 after the first. Packed, A is shared by packersA threads (a
+// team, see gemm) and packed again for each block of columns; read by the
+// row kernels, it costs each thread rowsCostA per element and block of
+// columns instead.
+func (j *gemmJob) shareCost(rows, cols, packersA int) int {
+	k, mr := j.k, j.ks.mr
 	macs := rows * cols * k
-	if !usePacking(rows, cols, k, transA) {
+	if !j.usePacking(rows, cols) {
 		cost := macs + macs/8 + 8*rows*k
-		if transB {
+		if j.transB {
 			return cost + 20*cols*k
 		}
 		passes := 1
@@ -103,21 +119,24 @@ func shareCost(rows, cols, k, mr, nc int, transA, transB bool, packersA int) int
 		return cost + 12*cols*k*passes
 	}
 	costA, costB := 20, 12
-	if transA {
+	if j.transA {
 		costA = 12
 	}
-	if transB {
+	if j.transB {
 		costB = 20
 	}
-	if readsRows(transA) {
+	if j.readsRows() {
 		costA, packersA = rowsCostA, 1
 	}
-	blocks := (cols + nc - 1) / nc // A is packed again for each block of columns
+	nc := j.ncBlock()
+	blocks := (cols + nc - 1) / nc
 	return macs + k*(costA*rows*blocks/packersA+costB*cols)
 }
 
-// rowsCostA is what reading an element of A in place costs the row
-// kernels, in multiply-adds.
+// rowsCostA is what reading an element of A costs the row kernels, in
+// multiply-adds: a guess, as it comes from L3 ahead of the prefetchers
+// (the splits it leads to, see TestTuneSplits, were the fastest or within
+// a few percent of them).
 const rowsCostA = 2
 
 // gemm runs a checked product: on the calling goroutine when it is small or
@@ -151,7 +170,8 @@ func gemm(j gemmJob) {
 	t.job = j
 	t.split(p.n)
 	t.team = nil
-	if steal := t.pm == 1 && t.pn > 1 && steals(&t.job, t.pn); t.pm == 1 && t.pn > 1 && t.job.packed && (steal || !t.job.rowsA) {
+	overN := t.pm == 1 && t.pn > 1
+	if steal := overN && steals(&t.job, t.pn); overN && t.job.packed && (steal || !t.job.rowsA) {
 		// Split over N: the threads pack A together (unless the row
 		// kernels read it in place) and, where steals allows, take each
 		// other's row panels.
@@ -220,7 +240,7 @@ type gemmTask struct {
 	job    gemmJob
 	pm, pn int
 	parts  int
-	team   *gemmTeam // the parts, when they share the packing of A
+	team   *gemmTeam // the parts, when they share the packing of A or steal
 	// dynamic: the parts claim row panels from next instead of taking
 	// rows of their own (see workspace.run).
 	dynamic bool
@@ -229,10 +249,11 @@ type gemmTask struct {
 
 // split chooses the grid for n workers whose largest share costs least
 // (see shareCost): over N each part packs only its own panels of B, over M
-// all of B and its own rows of A. Over N the parts also share the packing
-// of A, but the cost counts that only for a stealing team: counted for the
-// teams that wait at a barrier per block of k too, it chose them for
-// products they ran up to 10% slower (dW 512×64×1024, paired call by call).
+// all of B and, if A is copied, its own rows of A. Over N the parts also
+// share the copying of A, but the cost counts that only for a stealing
+// team: counted for the teams that wait at a barrier per block of k too, it
+// chose them for products they ran up to 10% slower (dW 512×64×1024,
+// paired call by call).
 func (t *gemmTask) split(n int) {
 	j := &t.job
 	MR, NR := j.ks.mr, j.ks.nr
@@ -246,7 +267,7 @@ func (t *gemmTask) split(n int) {
 		}
 		rows := min(j.m, (tilesM+pm-1)/pm*MR)
 		cols := min(j.n, (tilesN+pn-1)/pn*NR)
-		packed := usePacking(rows, cols, j.k, j.transA)
+		packed := j.usePacking(rows, cols)
 		// A stealing team (see gemm) shares the packing of A, once per
 		// block of k: each member has one block of columns (shareCost
 		// ignores packersA when the row kernels read A in place).
@@ -255,7 +276,7 @@ func (t *gemmTask) split(n int) {
 		if steal {
 			packersA = pn
 		}
-		cost := shareCost(rows, cols, j.k, MR, j.ncBlock(), j.transA, j.transB, packersA)
+		cost := j.shareCost(rows, cols, packersA)
 		if pn > 1 && j.k <= 64 {
 			// Measured: with a short k, where writing C weighs most, whole
 			// rows of C per thread beat half rows by about a tenth.

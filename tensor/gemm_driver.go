@@ -24,39 +24,39 @@ import (
 //     the micro-panels of A; op(A) is copied a micro-panel (MR×kc) at a time,
 //     just before the kernel sweeps the panels of B with it (a team packs
 //     a whole block of A ahead, see below), so A is read from L1 and B
-//     streams from L2, both with unit stride; read in place,
-//     the rows of A fight over L1 sets and B strides over pages, and the
-//     kernel runs a fifth to a third slower (measured). Copying a
-//     transposed operand transposes 16×16 (AVX2: 8×8) blocks in registers.
-//     The packed kernels read both with constant offsets, unrolled by
-//     four, and prefetch B eight steps of k ahead.
+//     streams from L2, both with unit stride. Read in place, B strides over
+//     pages and the kernel runs at half speed or less for 512 columns and
+//     more; a transposed A would be read a row of op(A) per row of A.
+//     Copying a transposed operand transposes 16×16 (AVX2: 8×8) blocks in
+//     registers. The packed kernels read both with constant offsets,
+//     unrolled by four, and prefetch B eight steps of k ahead.
 //   - rows: B packed as above, and A, when it is not transposed, read in
 //     place by the row kernels: a tile's MR rows of A are each read along k
 //     with unit stride, MR streams that the hardware prefetchers follow,
-//     from addresses that are base registers plus constants, as packed. This
-//     spares the copy of A, which had taken a tenth of the time of
-//     inference. Packing still wins for a transposed A, whose rows of op(A)
-//     would be read with the stride of A.
+//     from base registers plus constants, as packed. This spares the copy
+//     of A, which had taken a tenth of the time of inference. It needs a
+//     stride of A that spreads the MR rows over the sets of L1 (see
+//     readsRows).
 //   - direct: the kernels read A and B where they lie, through strides (see
 //     kernelArgs); only a transposed B is packed, as it must be. This wins
 //     when the panels would be used too few times to repay packing: few
-//     rows, few columns, or a short k.
+//     rows or a short k (or, when A is copied, few columns).
 //
 // The loops, outermost first: pc over blocks of at most KC steps of k, jc
 // over NC columns of the thread's range (the B block is packed here), ir
-// over MR rows (the A micro-panel is packed here), jr over NR columns (one
-// kernel call per tile). Each kernel call finishes its tile of C: the first
+// over MR rows (the A micro-panel, if copied, is packed here), jr over NR
+// columns (one kernel call per tile). Each kernel call finishes its tile of C: the first
 // pc block applies beta, the last one adds the bias and applies the
 // activation or the gate, while the tile is still in registers.
 //
 // Threads split the tiles of C into a grid, over N or over M as shareCost
 // estimates best, so that each packs only the panels of B it reads. When
-// they split over N alone they also share the packing of A (gemmTeam), with
-// one barrier per block of k, and with one block of k and of columns each
-// they take each other's row panels once done with their own, reading the
-// owner's packed B (workspace.steal). Split over M with one block of k,
-// they claim row panels from a common counter. Otherwise nothing is shared
-// inside a call.
+// they split over N alone they form a team (gemmTeam): they share the
+// packing of A, if A is copied, with one barrier per block of k, and with
+// one block of k and of columns each they take each other's row panels
+// once done with their own, reading the owner's packed B (workspace.steal).
+// Split over M with one block of k, they claim row panels from a common
+// counter. Otherwise nothing is shared inside a call.
 //
 // The assembly kernels run with MXCSR's flush-to-zero and
 // denormals-are-zero bits set (see enterFlushToZero in internal/asmgen).
@@ -174,11 +174,13 @@ type gemmJob struct {
 	rowsA          bool // packed, but A (untransposed) read in place by the row kernels
 }
 
-// gemmTeam is the threads of a product split over N alone: they share the
-// packing of A, each packing every size-th micro-panel of a block of k into
-// a common buffer. Two buffers alternate between blocks, so that one
-// barrier per block is enough: a thread starts to pack block p+1 only after
-// all have finished packing block p, hence computing with block p-1.
+// gemmTeam is the threads of a product split over N alone. Where A is
+// copied they share its packing, each packing every size-th micro-panel of
+// a block of k into a common buffer. Two buffers alternate between blocks,
+// so that one barrier per block is enough: a thread starts to pack block
+// p+1 only after all have finished packing block p, hence computing with
+// block p-1. Where the row kernels read A, a team is formed only to steal,
+// and its barrier publishes each member's packed B.
 type gemmTeam struct {
 	size int
 	bufA [2][]float32 // 64-byte aligned views of rawA
@@ -237,15 +239,15 @@ func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member 
 		first, last := pc == 0, pc+kc == j.k
 
 		// A team packs the whole block of A once, together, unless the
-		// kernels read it in place.
+		// row kernels read it in place.
 		var teamA []float32
 		if team != nil && j.packed {
 			if !j.rowsA {
 				teamA = team.bufA[block%2][:panelsM*MR*kc]
-			}
-			for pi := member; teamA != nil && pi < panelsM; pi += team.size {
-				ir := m0 + pi*MR
-				ks.packA(teamA[pi*MR*kc:(pi+1)*MR*kc], j.a, j.transA, ir, min(MR, m1-ir), pc, kc, MR)
+				for pi := member; pi < panelsM; pi += team.size {
+					ir := m0 + pi*MR
+					ks.packA(teamA[pi*MR*kc:(pi+1)*MR*kc], j.a, j.transA, ir, min(MR, m1-ir), pc, kc, MR)
+				}
 			}
 			if team.steal {
 				// B before the barrier: after it the others may read it.
@@ -361,14 +363,14 @@ func (ws *workspace) steal(j *gemmJob, team *gemmTeam, member int, teamA []float
 			}
 			ir := pi * MR // a team splits over N alone: its rows start at 0
 			p.mr = min(MR, j.m-ir)
-			kern := j.ks.packed[p.mr]
+			tiles := &j.ks.packed
 			if j.rowsA {
+				tiles = &j.ks.rows
 				p.a, p.rsa, p.csa = &j.a.Data[ir*j.a.Stride+pc], j.a.Stride*4, 4
-				kern = j.ks.rows[p.mr]
 			} else {
 				p.a, p.rsa, p.csa = &teamA[pi*MR*kc], 4, MR*4
 			}
-			ws.rowPanel(j, kern, pc, kc, ir, tp.n0, tp.n1-tp.n0, tp.b, nil, true, flags, last)
+			ws.rowPanel(j, tiles[p.mr], pc, kc, ir, tp.n0, tp.n1-tp.n0, tp.b, nil, true, flags, last)
 		}
 	}
 }

@@ -169,7 +169,8 @@ func (g *gemmCase) run(t *testing.T, want, mag []float64, bias bool) {
 }
 
 // forEachKernel runs f once per kernel family this CPU and build offer,
-// and per way of feeding the kernels (packed panels, operands in place).
+// and per way of feeding the kernels (both operands packed; B packed and A
+// read in place by the row kernels; both read in place).
 func forEachKernel(t *testing.T, f func(t *testing.T)) {
 	for _, name := range kernelNames() {
 		for _, mode := range []string{"packed", "rows", "direct"} {
@@ -508,6 +509,130 @@ func TestGemmAllocs(t *testing.T) {
 	}
 }
 
+// TestKernelTiles calls every micro-kernel of every family directly: each
+// way of reading the operands, each row count, k from 1 to 9 (every
+// remainder of the loops unrolled by four) and 33, a full and a partial
+// tile of columns. It compares the tile with float64 sums. The operands
+// are fenced with NaN wherever a kernel must not read: the unused lanes of
+// each packed step of A, the columns past k and the row past mr of an A
+// read in place, the columns past nr of a B read in place. C must be
+// written inside the tile only.
+func TestKernelTiles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	nan := float32(math.NaN())
+	for _, ks := range kernelSets() {
+		kinds := []struct {
+			name  string
+			tiles *[maxMR + 1]func(*kernelArgs)
+		}{{"packed", &ks.packed}, {"rows", &ks.rows}, {"direct", &ks.direct}}
+		for _, kind := range kinds {
+			for mr := 1; mr <= ks.mr; mr++ {
+				for _, k := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 33} {
+					for _, nr := range []int{ks.nr, ks.nr/2 + 1} {
+						name := fmt.Sprintf("%s/%s/mr=%d/k=%d/nr=%d", ks.name, kind.name, mr, k, nr)
+						t.Run(name, func(t *testing.T) {
+							testKernelTile(t, rng, ks, kind.name, kind.tiles[mr], mr, nr, k, nan)
+						})
+					}
+				}
+			}
+		}
+	}
+}
+
+func testKernelTile(t *testing.T, rng *rand.Rand, ks *kernelSet, kind string, kern func(*kernelArgs), mr, nr, k int, nan float32) {
+	MR, NR := ks.mr, ks.nr
+	av := make([][]float32, mr)
+	for r := range av {
+		av[r] = make([]float32, k)
+		for p := range av[r] {
+			av[r][p] = float32(rng.NormFloat64())
+		}
+	}
+	bv := make([][]float32, k)
+	for p := range bv {
+		bv[p] = make([]float32, nr)
+		for j := range bv[p] {
+			bv[p][j] = float32(rng.NormFloat64())
+		}
+	}
+	p := &kernelArgs{k: k, alpha: 1, mr: mr, nr: nr, mask: 1<<nr - 1, cmask: &laneMasks[16-min(nr, 16)]}
+	if nr < NR {
+		p.flags |= flagPartial
+	}
+	// A: packed as k steps of MR lanes, or in place, mr rows and a fence
+	// row of lda floats.
+	if kind == "packed" {
+		a := make([]float32, k*MR)
+		for i := range a {
+			a[i] = nan
+		}
+		for r := range mr {
+			for q := range k {
+				a[q*MR+r] = av[r][q]
+			}
+		}
+		p.a, p.rsa, p.csa = &a[0], 4, MR*4
+	} else {
+		lda := k + 3
+		a := make([]float32, (mr+1)*lda)
+		for i := range a {
+			a[i] = nan
+		}
+		for r := range mr {
+			copy(a[r*lda:], av[r])
+		}
+		p.a, p.rsa, p.csa = &a[0], lda*4, 4
+	}
+	// B: packed rows of NR, zero-padded, or in place with ldb floats a row
+	// and NaN past nr (the kernels without masks read all NR columns, and
+	// mask only the write-back).
+	if kind == "direct" {
+		ldb := NR + 3
+		b := make([]float32, k*ldb)
+		for i := range b {
+			b[i] = nan
+		}
+		for q := range k {
+			copy(b[q*ldb:], bv[q])
+		}
+		p.b, p.ldb = &b[0], ldb*4
+	} else {
+		b := make([]float32, k*NR)
+		for q := range k {
+			copy(b[q*NR:], bv[q])
+		}
+		p.b, p.ldb = &b[0], NR*4
+	}
+	const fence = -7
+	ldc := NR + 5
+	c := make([]float32, (mr+1)*ldc)
+	for i := range c {
+		c[i] = fence
+	}
+	p.c, p.ldc = &c[0], ldc*4
+	kern(p)
+	for r := range mr + 1 {
+		for j := range ldc {
+			got := c[r*ldc+j]
+			if r >= mr || j >= nr {
+				if got != fence {
+					t.Fatalf("C[%d,%d] outside the %d×%d tile written: %v", r, j, mr, nr, got)
+				}
+				continue
+			}
+			var want, mag float64
+			for q := range k {
+				want += float64(av[r][q]) * float64(bv[q][j])
+				mag += math.Abs(float64(av[r][q]) * float64(bv[q][j]))
+			}
+			if d := math.Abs(float64(got) - want); !(d <= 1e-5*mag+1e-30) {
+				t.Fatalf("C[%d,%d] = %v, want %v", r, j, got, want)
+			}
+		}
+	}
+}
+
 // TestKernelArgsLayout pins the offsets that the assembly kernels use
 // (internal/asmgen/main.go).
 func TestKernelArgsLayout(t *testing.T) {
@@ -719,8 +844,9 @@ func TestGemmDynamic(t *testing.T) {
 }
 
 // TestGemmSteal runs products split over N, where the threads share the
-// packing of A and, with one block of k and of columns each, take each
-// other's row panels when they are done with their own (on). The last
+// packing of A (when it is copied) and, with one block of k and of columns
+// each, take each other's row panels when they are done with their own
+// (on). The last
 // thread is held back until another has taken one of its row panels, so
 // that the taking is tested on every product that allows it.
 func TestGemmSteal(t *testing.T) {

@@ -305,15 +305,21 @@ func TestTunePaired(t *testing.T) {
 		{"steal", func(on bool) { gemmSteal = on }},
 		{"wide-nc", func(on bool) { gemmWideNC = on }},
 		{"rows", func(on bool) { gemmRowsA = on }},
+		{"rows-stride", func(on bool) { gemmRowsAnyStride = !on }},
 	}
 	shapes := append(mlpShapes(), stepShapes(256)...)
 	shapes = append(shapes, stepShapes(1024)...)
 	shapes = append(shapes, inferShapes()...)
+	// Strides of A of 4 KB (and 3 KB, 6 KB) for the row kernels.
+	for _, k := range []int{1024, 768, 1536} {
+		shapes = append(shapes, gemmBenchShape{fmt.Sprintf("NN/1024x512x%d", k), 1024, 512, k, false, false})
+	}
+	shapes = append(shapes, gemmBenchShape{"NN/1024x1024x1024", 1024, 1024, 1024, false, false})
 	for _, pol := range policies {
 		t.Run(pol.name, func(t *testing.T) {
 			defer pol.set(true)
 			for _, s := range shapes {
-				if s.m*s.n*s.k > 1<<28 {
+				if s.m*s.n*s.k > 1<<30 {
 					continue
 				}
 				a, b, c := s.operands()

@@ -8,7 +8,7 @@
 // Every kernel computes one register tile of C = alpha·A·B + beta·C, then
 // applies the fused epilogue (bias per column, ReLU, or the ReLU gate of
 // GemmReLUGrad: zero where another matrix is not > 0) before storing the
-// tile. There are two kinds:
+// tile. There are three kinds:
 //
 //   - packed kernels (gemmAVX512Px<mr>, gemmAVX2Px<mr>) read A and B from
 //     the packing buffers, where each step of k is MR contiguous values of A
@@ -81,8 +81,8 @@ const (
 	avx2MR   = 6
 	avx2NR   = 16
 	unroll   = 4
-	// prefetchSteps is how many steps of k ahead the packed kernels
-	// prefetch B: 1 KB for AVX-512. Interleaved medians of 16 runs each,
+	// prefetchSteps is how many steps of k ahead the packed and row
+	// kernels prefetch B: 1 KB for AVX-512. Interleaved medians of 16 runs each,
 	// against no prefetch: 256×512×512 +5%, the products of a batch-256
 	// training step +4.5%, those of the b1024 one +5% (512 and 2048 bytes
 	// ahead gained no more). Measured with two test binaries, one built
@@ -103,12 +103,12 @@ func main() {
 	}
 	ConstraintExpr("amd64,!purego")
 	var d declarations
-	for _, kind := range []kernelKind{packed, direct, rows} {
+	for _, kind := range []kernelKind{kindPacked, kindDirect, kindRows} {
 		for mr := 1; mr <= avx512MR; mr++ {
 			d.add("avx512"+kind.String(), avx512Kernel(mr, kind), "func(p *kernelArgs)")
 		}
 	}
-	for _, kind := range []kernelKind{packed, direct, rows} {
+	for _, kind := range []kernelKind{kindPacked, kindDirect, kindRows} {
 		for mr := 1; mr <= avx2MR; mr++ {
 			d.add("avx2"+kind.String(), avx2Kernel(mr, kind), "func(p *kernelArgs)")
 		}
@@ -187,7 +187,8 @@ func argsPointer() GPVirtual {
 
 // stridedRows returns the addresses of A(r, ·) for r < mr at the current
 // k, with one base register per four rows so that every address is base +
-// index·scale, and the base registers to advance by csa each step.
+// index·scale, and the base registers to advance along k (by csa each step
+// in the direct kernels, by 4 in the row kernels).
 func stridedRows(a, rs GPVirtual, mr int) (addrs []Mem, bases []GPVirtual) {
 	var rs3 GPVirtual
 	if mr > 3 {
@@ -281,9 +282,9 @@ func fmaStep(v isa, acc [][2]VecVirtual, loadB func(h int, dst VecVirtual), aAdd
 type kernelKind int
 
 const (
-	packed kernelKind = iota
-	direct
-	rows
+	kindPacked kernelKind = iota
+	kindDirect
+	kindRows
 )
 
 func (k kernelKind) String() string { return [...]string{"Packed", "Direct", "Rows"}[k] }
@@ -295,13 +296,13 @@ func kernelLoop(name string, v isa, p GPVirtual, acc [][2]VecVirtual, kind kerne
 	k := field(p, offK)
 	a := field(p, offA)
 	b := field(p, offB)
-	if kind != direct {
+	if kind != kindDirect {
 		// B(p, ·) = b + 4·NR·p. Packed, A(r, p) = a + 4·(MR·p + r); by
 		// rows, A(r, p) = a + r·rsa + 4·p, from a base register per four
 		// rows that advances with p.
 		aAddr := func(u, r int) Mem { return Mem{Base: a, Disp: 4 * (u*v.mr + r)} }
 		advanceA := func(steps int) { ADDQ(U32(4*steps*v.mr), a) }
-		if kind == rows {
+		if kind == kindRows {
 			addrs, bases := stridedRows(a, field(p, offRSA), mr)
 			aAddr = func(u, r int) Mem { return addrs[r].Offset(4 * u) }
 			advanceA = func(steps int) {
@@ -437,7 +438,7 @@ func avx512Kernel(mr int, kind kernelKind) string {
 			VPXORD(acc[r][h], acc[r][h], acc[r][h])
 		}
 	}
-	if kind != direct {
+	if kind != kindDirect {
 		// Start bringing the C tile in: the write-back reads or overwrites
 		// it, and the k loop hides the latency.
 		for _, row := range cRows(p, mr) {
