@@ -9,8 +9,10 @@ import "fmt"
 // them. With beta == 0, C's previous contents are ignored (NaN included);
 // with alpha == 0, A and B are not read.
 //
-// Gemm runs blocked, packed micro-kernels (AVX-512 or AVX2+FMA assembly,
-// chosen at run time, or portable Go), split between the worker pool's
+// Gemm runs blocked micro-kernels (AVX-512 or AVX2+FMA assembly, chosen at
+// run time, or portable Go) on cache-sized packed copies of op(B), and of
+// op(A) where A is transposed (an untransposed A is read where it lies, as
+// are both operands of a small product), split between the worker pool's
 // goroutines when the product is large enough (see [Parallel]). In steady
 // state it allocates nothing. Gemm may be called from several goroutines at
 // once; a call that finds the pool busy runs on its own goroutine.
