@@ -188,7 +188,10 @@ func gemm(j gemmJob) {
 		}
 		tm.steal = steal
 		for i := range tm.parts {
-			tm.parts[i].next.Store(0)
+			tp := &tm.parts[i]
+			tp.n0, tp.n1, tp.b = 0, 0, nil // nothing to take until ready
+			tp.next.Store(0)
+			tp.ready.Store(false)
 		}
 		t.team = tm
 	}
@@ -205,6 +208,16 @@ func gemm(j gemmJob) {
 // M, and gemmSteal in the split over N (tests and measurements turn them
 // off).
 var gemmDynamic, gemmSteal = true, true
+
+// gemmReadyFlags lets the members of a stealing team whose A is read in
+// place start on their own row panels as soon as their B is packed, each
+// raising its teamPart.ready flag for the others, rather than waiting at a
+// barrier for all to have packed theirs. Taking turns with the barrier,
+// call by call, in a quiet hour (GEMM_TUNE=1 go test -run
+// TestTunePaired/ready -v ./tensor): ×1.00–1.02; it matters when a core is
+// slowed down by the other tenants of the machine. A switch for that
+// comparison.
+var gemmReadyFlags = true
 
 // gemmWideNC enables the widening of blocks of columns for short blocks of
 // k (see gemmJob.ncBlock; measurements turn it off).

@@ -180,7 +180,8 @@ type gemmJob struct {
 // so that one barrier per block is enough: a thread starts to pack block
 // p+1 only after all have finished packing block p, hence computing with
 // block p-1. Where the row kernels read A, a team is formed only to steal,
-// and its barrier publishes each member's packed B.
+// and each member publishes its packed B by raising its ready flag (see
+// gemmReadyFlags), not at the barrier.
 type gemmTeam struct {
 	size int
 	bufA [2][]float32 // 64-byte aligned views of rawA
@@ -198,6 +199,7 @@ type teamPart struct {
 	n0, n1 int
 	b      []float32    // the member's packed block of B, kc×(n1-n0)
 	next   atomic.Int64 // the member's next row panel to compute
+	ready  atomic.Bool  // n0, n1 and b are set
 	_      [64]byte     // keeps two members' counters off one cache line
 }
 
@@ -250,15 +252,24 @@ func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member 
 				}
 			}
 			if team.steal {
-				// B before the barrier: after it the others may read it.
+				// B before ready (and the barrier): after it the others
+				// may read it.
+				if testHookReady != nil {
+					testHookReady(member)
+				}
 				tp := &team.parts[member]
 				tp.n0, tp.n1, tp.b = n0, n1, nil
 				if n0 < n1 {
 					var edge []float32
 					ws.prepareB(j, pc, kc, n0, n1-n0, (n1-n0+NR-1)/NR, true, &tp.b, &edge)
 				}
+				tp.ready.Store(true)
 			}
-			team.sync.wait()
+			// The barrier publishes the packed A, and B where the team
+			// does not use the ready flags.
+			if teamA != nil || !team.steal || !gemmReadyFlags {
+				team.sync.wait()
+			}
 		}
 
 		flags := baseFlags
@@ -336,7 +347,8 @@ func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member 
 }
 
 // steal computes the row panels of a team whose members each have one
-// block of columns, packed before the barrier, and one block of k: the
+// block of columns, packed before they raise their ready flag (and before
+// the barrier, where there is one), and one block of k: the
 // member's own first, claimed one at a time, then whatever the others
 // have not yet claimed of theirs, read from their packed B. A member slowed
 // down by the other tenants of the machine thus leaves its last panels to
@@ -347,6 +359,13 @@ func (ws *workspace) steal(j *gemmJob, team *gemmTeam, member int, teamA []float
 	for o := range team.size {
 		owner := (member + o) % team.size
 		tp := &team.parts[owner]
+		for spins := 0; !tp.ready.Load(); spins++ {
+			// Its B is not packed yet (only where no barrier waits for
+			// it, see run).
+			if spins%64 == 63 {
+				runtime.Gosched()
+			}
+		}
 		if tp.n0 >= tp.n1 {
 			continue
 		}
@@ -379,6 +398,10 @@ func (ws *workspace) steal(j *gemmJob, team *gemmTeam, member int, teamA []float
 // claim a row panel of owner's columns (claimed false: tests slow a member
 // down there) and again once it has claimed one (claimed true).
 var testHookSteal func(member, owner int, claimed bool)
+
+// testHookReady, when set, runs before a stealing team's member packs its B
+// and raises its ready flag (tests slow a member down there).
+var testHookReady func(member int)
 
 // rowPanel runs kern over the tiles of one row panel, at row ir, and the
 // block of B at (pc, jc), kc×nc: packed in bufB, or read in place (the last

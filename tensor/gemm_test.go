@@ -846,14 +846,14 @@ func TestGemmDynamic(t *testing.T) {
 // TestGemmSteal runs products split over N, where the threads share the
 // packing of A (when it is copied) and, with one block of k and of columns
 // each, take each other's row panels when they are done with their own
-// (on). The last
-// thread is held back until another has taken one of its row panels, so
-// that the taking is tested on every product that allows it.
+// (on). The last thread is held back until another has taken one of its
+// row panels, so that the taking is tested on every product that allows
+// it, and it publishes its packed B late, so that the others wait for it.
 func TestGemmSteal(t *testing.T) {
 	if Workers() < 2 {
 		t.Skip("needs two workers")
 	}
-	defer func(old [2]int) { splitOverride, testHookSteal = old, nil }(splitOverride)
+	defer func(old [2]int) { splitOverride, testHookSteal, testHookReady = old, nil, nil }(splitOverride)
 	splitOverride = [2]int{1, Workers()}
 	// Depending on the kernel set and the number of workers, some of these
 	// have more than one block of k, more columns a thread than one block,
@@ -874,6 +874,13 @@ func TestGemmSteal(t *testing.T) {
 		fromLast.Store(0)
 		held.Store(false)
 		wait := stealing(s)
+		// The last thread publishes its B late, so that the others must
+		// wait for it before they take its row panels.
+		testHookReady = func(member int) {
+			if wait && member == last {
+				time.Sleep(time.Millisecond)
+			}
+		}
 		testHookSteal = func(member, owner int, claimed bool) {
 			switch {
 			case claimed && member != owner:

@@ -306,6 +306,7 @@ func TestTunePaired(t *testing.T) {
 		{"wide-nc", func(on bool) { gemmWideNC = on }},
 		{"rows", func(on bool) { gemmRowsA = on }},
 		{"rows-stride", func(on bool) { gemmRowsAnyStride = !on }},
+		{"ready", func(on bool) { gemmReadyFlags = on }},
 	}
 	shapes := append(mlpShapes(), stepShapes(256)...)
 	shapes = append(shapes, stepShapes(1024)...)
