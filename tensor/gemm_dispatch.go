@@ -187,6 +187,7 @@ func gemm(j gemmJob) {
 			tm.bufA[i] = aligned(&tm.rawA[i], need)
 		}
 		tm.steal = steal
+		tm.ready = steal && t.job.rowsA && gemmReadyFlags
 		for i := range tm.parts {
 			tp := &tm.parts[i]
 			tp.n0, tp.n1, tp.b = 0, 0, nil // nothing to take until ready
@@ -335,7 +336,8 @@ func (t *gemmTask) runPart(part, parts int, ws *workspace) {
 	n1 := min(j.n, (in+1)*tilesN/t.pn*NR)
 	switch {
 	case t.team != nil:
-		// Every member must reach the barriers, with columns or without.
+		// Every member must reach the barriers, with columns or without,
+		// and raise its ready flag when it steals.
 		ws.run(j, m0, m1, n0, n1, t.team, part, nil)
 	case t.dynamic:
 		ws.run(j, 0, j.m, n0, n1, nil, 0, &t.next)

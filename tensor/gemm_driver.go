@@ -180,8 +180,9 @@ type gemmJob struct {
 // so that one barrier per block is enough: a thread starts to pack block
 // p+1 only after all have finished packing block p, hence computing with
 // block p-1. Where the row kernels read A, a team is formed only to steal,
-// and each member publishes its packed B by raising its ready flag (see
-// gemmReadyFlags), not at the barrier.
+// and (with ready set) each member publishes its packed B by raising its
+// ready flag instead of at the barrier; a stealing team that packs A
+// publishes B at the barrier too.
 type gemmTeam struct {
 	size int
 	bufA [2][]float32 // 64-byte aligned views of rawA
@@ -191,6 +192,10 @@ type gemmTeam struct {
 	// block of columns, so the members share their row panels (see
 	// workspace.steal).
 	steal bool
+	// ready: the members publish their packed B through teamPart.ready
+	// alone, and skip the barrier (see gemmReadyFlags). Set once per call,
+	// so that all members agree on whether to wait at the barrier.
+	ready bool
 	parts []teamPart // one per worker of the pool, made with it
 }
 
@@ -199,7 +204,7 @@ type teamPart struct {
 	n0, n1 int
 	b      []float32    // the member's packed block of B, kc×(n1-n0)
 	next   atomic.Int64 // the member's next row panel to compute
-	ready  atomic.Bool  // n0, n1 and b are set
+	ready  atomic.Bool  // n0, n1 and b are set, and b is packed
 	_      [64]byte     // keeps two members' counters off one cache line
 }
 
@@ -266,8 +271,8 @@ func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member 
 				tp.ready.Store(true)
 			}
 			// The barrier publishes the packed A, and B where the team
-			// does not use the ready flags.
-			if teamA != nil || !team.steal || !gemmReadyFlags {
+			// does not use the ready flags alone.
+			if !team.ready {
 				team.sync.wait()
 			}
 		}

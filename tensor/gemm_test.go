@@ -843,6 +843,38 @@ func TestGemmDynamic(t *testing.T) {
 	})
 }
 
+// TestGemmStealReady runs a stealing team whose A is read in place both
+// ways its members publish their packed B: through the ready flags alone,
+// and at the barrier (gemmReadyFlags off).
+func TestGemmStealReady(t *testing.T) {
+	if Workers() < 2 {
+		t.Skip("needs two workers")
+	}
+	defer func(old [2]int, flags bool) { splitOverride, gemmReadyFlags = old, flags }(splitOverride, gemmReadyFlags)
+	splitOverride = [2]int{1, Workers()}
+	rng := rand.New(rand.NewPCG(9, 10))
+	g := newGemmCase(rng, 300, 512, 255, false, false, 0.7, 0.5, true)
+	want, mag := refGemm(false, false, 0.7, g.a, g.b, 0.5, g.c0, nil, Identity)
+	for _, name := range kernelNames() {
+		for _, flags := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/ready=%v", name, flags), func(t *testing.T) {
+				restore, _ := useKernels(name)
+				defer restore()
+				defer useMode("rows")()
+				gemmReadyFlags = flags
+				g.run(t, want, mag, false)
+				tm := thePool().gj.team
+				if !steals(&gemmJob{m: g.m, n: g.n, k: g.k, ks: activeKernels}, Workers()) {
+					t.Skip("the product does not steal with these kernels")
+				}
+				if tm == nil || !tm.steal || tm.ready != flags {
+					t.Fatalf("no stealing team with ready = %v", flags)
+				}
+			})
+		}
+	}
+}
+
 // TestGemmSteal runs products split over N, where the threads share the
 // packing of A (when it is copied) and, with one block of k and of columns
 // each, take each other's row panels when they are done with their own
