@@ -45,9 +45,10 @@ import (
 // The loops, outermost first: pc over blocks of at most KC steps of k, jc
 // over NC columns of the thread's range (the B block is packed here), ir
 // over MR rows (the A micro-panel, if copied, is packed here), jr over NR
-// columns (one kernel call per tile). Each kernel call finishes its tile of C: the first
-// pc block applies beta, the last one adds the bias and applies the
-// activation or the gate, while the tile is still in registers.
+// columns (one kernel call per tile). Each kernel call finishes its tile
+// of C: the first pc block applies beta, the last one adds the bias and
+// applies the activation or the gate, while the tile is still in
+// registers.
 //
 // Threads split the tiles of C into a grid, over N or over M as shareCost
 // estimates best, so that each packs only the panels of B it reads. When
@@ -226,19 +227,12 @@ func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member 
 	NC := j.ncBlock()
 	p := &ws.args
 	*p = kernelArgs{alpha: j.alpha}
-	lda := j.a.Stride
 	p.ldc = j.c.Stride * 4
 	baseFlags := uint64(0)
 	if j.alpha != 1 {
 		baseFlags |= flagScale
 	}
-	tiles := &ks.direct
-	switch {
-	case j.rowsA:
-		tiles = &ks.rows
-	case j.packed:
-		tiles = &ks.packed
-	}
+	tiles := j.tiles()
 	kcEven := j.kcBlock()
 	panelsM := (m1 - m0 + MR - 1) / MR
 	for pc, block := 0, 0; pc < j.k; pc, block = pc+kcEven, block+1 {
@@ -327,24 +321,8 @@ func (ws *workspace) run(j *gemmJob, m0, m1, n0, n1 int, team *gemmTeam, member 
 			}
 			pi := item % panelsM
 			ir := m0 + pi*MR
-			mr := min(MR, m1-ir)
-			switch {
-			case j.rowsA:
-				p.a, p.rsa, p.csa = &j.a.Data[ir*lda+pc], lda*4, 4
-			case teamA != nil:
-				p.a, p.rsa, p.csa = &teamA[pi*MR*kc], 4, MR*4
-			case j.packed:
-				// Packed just before use, while it is in L1.
-				bufA := aligned(&ws.bufA, kc*MR)
-				ks.packA(bufA, j.a, j.transA, ir, mr, pc, kc, MR)
-				p.a, p.rsa, p.csa = &bufA[0], 4, MR*4
-			case j.transA:
-				p.a, p.rsa, p.csa = &j.a.Data[pc*lda+ir], 4, lda*4
-			default:
-				p.a, p.rsa, p.csa = &j.a.Data[ir*lda+pc], lda*4, 4
-			}
-			p.mr = mr
-			ws.rowPanel(j, tiles[mr], pc, kc, ir, jc, nc, bufB, edgeB, packB, flags, last)
+			ws.panelA(j, teamA, pi, ir, min(MR, m1-ir), pc, kc)
+			ws.rowPanel(j, tiles[p.mr], pc, kc, ir, jc, nc, bufB, edgeB, packB, flags, last)
 		}
 	}
 	// Drop the references to the caller's matrices.
@@ -386,15 +364,8 @@ func (ws *workspace) steal(j *gemmJob, team *gemmTeam, member int, teamA []float
 				testHookSteal(member, owner, true)
 			}
 			ir := pi * MR // a team splits over N alone: its rows start at 0
-			p.mr = min(MR, j.m-ir)
-			tiles := &j.ks.packed
-			if j.rowsA {
-				tiles = &j.ks.rows
-				p.a, p.rsa, p.csa = &j.a.Data[ir*j.a.Stride+pc], j.a.Stride*4, 4
-			} else {
-				p.a, p.rsa, p.csa = &teamA[pi*MR*kc], 4, MR*4
-			}
-			ws.rowPanel(j, tiles[p.mr], pc, kc, ir, tp.n0, tp.n1-tp.n0, tp.b, nil, true, flags, last)
+			ws.panelA(j, teamA, pi, ir, min(MR, j.m-ir), pc, kc)
+			ws.rowPanel(j, j.tiles()[p.mr], pc, kc, ir, tp.n0, tp.n1-tp.n0, tp.b, nil, true, flags, last)
 		}
 	}
 }
@@ -407,6 +378,40 @@ var testHookSteal func(member, owner int, claimed bool)
 // testHookReady, when set, runs before a stealing team's member packs its B
 // and raises its ready flag (tests slow a member down there).
 var testHookReady func(member int)
+
+// tiles returns the kernels that read j's operands the way feed chose.
+func (j *gemmJob) tiles() *[maxMR + 1]func(*kernelArgs) {
+	switch {
+	case j.rowsA:
+		return &j.ks.rows
+	case j.packed:
+		return &j.ks.packed
+	}
+	return &j.ks.direct
+}
+
+// panelA points ws.args at the panel of A of mr rows from row ir, number pi
+// of the thread's (or team's) rows, and the block of k at pc, kc long: in
+// the team's packed block teamA when it is set, else packed here, just
+// before use while it is in L1, or read in place (the row and direct
+// kernels).
+func (ws *workspace) panelA(j *gemmJob, teamA []float32, pi, ir, mr, pc, kc int) {
+	MR, lda := j.ks.mr, j.a.Stride
+	p := &ws.args
+	switch {
+	case teamA != nil:
+		p.a, p.rsa, p.csa = &teamA[pi*MR*kc], 4, MR*4
+	case j.packed && !j.rowsA:
+		bufA := aligned(&ws.bufA, kc*MR)
+		j.ks.packA(bufA, j.a, j.transA, ir, mr, pc, kc, MR)
+		p.a, p.rsa, p.csa = &bufA[0], 4, MR*4
+	case j.transA:
+		p.a, p.rsa, p.csa = &j.a.Data[pc*lda+ir], 4, lda*4
+	default:
+		p.a, p.rsa, p.csa = &j.a.Data[ir*lda+pc], lda*4, 4
+	}
+	p.mr = mr
+}
 
 // rowPanel runs kern over the tiles of one row panel, at row ir, and the
 // block of B at (pc, jc), kc×nc: packed in bufB, or read in place (the last
@@ -474,11 +479,13 @@ func (j *gemmJob) kcBlock() int {
 
 // ncBlock returns the width of the blocks of columns: the kernel set's nc,
 // widened in proportion when the blocks of k are shorter than kc, so that
-// the packed block of B keeps its size in L2 and A, packed again for each
-// block of columns, fewer times. Against nc alone, taking turns call by
-// call (GEMM_TUNE=1 go test -run TestTunePaired/wide-nc -v ./tensor):
-// 4096×512×64 ×1.095, 1024×512×64 ×1.05 (forward) and ×1.08 (input
-// gradient); the batch-256 products with k = 64 within 1.5% either way.
+// the packed block of B keeps its size in L2 and A, packed or read again
+// for each block of columns, fewer times. Against nc alone, taking turns
+// call by call (GEMM_TUNE=1 go test -run TestTunePaired/wide-nc -v
+// ./tensor): with A packed, 4096×512×64 ×1.095, 1024×512×64 ×1.05
+// (forward) and ×1.08 (input gradient), the batch-256 products with k = 64
+// within 1.5%; with the row kernels, 4096×512×64 ×1.05, 1024×512×64 ×1.04
+// both ways, the batch-256 products with k = 64 ×1.00–1.06.
 func (j *gemmJob) ncBlock() int {
 	nc := j.ks.nc
 	if wide := j.ks.kc * j.ks.nc / j.kcBlock() / j.ks.nr * j.ks.nr; gemmWideNC && wide > nc {

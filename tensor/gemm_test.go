@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -519,7 +520,6 @@ func TestGemmAllocs(t *testing.T) {
 // written inside the tile only.
 func TestKernelTiles(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	nan := float32(math.NaN())
 	for _, ks := range kernelSets() {
 		kinds := []struct {
 			name  string
@@ -531,7 +531,7 @@ func TestKernelTiles(t *testing.T) {
 					for _, nr := range []int{ks.nr, ks.nr/2 + 1} {
 						name := fmt.Sprintf("%s/%s/mr=%d/k=%d/nr=%d", ks.name, kind.name, mr, k, nr)
 						t.Run(name, func(t *testing.T) {
-							testKernelTile(t, rng, ks, kind.name, kind.tiles[mr], mr, nr, k, nan)
+							testKernelTile(t, rng, ks, kind.name, kind.tiles[mr], mr, nr, k)
 						})
 					}
 				}
@@ -540,8 +540,9 @@ func TestKernelTiles(t *testing.T) {
 	}
 }
 
-func testKernelTile(t *testing.T, rng *rand.Rand, ks *kernelSet, kind string, kern func(*kernelArgs), mr, nr, k int, nan float32) {
+func testKernelTile(t *testing.T, rng *rand.Rand, ks *kernelSet, kind string, kern func(*kernelArgs), mr, nr, k int) {
 	MR, NR := ks.mr, ks.nr
+	fenced := func(n int) []float32 { return slices.Repeat([]float32{float32(math.NaN())}, n) }
 	av := make([][]float32, mr)
 	for r := range av {
 		av[r] = make([]float32, k)
@@ -563,10 +564,7 @@ func testKernelTile(t *testing.T, rng *rand.Rand, ks *kernelSet, kind string, ke
 	// A: packed as k steps of MR lanes, or in place, mr rows and a fence
 	// row of lda floats.
 	if kind == "packed" {
-		a := make([]float32, k*MR)
-		for i := range a {
-			a[i] = nan
-		}
+		a := fenced(k * MR)
 		for r := range mr {
 			for q := range k {
 				a[q*MR+r] = av[r][q]
@@ -575,10 +573,7 @@ func testKernelTile(t *testing.T, rng *rand.Rand, ks *kernelSet, kind string, ke
 		p.a, p.rsa, p.csa = &a[0], 4, MR*4
 	} else {
 		lda := k + 3
-		a := make([]float32, (mr+1)*lda)
-		for i := range a {
-			a[i] = nan
-		}
+		a := fenced((mr + 1) * lda)
 		for r := range mr {
 			copy(a[r*lda:], av[r])
 		}
@@ -589,10 +584,7 @@ func testKernelTile(t *testing.T, rng *rand.Rand, ks *kernelSet, kind string, ke
 	// mask only the write-back).
 	if kind == "direct" {
 		ldb := NR + 3
-		b := make([]float32, k*ldb)
-		for i := range b {
-			b[i] = nan
-		}
+		b := fenced(k * ldb)
 		for q := range k {
 			copy(b[q*ldb:], bv[q])
 		}
@@ -606,10 +598,7 @@ func testKernelTile(t *testing.T, rng *rand.Rand, ks *kernelSet, kind string, ke
 	}
 	const fence = -7
 	ldc := NR + 5
-	c := make([]float32, (mr+1)*ldc)
-	for i := range c {
-		c[i] = fence
-	}
+	c := slices.Repeat([]float32{fence}, (mr+1)*ldc)
 	p.c, p.ldc = &c[0], ldc*4
 	kern(p)
 	for r := range mr + 1 {
@@ -861,13 +850,12 @@ func TestGemmStealReady(t *testing.T) {
 				restore, _ := useKernels(name)
 				defer restore()
 				defer useMode("rows")()
-				gemmReadyFlags = flags
-				g.run(t, want, mag, false)
-				tm := thePool().gj.team
 				if !steals(&gemmJob{m: g.m, n: g.n, k: g.k, ks: activeKernels}, Workers()) {
 					t.Skip("the product does not steal with these kernels")
 				}
-				if tm == nil || !tm.steal || tm.ready != flags {
+				gemmReadyFlags = flags
+				g.run(t, want, mag, false)
+				if tm := thePool().gj.team; tm == nil || !tm.steal || tm.ready != flags {
 					t.Fatalf("no stealing team with ready = %v", flags)
 				}
 			})

@@ -82,11 +82,11 @@ const (
 	avx2NR   = 16
 	unroll   = 4
 	// prefetchSteps is how many steps of k ahead the packed and row
-	// kernels prefetch B: 1 KB for AVX-512. Interleaved medians of 16 runs each,
-	// against no prefetch: 256×512×512 +5%, the products of a batch-256
-	// training step +4.5%, those of the b1024 one +5% (512 and 2048 bytes
-	// ahead gained no more). Measured with two test binaries, one built
-	// without the prefetches, taking turns.
+	// kernels prefetch B: 1 KB for AVX-512. Interleaved medians of 16 runs
+	// each, against no prefetch: 256×512×512 +5%, the products of a
+	// batch-256 training step +4.5%, those of the b1024 one +5% (512 and
+	// 2048 bytes ahead gained no more). Measured with two test binaries,
+	// one built without the prefetches, taking turns.
 	prefetchSteps = 8
 )
 
@@ -103,14 +103,15 @@ func main() {
 	}
 	ConstraintExpr("amd64,!purego")
 	var d declarations
-	for _, kind := range []kernelKind{kindPacked, kindDirect, kindRows} {
-		for mr := 1; mr <= avx512MR; mr++ {
-			d.add("avx512"+kind.String(), avx512Kernel(mr, kind), "func(p *kernelArgs)")
-		}
-	}
-	for _, kind := range []kernelKind{kindPacked, kindDirect, kindRows} {
-		for mr := 1; mr <= avx2MR; mr++ {
-			d.add("avx2"+kind.String(), avx2Kernel(mr, kind), "func(p *kernelArgs)")
+	for _, set := range []struct {
+		prefix string
+		mr     int
+		kernel func(mr int, kind kernelKind) string
+	}{{"avx512", avx512MR, avx512Kernel}, {"avx2", avx2MR, avx2Kernel}} {
+		for _, kind := range []kernelKind{kindPacked, kindDirect, kindRows} {
+			for mr := 1; mr <= set.mr; mr++ {
+				d.add(set.prefix+kind.String(), set.kernel(mr, kind), "func(p *kernelArgs)")
+			}
 		}
 	}
 	d.add("", packTranspose("gemmPackTA", 12, avx512MR), packTransposeSig)
