@@ -73,50 +73,80 @@ func (m *TabularModel) Fit(ctx context.Context, trainTable, validation *data.Tab
 // this one. validation may be nil: then a ValidationSplit of the rows is
 // held out.
 func (m *TabularModel) Pretrain(ctx context.Context, unlabelled, validation *data.Table) error {
-	sc, ok := m.sslConfig()
-	if !ok {
-		return fmt.Errorf("Pretrain needs a self-supervised model config (such as dae.NewConfig()); this one is supervised: call Fit: %w", ErrKind)
-	}
-	if m.kind != Untrained {
-		return fmt.Errorf("Pretrain: the model is already %s; make a new one with New: %w", m.kind, ErrKind)
-	}
-	cont, cat, err := featureColumns(unlabelled, m.DataConfig)
+	p, err := m.preparePretrain("Pretrain", unlabelled)
 	if err != nil {
 		return err
 	}
-	prep, err := data.Fit(unlabelled, cont, cat)
-	if err != nil {
-		return err
-	}
-	all, err := prep.Transform(unlabelled)
+	all, err := p.prep.Transform(unlabelled)
 	if err != nil {
 		return err
 	}
 	tr, va := all, (*data.Dataset)(nil)
 	if validation != nil {
-		if va, err = prep.Transform(validation); err != nil {
+		if va, err = p.prep.Transform(validation); err != nil {
 			return err
 		}
 	} else if all.N >= 2 {
 		ti, vi := data.Split(all.N, m.DataConfig.ValidationSplit, rand.New(rand.NewPCG(m.TrainerConfig.Seed, 1)))
 		tr, va = all.Subset(ti), all.Subset(vi)
 	}
-	schema := schemaOf(prep)
-	model, err := sc.Build(schema)
+	opt, err := m.optimizer(nn.Trainable(p.model.Params()), p.lr)
 	if err != nil {
 		return err
 	}
-	opt, err := m.optimizer(nn.Trainable(model.Params()), sc.Common().LearningRate)
-	if err != nil {
-		return err
-	}
-	h, err := train.Run(ctx, &sslTask{m: model}, opt, tr, va, m.trainConfig(m.TrainerConfig, "pretrain", higherIsBetter(m.TrainerConfig)))
+	h, err := train.Run(ctx, &sslTask{m: p.model}, opt, tr, va, m.trainConfig(m.TrainerConfig, "pretrain", higherIsBetter(m.TrainerConfig)))
 	m.History = h
 	if err != nil {
 		return err
 	}
-	m.kind, m.prep, m.schema, m.ssl = Pretrained, prep, schema, model
+	m.kind, m.prep, m.schema, m.ssl = Pretrained, p.prep, p.schema, p.model
 	return nil
+}
+
+// Initialize fits the feature preprocessing on the rows and builds the
+// self-supervised model with its initial weights, without training it: the
+// model is then a pretrained one whose pretraining did nothing. Fine-tuning
+// it trains the very network that fine-tuning a pretrained model trains,
+// from scratch: the control that shows what pretraining adds.
+func (m *TabularModel) Initialize(unlabelled *data.Table) error {
+	p, err := m.preparePretrain("Initialize", unlabelled)
+	if err != nil {
+		return err
+	}
+	m.kind, m.prep, m.schema, m.ssl = Pretrained, p.prep, p.schema, p.model
+	return nil
+}
+
+// pretraining is what Pretrain and Initialize set up.
+type pretraining struct {
+	prep   *data.Preprocessor
+	schema models.Schema
+	model  ssl.Model
+	lr     float64
+}
+
+func (m *TabularModel) preparePretrain(op string, unlabelled *data.Table) (*pretraining, error) {
+	sc, ok := m.sslConfig()
+	if !ok {
+		return nil, fmt.Errorf("%s needs a self-supervised model config (such as dae.NewConfig()); this one is supervised: call Fit: %w", op, ErrKind)
+	}
+	if m.kind != Untrained {
+		return nil, fmt.Errorf("%s: the model is already %s; make a new one with New: %w", op, m.kind, ErrKind)
+	}
+	cont, cat, err := featureColumns(unlabelled, m.DataConfig)
+	if err != nil {
+		return nil, err
+	}
+	prep, err := data.Fit(unlabelled, cont, cat)
+	if err != nil {
+		return nil, err
+	}
+	schema := schemaOf(prep)
+	model, err := sc.Build(schema)
+	if err != nil {
+		return nil, err
+	}
+	return &pretraining{prep: prep, schema: schema, model: model, lr: sc.Common().LearningRate}, nil
 }
 
 // FinetuneOptions configure CreateFinetuneModel.

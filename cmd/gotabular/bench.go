@@ -5,12 +5,40 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gotabular/gotabular/internal/bench"
+	"github.com/gotabular/gotabular/internal/fewlabel"
 )
 
-const benchHelp = `Usage: gotabular bench engine [flags]
+const benchHelp = `Usage: gotabular bench engine|fewlabel [flags]
+
+  engine    the engine's training and inference speed beside the PyTorch reference
+  fewlabel  test scores with 200 or 500 labels, beside the baselines, on fixed rows
+
+Run 'gotabular bench engine -h' or 'gotabular bench fewlabel -h' for the flags.
+`
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "engine":
+			return runBenchEngine(ctx, args[1:], stdout, stderr)
+		case "fewlabel":
+			return runBenchFewlabel(ctx, args[1:], stdout, stderr)
+		case "-h", "--help", "-help", "help":
+			fmt.Fprint(stdout, benchHelp)
+			return nil
+		}
+	}
+	fmt.Fprint(stderr, "gotabular bench: name the benchmark: engine or fewlabel\n\n"+benchHelp)
+	return errUsage
+}
+
+const benchEngineHelp = `Usage: gotabular bench engine [flags]
 
 Measures the engine on the workload of the PyTorch reference program
 (shared/bench/torch_mlp_dae.py), so that both can be run on one machine and
@@ -32,20 +60,12 @@ Writes one line per figure to stdout, "name unit value":
 Flags:
 `
 
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "engine" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fmt.Fprint(stdout, benchHelp)
-			return nil
-		}
-		fmt.Fprint(stderr, "gotabular bench: name the benchmark: gotabular bench engine\n")
-		return errUsage
-	}
-	fs := newFlagSet("bench", benchHelp, stderr)
+func runBenchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench engine", benchEngineHelp, stderr)
 	seconds := fs.Float64("seconds", 5, "length of one measured window in `seconds`")
 	warmup := fs.Float64("warmup", 2, "warm-up before the first window, in `seconds`")
 	windows := fs.Int("windows", 3, "number of windows; the median is reported")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if !(*seconds > 0) || *warmup < 0 || *windows < 1 {
@@ -55,4 +75,169 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	d := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 	_, err := bench.Run(ctx, bench.Options{Warmup: d(*warmup), Window: d(*seconds), Windows: *windows}, stdout)
 	return err
+}
+
+const benchFewlabelHelp = `Usage: gotabular bench fewlabel -manifest FILE [-splits DIR] [flags]
+
+Runs the few-label protocol: for each dataset, seed and number of labels,
+every method learns from the labelled rows (methods that pretrain first
+pretrain on every training row with its label removed, once per dataset and
+seed) and is scored on the test rows: ROC-AUC of the positive class for a
+binary target, RMSE in the target's units for regression.
+
+The manifest lists the datasets (a JSON list with name, task, target,
+positive, categorical and files; each dataset's CSV files sit in a folder
+of its name beside the manifest). -splits is a folder of DATASET.json files
+fixing the test rows and, per seed and label count, the labelled rows (80%
+to fit, 20% for validation); without it the rows are drawn by the same
+rules and written to -write-splits. Categorical columns are read as text
+(a missing value is the level "Missing"), the others as numbers (a missing
+value is the median of the training rows).
+
+Prints markdown tables to stdout: mean ± std over seeds per dataset, label
+count and method; paired differences of each method against the baselines
+(linear, scratch, and the reference results of -baselines), with the seeds
+won; and the seconds per run. A line per run goes to stderr.
+
+Example, the whole benchmark beside the reference results:
+  gotabular bench fewlabel -manifest shared/data/manifest.json \
+    -splits shared/data/fewlabel_splits -baselines shared/bench/fewlabel_results -json runs.json
+
+An ablation of one lever, two datasets:
+  gotabular bench fewlabel -manifest M -splits S -datasets adult,higgs_7k -methods gotabular,gotabular+LEVER
+
+`
+
+func runBenchFewlabel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench fewlabel", benchFewlabelHelp+fewlabel.Help()+"\nFlags:\n", stderr)
+	var (
+		manifest, splits, writeSplits, baselines, jsonPath string
+		datasets, labels, seeds, methods                   string
+		quick, quiet                                       bool
+	)
+	fs.StringVar(&manifest, "manifest", "", "the datasets' manifest `file` (required)")
+	fs.StringVar(&splits, "splits", "", "`directory` of DATASET.json splits (default: draw new splits and write them to -write-splits)")
+	fs.StringVar(&writeSplits, "write-splits", "fewlabel_splits", "`directory` to write drawn splits to; existing files are never replaced")
+	fs.StringVar(&baselines, "baselines", "", "`directory` of reference results (DATASET.json, as written by the reference baselines script) to compare against: ref-xgboost and ref-linear")
+	fs.StringVar(&datasets, "datasets", "", "comma-separated `names` of the datasets (default: every binary and regression dataset of the manifest)")
+	fs.StringVar(&labels, "labels", "200,500", "comma-separated `counts` of labelled rows")
+	fs.StringVar(&seeds, "seeds", "1,2,3,4,5", "comma-separated `seeds` (of the splits, and of every method's randomness)")
+	fs.StringVar(&methods, "methods", "gotabular,scratch,linear", "comma-separated `methods`, see above")
+	fs.StringVar(&jsonPath, "json", "", "write one record per run to this `file` (a JSON list), updated after every run")
+	fs.BoolVar(&quick, "quick", false, "a quick check: two datasets and seeds 1,2, unless -datasets or -seeds say otherwise")
+	fs.BoolVar(&quiet, "quiet", false, "print no line per run on stderr")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "manifest"); err != nil {
+		return err
+	}
+	set := setFlags(fs)
+	m, err := fewlabel.ReadManifest(manifest)
+	if err != nil {
+		return err
+	}
+	o := fewlabel.Options{Datasets: splitList(datasets), SplitsDir: splits, WriteSplitsDir: writeSplits}
+	if len(o.Datasets) == 0 {
+		o.Datasets = m.Scored()
+		if quick {
+			o.Datasets = quickDatasets(m)
+		}
+	}
+	if o.Labels, err = intList("labels", labels); err != nil {
+		return err
+	}
+	if quick && !set["seeds"] {
+		seeds = "1,2"
+	}
+	if o.Seeds, err = intList("seeds", seeds); err != nil {
+		return err
+	}
+	names := splitList(methods)
+	if len(names) == 0 {
+		return fmt.Errorf("-methods: name at least one method")
+	}
+	for _, n := range names {
+		meth, err := fewlabel.ParseMethod(n)
+		if err != nil {
+			return fmt.Errorf("-methods: %w", err)
+		}
+		o.Methods = append(o.Methods, meth)
+	}
+	if !quiet {
+		o.Progress = stderr
+	}
+	var records []fewlabel.Record
+	if jsonPath != "" {
+		o.Record = func(r fewlabel.Record) error {
+			records = append(records, r)
+			return fewlabel.WriteJSON(jsonPath, records)
+		}
+	}
+	start := time.Now()
+	rs, err := fewlabel.Run(ctx, m, o)
+	if err != nil {
+		return err
+	}
+	if baselines != "" {
+		ref, err := fewlabel.ReadBaselines(baselines, o.Datasets)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, keep(ref, o)...)
+	}
+	var bases []string
+	for _, b := range []string{"linear", "scratch"} {
+		if slices.Contains(names, b) {
+			bases = append(bases, b)
+		}
+	}
+	fmt.Fprintf(stdout, "## Few-label benchmark: %s; labels %s; seeds %s\n\n", strings.Join(o.Datasets, ", "), labels, seeds)
+	fewlabel.Report(stdout, rs, names, bases)
+	fmt.Fprintf(stdout, "\nWall time: %.0f s.\n", time.Since(start).Seconds())
+	return nil
+}
+
+// quickDatasets are those of -quick: two small binary sets where pretraining
+// and the baselines differ, or the first two the manifest scores.
+func quickDatasets(m *fewlabel.Manifest) []string {
+	var out []string
+	for _, n := range []string{"churn_modelling", "telco_churn"} {
+		if slices.Contains(m.Scored(), n) {
+			out = append(out, n)
+		}
+	}
+	if len(out) < 2 {
+		out = m.Scored()[:min(2, len(m.Scored()))]
+	}
+	return out
+}
+
+// keep returns the reference records of the cells that were run.
+func keep(ref []fewlabel.Record, o fewlabel.Options) []fewlabel.Record {
+	var out []fewlabel.Record
+	for _, r := range ref {
+		if slices.Contains(o.Datasets, r.Dataset) && slices.Contains(o.Labels, r.Labels) && slices.Contains(o.Seeds, r.Seed) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// intList parses a comma-separated list of positive integers.
+func intList(flagName, s string) ([]int, error) {
+	var out []int
+	for _, f := range splitList(s) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-%s: %q is not a positive integer", flagName, f)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("-%s: give at least one value", flagName)
+	}
+	return out, nil
 }

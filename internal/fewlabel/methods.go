@@ -1,0 +1,248 @@
+package fewlabel
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/gotabular/gotabular"
+	"github.com/gotabular/gotabular/config"
+	"github.com/gotabular/gotabular/models"
+	"github.com/gotabular/gotabular/models/categoryembedding"
+	"github.com/gotabular/gotabular/ssl"
+	"github.com/gotabular/gotabular/ssl/dae"
+)
+
+// Recipe is everything the gotabular and scratch methods do: how to
+// pretrain and how to fine-tune. Levers change it.
+type Recipe struct {
+	// Data holds the data settings of pretraining (the transform of
+	// continuous inputs, say); the target and feature lists are the
+	// dataset's.
+	Data config.DataConfig
+	// SSL returns the self-supervised method, with the network's
+	// embedding and encoder, initialised from seed.
+	SSL func(seed uint64) ssl.Config
+	// PretrainTrainer and PretrainOptimizer drive pretraining.
+	PretrainTrainer   config.TrainerConfig
+	PretrainOptimizer config.OptimizerConfig
+	// Finetune drives fine-tuning; its Train, Validation, Task and Target
+	// are filled in per cell.
+	Finetune gotabular.FinetuneOptions
+	Run      gotabular.FinetuneRun
+}
+
+// DefaultRecipe returns the recipe of the gotabular method: what
+// `gotabular pretrain` and `gotabular finetune` do with no flags.
+func DefaultRecipe() Recipe {
+	newSSL := func(seed uint64) ssl.Config {
+		c := dae.NewConfig()
+		c.EncoderConfig = categoryembedding.Config{Layers: "256-128", Activation: "ReLU"}
+		c.Seed = seed
+		return c
+	}
+	pt := config.TrainerConfig{BatchSize: 256, MaxEpochs: 20, EarlyStopping: "valid_loss", EarlyStoppingPatience: 3, Quiet: true}
+	ft := config.TrainerConfig{BatchSize: 64, MaxEpochs: 100, EarlyStopping: "valid_loss", EarlyStoppingPatience: 10, Quiet: true}
+	return Recipe{
+		SSL:             newSSL,
+		PretrainTrainer: pt,
+		Finetune:        gotabular.FinetuneOptions{Head: models.HeadConfig{Layers: "64"}, Trainer: &ft},
+	}
+}
+
+// Lever is a change to the recipe, named in a method as base+lever, or
+// base+lever=value for a lever that takes a value.
+type Lever struct {
+	Doc string
+	// Arg names the value the lever takes ("" for none).
+	Arg   string
+	Apply func(r *Recipe, arg string) error
+}
+
+var levers = map[string]Lever{}
+
+// registerLever adds a lever; the package's levers call it from init.
+func registerLever(name string, l Lever) {
+	if _, dup := levers[name]; dup {
+		panic("fewlabel: lever " + name + " registered twice")
+	}
+	levers[name] = l
+}
+
+// Bases are the methods a method name starts with.
+var Bases = map[string]string{
+	"gotabular": "the default recipe: pretrain on all training rows, fine-tune on the labelled ones",
+	"scratch":   "the default recipe's network and fine-tuning, without pretraining",
+	"linear":    linearUsage,
+}
+
+// Help lists the bases and levers for -h.
+func Help() string {
+	var b strings.Builder
+	b.WriteString("Methods are a base, optionally followed by levers joined with '+', such as gotabular+ple:\n")
+	names := slices.Sorted(func(yield func(string) bool) {
+		for k := range Bases {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-16s %s\n", n, Bases[n])
+	}
+	if len(levers) > 0 {
+		b.WriteString("Levers:\n")
+		var ls []string
+		for k := range levers {
+			ls = append(ls, k)
+		}
+		sort.Strings(ls)
+		for _, n := range ls {
+			l := levers[n]
+			if l.Arg != "" {
+				n += "=" + l.Arg
+			}
+			fmt.Fprintf(&b, "  +%-15s %s\n", n, l.Doc)
+		}
+	}
+	return b.String()
+}
+
+// ParseMethod builds the method a name describes.
+func ParseMethod(name string) (Method, error) {
+	parts := strings.Split(name, "+")
+	base := parts[0]
+	if _, ok := Bases[base]; !ok {
+		return Method{}, fmt.Errorf("method %q: unknown base %q\n%s", name, base, Help())
+	}
+	if base == "linear" {
+		if len(parts) > 1 {
+			return Method{}, fmt.Errorf("method %q: the linear baseline takes no levers", name)
+		}
+		return linearMethod(), nil
+	}
+	r := DefaultRecipe()
+	for _, l := range parts[1:] {
+		l, arg, hasArg := strings.Cut(l, "=")
+		lv, ok := levers[l]
+		if !ok {
+			return Method{}, fmt.Errorf("method %q: unknown lever %q\n%s", name, l, Help())
+		}
+		if hasArg != (lv.Arg != "") {
+			if hasArg {
+				return Method{}, fmt.Errorf("method %q: lever %s takes no value", name, l)
+			}
+			return Method{}, fmt.Errorf("method %q: lever %s needs a value: %s=%s", name, l, l, lv.Arg)
+		}
+		if err := lv.Apply(&r, arg); err != nil {
+			return Method{}, fmt.Errorf("method %q: lever %s: %w", name, l, err)
+		}
+	}
+	return r.method(name, base == "scratch")
+}
+
+// method turns a recipe into a benchmark method. Without pretraining the
+// network is the fine-tuning network with fresh weights.
+func (r Recipe) method(name string, scratch bool) (Method, error) {
+	key, err := r.pretrainKey()
+	if err != nil {
+		return Method{}, err
+	}
+	if scratch {
+		key = "fresh:" + key
+	}
+	p := &Pretraining{Key: key, Run: func(ctx context.Context, d *Dataset, seed int) (*gotabular.TabularModel, error) {
+		return r.pretrain(ctx, d, seed, scratch)
+	}}
+	return Method{Name: name, Pretraining: p, Fit: r.fit}, nil
+}
+
+// pretrainKey identifies the pretraining of a recipe: methods whose
+// recipes pretrain alike share one.
+func (r Recipe) pretrainKey() (string, error) {
+	sc, err := ssl.MarshalConfig(r.SSL(1))
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(struct {
+		Data      config.DataConfig
+		SSL       json.RawMessage
+		Trainer   config.TrainerConfig
+		Optimizer config.OptimizerConfig
+	}{r.Data, sc, r.PretrainTrainer, r.PretrainOptimizer})
+	return string(b), err
+}
+
+// pretrain trains the recipe's self-supervised model on every training
+// row, labels removed; with fresh set it only fits the preprocessing and
+// initialises the network, for training from scratch.
+func (r Recipe) pretrain(ctx context.Context, d *Dataset, seed int, fresh bool) (*gotabular.TabularModel, error) {
+	dc := r.Data
+	dc.Target = nil
+	dc.ContinuousCols, dc.CategoricalCols = d.Continuous, d.Categorical
+	tc := r.PretrainTrainer
+	tc.Seed = uint64(seed)
+	m, err := gotabular.New(dc, r.SSL(uint64(seed)), r.PretrainOptimizer, tc)
+	if err != nil {
+		return nil, err
+	}
+	m.Progress = nil
+	if fresh {
+		return m, m.Initialize(d.Unlabelled())
+	}
+	return m, m.Pretrain(ctx, d.Unlabelled(), nil)
+}
+
+// fit fine-tunes a copy of the pretrained model on the cell's labelled
+// rows and returns its test outputs.
+func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) ([]float64, error) {
+	d := c.Data
+	o := r.Finetune
+	o.Train, o.Validation, o.Target = c.Train, c.Valid, d.Entry.Target
+	o.Task = config.Classification
+	if d.Entry.Kind() == Regression {
+		o.Task = config.Regression
+		o.ScaleTarget = true
+	}
+	o.Seed = uint64(c.Seed)
+	if o.Trainer != nil {
+		tc := *o.Trainer
+		tc.Seed = uint64(c.Seed)
+		if tc.EarlyStopping == "valid_metric" {
+			tc.EarlyStopping = "valid_" + d.Entry.Metric()
+		}
+		o.Trainer = &tc
+	}
+	ft, err := pre.CreateFinetuneModel(o)
+	if err != nil {
+		return nil, err
+	}
+	ft.Progress = nil
+	if err := ft.Finetune(ctx, r.Run); err != nil {
+		return nil, err
+	}
+	return outputs(ft, d)
+}
+
+// outputs returns a trained model's outputs on the test rows.
+func outputs(m *gotabular.TabularModel, d *Dataset) ([]float64, error) {
+	p, err := m.Predict(d.Test)
+	if err != nil {
+		return nil, err
+	}
+	if d.Entry.Kind() == Regression {
+		return p.Values, nil
+	}
+	k := slices.Index(p.Classes, d.Positive)
+	if k < 0 {
+		return nil, fmt.Errorf("the positive class %q is not among the model's classes %v", d.Positive, p.Classes)
+	}
+	out := make([]float64, d.Test.Rows)
+	for i := range out {
+		out[i] = float64(p.Probabilities.At(i, k))
+	}
+	return out, nil
+}
