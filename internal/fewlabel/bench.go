@@ -128,7 +128,7 @@ func Run(ctx context.Context, m *Manifest, o Options) ([]Record, error) {
 								return out, fmt.Errorf("%s, seed %d: pretraining for %s: %w", name, seed, meth.Name, err)
 							}
 							pre[p.Key], preSeconds[p.Key] = model, time.Since(t0).Seconds()
-							say("%s seed %d: pretrained %s in %.1f s\n", name, seed, p.Key, preSeconds[p.Key])
+							say("%s seed %d: pretrained for %s in %.1f s\n", name, seed, meth.Name, preSeconds[p.Key])
 						}
 						start, ps = pre[p.Key], preSeconds[p.Key]
 					}

@@ -125,6 +125,21 @@ func init() {
 			r.Finetune.Optimizer = &config.OptimizerConfig{Optimizer: "adamw", WeightDecay: v}
 			return nil
 		}})
+	registerLever("ens", Lever{Doc: "fine-tune N times with other seeds and average", Arg: "N",
+		Apply: func(r *Recipe, arg string) error {
+			n, err := count(arg)
+			r.Members = n
+			return err
+		}})
+	registerLever("cv", Lever{Doc: "cross-fit: K fine-tunes, each on all labelled rows but one fold, stopping early on that fold; averaged", Arg: "K",
+		Apply: func(r *Recipe, arg string) error {
+			n, err := count(arg)
+			if err == nil && n < 2 {
+				err = fmt.Errorf("cross-fitting needs at least 2 folds")
+			}
+			r.Folds = n
+			return err
+		}})
 	registerLever("pt", Lever{Doc: "PyTorch Tabular's settings: encoder 512-256-128, decoder 256-512, swap noise 0.8, 20 epochs, batch 1024",
 		Apply: func(r *Recipe, _ string) error {
 			r.PretrainTrainer.BatchSize, r.PretrainTrainer.MaxEpochs = 1024, 20
