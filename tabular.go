@@ -215,13 +215,16 @@ func (m *TabularModel) ReadCSV(path string) (*data.Table, error) {
 	return data.ReadCSV(path, opt)
 }
 
-func (m *TabularModel) trainConfig(tc config.TrainerConfig, name string, higherIsBetter bool) train.Config {
+// trainConfig is the loop's config for a run of tc under the model's
+// optimizer config; name starts the progress lines.
+func (m *TabularModel) trainConfig(tc config.TrainerConfig, name string) (train.Config, error) {
+	tc, oc := tc.WithDefaults(), m.OptimizerConfig.WithDefaults()
 	return train.Config{
 		BatchSize: tc.BatchSize, MaxEpochs: tc.MaxEpochs, MinEpochs: tc.MinEpochs,
-		Monitor: tc.EarlyStopping, HigherIsBetter: higherIsBetter,
-		Patience: tc.EarlyStoppingPatience, MinDelta: tc.EarlyStoppingMinDelta,
+		Monitor: tc.EarlyStopping, Mode: tc.EarlyStoppingMode,
+		Patience: tc.Patience(), MinDelta: tc.MinDelta(),
 		KeepLast: tc.KeepLastWeights, Seed: tc.Seed,
-		GradientClip: m.OptimizerConfig.GradientClip,
+		GradientClip: oc.GradientClip,
 		Progress:     m.Progress, Name: name,
-	}
+	}, nil
 }

@@ -40,11 +40,11 @@ func (m *TabularModel) Fit(ctx context.Context, trainTable, validation *data.Tab
 	if err != nil {
 		return err
 	}
-	target, err := data.FitTarget(trainTable, targetName, mc.Task, m.DataConfig.ScaleTarget)
+	target, err := data.FitTarget(trainTable, targetName, mc.Task, m.DataConfig.ScalesTarget())
 	if err != nil {
 		return err
 	}
-	tr, va, err := labelledData(prep, target, trainTable, validation, m.DataConfig.ValidationSplit, m.TrainerConfig.Seed)
+	tr, va, err := labelledData(prep, target, trainTable, validation, m.DataConfig.Split(), m.TrainerConfig.Seed)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,11 @@ func (m *TabularModel) Fit(ctx context.Context, trainTable, validation *data.Tab
 	if err != nil {
 		return err
 	}
-	h, err := train.Run(ctx, task, opt, tr, va, m.trainConfig(m.TrainerConfig, "fit", higherIsBetter(m.TrainerConfig)))
+	cfg, err := m.trainConfig(m.TrainerConfig, "fit")
+	if err != nil {
+		return err
+	}
+	h, err := train.Run(ctx, task, opt, tr, va, cfg)
 	m.History = h
 	if err != nil {
 		return err
@@ -97,8 +101,8 @@ func (m *TabularModel) Pretrain(ctx context.Context, unlabelled, validation *dat
 		if va, err = prep.Transform(validation); err != nil {
 			return err
 		}
-	} else if all.N >= 2 {
-		ti, vi := data.Split(all.N, m.DataConfig.ValidationSplit, rand.New(rand.NewPCG(m.TrainerConfig.Seed, 1)))
+	} else if split := m.DataConfig.Split(); all.N >= 2 && split > 0 {
+		ti, vi := data.Split(all.N, split, rand.New(rand.NewPCG(m.TrainerConfig.Seed, 1)))
 		tr, va = all.Subset(ti), all.Subset(vi)
 	}
 	schema := schemaOf(prep)
@@ -110,7 +114,11 @@ func (m *TabularModel) Pretrain(ctx context.Context, unlabelled, validation *dat
 	if err != nil {
 		return err
 	}
-	h, err := train.Run(ctx, &sslTask{m: model}, opt, tr, va, m.trainConfig(m.TrainerConfig, "pretrain", higherIsBetter(m.TrainerConfig)))
+	cfg, err := m.trainConfig(m.TrainerConfig, "pretrain")
+	if err != nil {
+		return err
+	}
+	h, err := train.Run(ctx, &sslTask{m: model, sample: tr}, opt, tr, va, cfg)
 	m.History = h
 	if err != nil {
 		return err
@@ -137,11 +145,11 @@ type FinetuneOptions struct {
 	// LearningRate of fine-tuning (default: the pretraining one).
 	LearningRate float64
 	// ValidationSplit is the share of Train held out when Validation is
-	// nil (default: the data config's).
-	ValidationSplit float64
-	// ScaleTarget standardises a regression target for training (as
-	// does the data config's ScaleTarget).
-	ScaleTarget bool
+	// nil; nil takes the data config's, and 0 holds out none.
+	ValidationSplit *float64
+	// ScaleTarget says whether a regression target is standardised for
+	// training (nil: the data config's, which is true by default).
+	ScaleTarget *bool
 	// Seed of the head's initialisation (default 42).
 	Seed uint64
 }
@@ -187,18 +195,21 @@ func (m *TabularModel) CreateFinetuneModel(opts FinetuneOptions) (*TabularModel,
 	}
 	dc := m.DataConfig
 	dc.Target = []string{targetName}
-	dc.ScaleTarget = dc.ScaleTarget || opts.ScaleTarget
-	if opts.ValidationSplit != 0 {
+	if opts.ScaleTarget != nil {
+		dc.ScaleTarget = opts.ScaleTarget
+	}
+	if opts.ValidationSplit != nil {
 		dc.ValidationSplit = opts.ValidationSplit
 	}
 	if err := dc.Validate(); err != nil {
 		return nil, fmt.Errorf("CreateFinetuneModel: %w", err)
 	}
-	target, err := data.FitTarget(opts.Train, targetName, opts.Task, dc.ScaleTarget)
+	dc = dc.WithDefaults()
+	target, err := data.FitTarget(opts.Train, targetName, opts.Task, dc.ScalesTarget())
 	if err != nil {
 		return nil, err
 	}
-	tr, va, err := labelledData(m.prep, target, opts.Train, opts.Validation, dc.ValidationSplit, m.TrainerConfig.Seed)
+	tr, va, err := labelledData(m.prep, target, opts.Train, opts.Validation, dc.Split(), m.TrainerConfig.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +286,7 @@ func (m *TabularModel) Finetune(ctx context.Context, run FinetuneRun) error {
 	if m.ft.train == nil {
 		return fmt.Errorf("Finetune: this fine-tuned model was loaded from disk and has no labelled data; make a new one with CreateFinetuneModel: %w", ErrKind)
 	}
-	tc := m.TrainerConfig
+	tc := m.TrainerConfig.WithDefaults()
 	if run.MaxEpochs > 0 {
 		tc.MaxEpochs = run.MaxEpochs
 	}
@@ -292,7 +303,11 @@ func (m *TabularModel) Finetune(ctx context.Context, run FinetuneRun) error {
 	if err != nil {
 		return err
 	}
-	h, err := train.Run(ctx, newSupervisedTask(net, m.target), opt, m.ft.train, m.ft.valid, m.trainConfig(tc, "finetune", higherIsBetter(tc)))
+	cfg, err := m.trainConfig(tc, "finetune")
+	if err != nil {
+		return err
+	}
+	h, err := train.Run(ctx, newSupervisedTask(net, m.target), opt, m.ft.train, m.ft.valid, cfg)
 	m.History = h
 	return err
 }
@@ -318,7 +333,7 @@ func labelledData(prep *data.Preprocessor, target *data.Target, trainTable, vali
 		va, err := encode(validation)
 		return all, va, err
 	}
-	if all.N < 2 {
+	if all.N < 2 || split == 0 {
 		return all, nil, nil
 	}
 	rng := rand.New(rand.NewPCG(seed, 2))

@@ -169,10 +169,13 @@ type Size struct {
 	InputDim   int // the embedding layer's output width
 }
 
-// Value is a named figure: a loss part or a metric.
+// Value is a named figure: a loss part or a metric. HigherIsBetter says
+// which way it improves (set it for accuracies; losses and errors leave
+// it false), so that training can monitor it by name.
 type Value struct {
-	Name  string
-	Value float64
+	Name           string
+	Value          float64
+	HigherIsBetter bool
 }
 
 // Model is a self-supervised model, after PyTorch Tabular's SSLBaseModel.

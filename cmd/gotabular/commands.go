@@ -17,6 +17,7 @@ import (
 	"github.com/gotabular/gotabular"
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
+	"github.com/gotabular/gotabular/metrics"
 	"github.com/gotabular/gotabular/nn"
 	"github.com/gotabular/gotabular/train"
 )
@@ -47,20 +48,27 @@ func (f *featureFlags) apply(set map[string]bool, dc *config.DataConfig) ([]stri
 	return excluded, checkExclude(excluded, *dc)
 }
 
-// targetFlags name what to predict (fit and finetune).
-type targetFlags struct{ target, task, valid string }
+// targetFlags name what to predict and how (fit and finetune).
+type targetFlags struct {
+	target, task, valid string
+	scale               bool
+}
 
 func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.target, "target", "", "the target `column` (required, unless the config's data.target names it)")
 	fs.StringVar(&f.task, "task", "", "`task`: classification or regression (default: classification if the target column holds text, else regression)")
 	fs.StringVar(&f.valid, "valid", "", "CSV `file` of labelled validation rows (default: hold out a share of -data, stratified for classification; 0.2 unless the config's data.validation_split says otherwise)")
+	fs.BoolVar(&f.scale, "scale-target", config.DefaultScaleTarget, "train a regression on the standardised target, which suits any units; predictions are in the target's units either way (-scale-target=false trains on the raw values)")
 }
 
-// apply copies -target into dc and requires a target from the flag or the
-// config file.
+// apply copies -target and -scale-target into dc and requires a target
+// from the flag or the config file.
 func (f *targetFlags) apply(fs *flag.FlagSet, set map[string]bool, dc *config.DataConfig) error {
 	if set["target"] {
 		dc.Target = splitList(f.target)
+	}
+	if set["scale-target"] {
+		dc.ScaleTarget = new(f.scale)
 	}
 	if len(dc.Target) == 0 {
 		return usageError(fs, "-target is required: the column to predict")
@@ -86,24 +94,37 @@ func (f *trainFlags) register(fs *flag.FlagSet, tc config.TrainerConfig, lr floa
 	fs.IntVar(&f.epochs, "epochs", tc.MaxEpochs, "maximum number of passes over the training rows")
 	fs.IntVar(&f.batchSize, "batch-size", tc.BatchSize, "rows per training step")
 	fs.Float64Var(&f.lr, "lr", lr, "learning `rate` of the optimiser"+lrHelp)
-	fs.IntVar(&f.patience, "patience", tc.EarlyStoppingPatience, "epochs without improvement of -monitor before training stops early")
-	fs.StringVar(&f.monitor, "monitor", tc.EarlyStopping, "validation `figure` that early stopping watches and whose best epoch's weights are kept: valid_loss, or a metric such as valid_roc_auc, valid_accuracy, valid_rmse; \"none\" trains every epoch and keeps the last")
+	fs.IntVar(&f.patience, "patience", tc.Patience(), "training stops after this many epochs in a row without improvement of -monitor (0: at the first)")
+	fs.StringVar(&f.monitor, "monitor", tc.EarlyStopping, "validation `figure` that early stopping watches and whose best epoch's weights are kept: valid_loss, a metric of the task ("+monitorNames()+"), or in pretraining a figure its epoch lines show; \"none\" trains every epoch and keeps the last")
 	fs.Uint64Var(&f.seed, "seed", tc.Seed, "seed of the weights, shuffling, validation split and noise: the same seed and data give the same model")
 	fs.BoolVar(&f.quiet, "quiet", false, "print no line per epoch on stderr")
 }
 
+// monitorNames lists the figures early stopping can watch per task.
+func monitorNames() string {
+	var parts []string
+	for _, task := range []string{config.Classification, config.Regression} {
+		var names []string
+		for _, n := range metrics.Names(task) {
+			names = append(names, "valid_"+n)
+		}
+		parts = append(parts, task+": "+strings.Join(names, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
 // apply copies the flags set on the command line into the configs; the
-// seed goes to the trainer and to the model. The configs take a zero as
-// "the default", so a zero given on the command line, which means
-// something else, is refused rather than silently replaced.
+// seed goes to the trainer and to the model. A zero is kept where it is a
+// valid setting (-patience 0); where the configs take a zero as "the
+// default" (-seed 0), it is refused rather than silently replaced.
 func (f *trainFlags) apply(set map[string]bool, tc *config.TrainerConfig, lr *float64, seed *uint64) error {
 	switch {
 	case set["epochs"] && f.epochs < 1:
 		return fmt.Errorf("-epochs %d: must be ≥ 1", f.epochs)
 	case set["batch-size"] && f.batchSize < 1:
 		return fmt.Errorf("-batch-size %d: must be ≥ 1", f.batchSize)
-	case set["patience"] && f.patience < 1:
-		return fmt.Errorf("-patience %d: must be ≥ 1", f.patience)
+	case set["patience"] && f.patience < 0:
+		return fmt.Errorf("-patience %d: must be ≥ 0", f.patience)
 	case set["lr"] && !(f.lr > 0 || f.lr == 0 && *lr == 0):
 		return fmt.Errorf("-lr %v: must be positive", f.lr)
 	case set["seed"] && f.seed == 0:
@@ -119,7 +140,7 @@ func (f *trainFlags) apply(set map[string]bool, tc *config.TrainerConfig, lr *fl
 		*lr = f.lr
 	}
 	if set["patience"] {
-		tc.EarlyStoppingPatience = f.patience
+		tc.EarlyStoppingPatience = new(f.patience)
 	}
 	if set["monitor"] {
 		tc.EarlyStopping = f.monitor

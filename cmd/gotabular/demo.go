@@ -94,7 +94,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	pretrainTime := time.Since(start)
 
-	ftTrainer := config.TrainerConfig{BatchSize: 64, MaxEpochs: o.finetuneEpochs, EarlyStopping: "valid_loss", EarlyStoppingPatience: 10, Seed: o.seed}
+	ftTrainer := config.TrainerConfig{BatchSize: 64, MaxEpochs: o.finetuneEpochs, EarlyStopping: "valid_loss", EarlyStoppingPatience: new(10), Seed: o.seed}
 	start = time.Now()
 	ft, err := m.CreateFinetuneModel(gotabular.FinetuneOptions{
 		Task: config.Classification, Head: head, Train: labelled, Trainer: &ftTrainer, Seed: o.seed,

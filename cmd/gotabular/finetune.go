@@ -37,7 +37,7 @@ stderr (-quiet turns it off), and where the model went to stdout.
 
 func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	file := finetuneFile{
-		Trainer: config.TrainerConfig{BatchSize: 64, MaxEpochs: 100, EarlyStopping: "valid_loss", EarlyStoppingPatience: 10, Seed: 42},
+		Trainer: config.TrainerConfig{BatchSize: 64, MaxEpochs: 100, EarlyStopping: "valid_loss", EarlyStoppingPatience: new(10), Seed: 42},
 		Model:   finetuneModel{Head: models.HeadConfig{Layers: "64"}},
 	}
 

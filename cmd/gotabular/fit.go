@@ -40,7 +40,7 @@ to stdout.
 func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	emb := dae.NewConfig()
 	file := fitFile{
-		Trainer: config.TrainerConfig{BatchSize: 64, MaxEpochs: 100, EarlyStopping: "valid_loss", EarlyStoppingPatience: 10, Seed: 42},
+		Trainer: config.TrainerConfig{BatchSize: 64, MaxEpochs: 100, EarlyStopping: "valid_loss", EarlyStoppingPatience: new(10), Seed: 42},
 		Model: fitModel{
 			Layers: "128-64", Activation: "ReLU",
 			Embedding:    emb.Embedding(emb.MaxOnehotCardinality),

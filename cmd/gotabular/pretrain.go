@@ -42,7 +42,7 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	def := dae.NewConfig()
 	def.EncoderConfig = categoryembedding.Config{Layers: "256-128", Activation: "ReLU"}
 	file := pretrainFile{
-		Trainer: config.TrainerConfig{BatchSize: 256, MaxEpochs: 20, EarlyStopping: "valid_loss", EarlyStoppingPatience: 3, Seed: 42},
+		Trainer: config.TrainerConfig{BatchSize: 256, MaxEpochs: 20, EarlyStopping: "valid_loss", EarlyStoppingPatience: new(3), Seed: 42},
 		Model:   daeModelOf(def),
 	}
 
