@@ -2,7 +2,9 @@ package gotabular_test
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,7 +12,54 @@ import (
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/models"
 	"github.com/gotabular/gotabular/models/categoryembedding"
+	"github.com/gotabular/gotabular/nn"
 )
+
+// shapes lists the names and shapes of ps; the supervised network calls
+// its backbone what the fine-tuning network calls the encoder.
+func shapes(ps []*nn.Param) []string {
+	var out []string
+	for _, p := range ps {
+		name := strings.Replace(p.Name, "backbone.", "encoder.", 1)
+		out = append(out, fmt.Sprintf("%s %d×%d", name, p.Value.Rows, p.Value.Cols))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// A model trained from scratch and one pretrained and fine-tuned, both
+// at the defaults, have the same network, so that they can be compared.
+func TestDefaultNetworkIsShared(t *testing.T) {
+	ctx := context.Background()
+	net := gotabular.DefaultNetwork()
+	tc := config.TrainerConfig{MaxEpochs: 1, Quiet: true}
+	sup, err := gotabular.New(config.DataConfig{Target: []string{"label"}}, net.Supervised("classification"), config.OptimizerConfig{}, tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labelled := synthetic(200, 2).Without("amount")
+	if err := sup.Fit(ctx, labelled, nil); err != nil {
+		t.Fatal(err)
+	}
+	pre, err := gotabular.New(config.DataConfig{}, net.DAE(), config.OptimizerConfig{}, tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pre.Pretrain(ctx, synthetic(200, 1).Without("label", "amount"), nil); err != nil {
+		t.Fatal(err)
+	}
+	ft, err := pre.CreateFinetuneModel(gotabular.FinetuneOptions{Task: "classification", Train: labelled, Target: "label", Head: net.Head, Trainer: &tc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := shapes(gotabular.ParamsForTest(ft)), shapes(gotabular.ParamsForTest(sup))
+	if !slices.Equal(got, want) {
+		t.Errorf("fine-tuned network:\n%s\nfrom scratch:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !slices.Contains(got, "encoder.1.linear.weight 256×128") || !slices.Contains(got, "head.0.linear.weight 128×64") {
+		t.Errorf("the default network is not 256-128 with a head of 64:\n%s", strings.Join(got, "\n"))
+	}
+}
 
 // A regression target is standardised for training unless the data
 // config says otherwise, in Fit and in fine-tuning.

@@ -157,6 +157,30 @@ func (f *trainFlags) apply(set map[string]bool, tc *config.TrainerConfig, lr *fl
 	return nil
 }
 
+// supervisedTrainer is the trainer config of fit and finetune before the
+// flags and the config file: the same for both, so that a model trained
+// from scratch and a fine-tuned one are trained alike.
+func supervisedTrainer() config.TrainerConfig {
+	return config.TrainerConfig{BatchSize: 64, MaxEpochs: 100, EarlyStopping: "valid_loss", EarlyStoppingPatience: new(10), Seed: 42}
+}
+
+// describeNetwork says what a network is, for help texts.
+func describeNetwork(n gotabular.Network) string {
+	e := n.Embedding
+	s := fmt.Sprintf("categories of at most %d levels one-hot and the others as learned vectors", e.MaxOnehotCardinality)
+	if e.Dropout > 0 {
+		s += fmt.Sprintf(" (dropout %g)", e.Dropout)
+	}
+	if e.BatchNormContinuous {
+		s += ", the continuous values batch-normalised"
+	}
+	s += fmt.Sprintf(", a backbone of %s layers (%s)", n.Backbone.Layers, n.Backbone.Activation)
+	if n.Head.Layers == "" {
+		return s + " and a linear head"
+	}
+	return s + fmt.Sprintf(" and a head of %s before the output layer", n.Head.Layers)
+}
+
 // setFlags returns the names of the flags given on the command line.
 func setFlags(fs *flag.FlagSet) map[string]bool {
 	set := map[string]bool{}

@@ -118,6 +118,16 @@ type fitModel struct {
 	Seed           uint64                 `yaml:"seed"`
 }
 
+// fitModelOf is the inverse of fitModel.config, for a categoryembedding
+// backbone.
+func fitModelOf(c models.Config) fitModel {
+	bb, _ := c.Backbone.(categoryembedding.Config)
+	return fitModel{
+		Layers: bb.Layers, Activation: bb.Activation, Dropout: bb.Dropout, UseBatchNorm: bb.UseBatchNorm, Initialization: bb.Initialization,
+		Head: c.Head, Embedding: c.Embedding, LearningRate: c.LearningRate, Seed: c.Seed,
+	}
+}
+
 func (m fitModel) config(task string) models.Config {
 	return models.Config{
 		Task: task,
@@ -402,6 +412,13 @@ func keyList(t reflect.Type) []string {
 		keys = append(keys, name)
 	}
 	return keys
+}
+
+// paragraph breaks text into lines of at most 72 columns.
+func paragraph(text string) string {
+	var b strings.Builder
+	wrap(&b, "", text, 72)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // wrap writes prefix and text, breaking text at spaces to keep lines

@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/gotabular/gotabular"
-	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/models"
 )
 
@@ -23,7 +22,9 @@ from one pretraining.
 The features are those of the pretrained model, encoded as it learned
 (a category it never saw counts as unknown); other columns of -data are
 ignored. The task is classification if the target column holds text and
-regression if it holds numbers, unless -task says.
+regression if it holds numbers, unless -task says. The default head is
+that of the network 'gotabular fit' builds, so that with pretrain's
+default encoder the two compare like for like.
 
 Example:
   gotabular finetune -model pretrained -data labelled.csv -target income -head 64 -epochs 100 -out finetuned
@@ -37,8 +38,8 @@ stderr (-quiet turns it off), and where the model went to stdout.
 
 func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	file := finetuneFile{
-		Trainer: config.TrainerConfig{BatchSize: 64, MaxEpochs: 100, EarlyStopping: "valid_loss", EarlyStoppingPatience: new(10), Seed: 42},
-		Model:   finetuneModel{Head: models.HeadConfig{Layers: "64"}},
+		Trainer: supervisedTrainer(),
+		Model:   finetuneModel{Head: gotabular.DefaultNetwork().Head},
 	}
 
 	fs := newFlagSet("finetune", finetuneHelp+"\n"+configHelp(&finetuneFile{})+"\nFlags:\n", stderr)
