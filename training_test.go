@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/gotabular/gotabular/models"
 	"github.com/gotabular/gotabular/models/categoryembedding"
 	"github.com/gotabular/gotabular/nn"
+	"github.com/gotabular/gotabular/ssl/dae"
 )
 
 // shapes lists the names and shapes of ps; the supervised network calls
@@ -166,13 +168,13 @@ func TestUnknownMonitor(t *testing.T) {
 			}
 			return m, m.Pretrain(ctx, synthetic(50, 1), nil)
 		}, "valid_mask_accuracy"},
-		{"finetune", func() (*gotabular.TabularModel, error) {
+		{"finetune after a probe", func() (*gotabular.TabularModel, error) {
 			tc := bad("valid_auc")
 			ft, err := pre.CreateFinetuneModel(gotabular.FinetuneOptions{Task: "classification", Train: synthetic(50, 2), Trainer: &tc})
 			if err != nil {
 				return nil, err
 			}
-			return ft, ft.Finetune(ctx, gotabular.FinetuneRun{})
+			return ft, ft.Finetune(ctx, gotabular.FinetuneRun{ProbeEpochs: 2})
 		}, "valid_roc_auc"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,20 +234,194 @@ func TestMonitorTaskMetric(t *testing.T) {
 	}
 }
 
-// A batch size of 1 trains every row, batch norm included.
-func TestBatchSizeOne(t *testing.T) {
-	mc := models.Config{Task: "classification", Backbone: categoryembedding.Config{Layers: "8", UseBatchNorm: true},
-		Embedding: models.EmbeddingConfig{BatchNormContinuous: true}}
-	tc := config.TrainerConfig{BatchSize: 1, MaxEpochs: 1, EarlyStopping: config.NoEarlyStopping, Quiet: true}
-	m, err := gotabular.New(config.DataConfig{Target: []string{"label"}}, mc, config.OptimizerConfig{}, tc)
+// backbone returns the values of the pretrained layers of a fine-tuned
+// model: all but the head.
+func backbone(m *gotabular.TabularModel) map[string][]float32 {
+	out := values(gotabular.ParamsForTest(m))
+	for name := range out {
+		if strings.HasPrefix(name, "head.") {
+			delete(out, name)
+		}
+	}
+	return out
+}
+
+// progressHook is a Progress writer that calls at for every line starting
+// with prefix, as the epoch it reports ends.
+type progressHook struct {
+	prefix string
+	at     func(line string)
+}
+
+func (p *progressHook) Write(b []byte) (int, error) {
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, p.prefix) {
+			p.at(line)
+		}
+	}
+	return len(b), nil
+}
+
+// Linear probing then fine-tuning: during the probe epochs the backbone,
+// batch-norm statistics included, keeps the pretrained values, and only
+// after them is the whole network trained.
+func TestProbeThenFinetune(t *testing.T) {
+	pre := pretrained(t)
+	before := backbone(pre)
+	for name := range before {
+		if strings.HasPrefix(name, "decoder") || strings.HasPrefix(name, "reconstruction") || strings.HasPrefix(name, "mask") {
+			delete(before, name)
+		}
+	}
+	tc := config.TrainerConfig{BatchSize: 32, MaxEpochs: 3, EarlyStopping: config.NoEarlyStopping, Quiet: true}
+	ft, err := pre.CreateFinetuneModel(gotabular.FinetuneOptions{Task: "classification", Train: synthetic(150, 2), Trainer: &tc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Fit(context.Background(), synthetic(30, 1), nil); err != nil {
+	const w = "head.0.linear.weight"
+	heads := [][]float32{values(gotabular.ParamsForTest(ft))[w]}
+	ft.Progress = &progressHook{prefix: "probe epoch", at: func(string) {
+		if got := backbone(ft); !reflect.DeepEqual(got, before) {
+			t.Errorf("probe epoch %d changed the backbone", len(heads))
+		}
+		heads = append(heads, values(gotabular.ParamsForTest(ft))[w])
+	}}
+	if err := ft.Finetune(context.Background(), gotabular.FinetuneRun{ProbeEpochs: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if loss := m.History.Epochs[0].TrainLoss; !(loss > 0) || math.IsInf(loss, 0) {
-		t.Errorf("training loss %v after an epoch of one-row batches", loss)
+	if len(heads) != 3 {
+		t.Fatalf("%d probe epochs reported, want 2", len(heads)-1)
+	}
+	if reflect.DeepEqual(heads[0], heads[1]) || reflect.DeepEqual(heads[1], heads[2]) {
+		t.Errorf("%s did not change in every probe epoch", w)
+	}
+	if reflect.DeepEqual(backbone(ft), before) {
+		t.Error("the fine-tuning after the probe left the backbone unchanged")
+	}
+	h := ft.History
+	var epochs []int
+	for _, e := range h.Epochs {
+		epochs = append(epochs, e.Epoch)
+	}
+	if !slices.Equal(epochs, []int{1, 2, 3, 4, 5}) || h.BestEpoch != 5 {
+		t.Errorf("history epochs %v, best %d; want 1 to 5 (2 probe, 3 fine-tuning), best 5", epochs, h.BestEpoch)
+	}
+	if err := ft.Finetune(context.Background(), gotabular.FinetuneRun{ProbeEpochs: 1, FreezeBackbone: true}); err == nil {
+		t.Error("ProbeEpochs with FreezeBackbone accepted")
+	}
+}
+
+// The backbone trains at BackboneLRScale times the head's rate: at 0 its
+// weights stay as pretrained while the head trains, and 0.1 and 1 give
+// different models.
+func TestBackboneLRScale(t *testing.T) {
+	pre := pretrained(t)
+	run := func(scale *float64) *gotabular.TabularModel {
+		tc := config.TrainerConfig{BatchSize: 32, MaxEpochs: 2, EarlyStopping: config.NoEarlyStopping, Quiet: true}
+		ft, err := pre.CreateFinetuneModel(gotabular.FinetuneOptions{Task: "classification", Train: synthetic(150, 2), Trainer: &tc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ft.Finetune(context.Background(), gotabular.FinetuneRun{BackboneLRScale: scale}); err != nil {
+			t.Fatal(err)
+		}
+		return ft
+	}
+	before := values(gotabular.ParamsForTest(pre))
+	still := values(gotabular.ParamsForTest(run(new(0.0))))
+	for name, v := range still {
+		trained := !strings.Contains(name, "running_")
+		switch {
+		case strings.HasPrefix(name, "head."):
+			if name == "head.0.linear.weight" && reflect.DeepEqual(v, values(gotabular.ParamsForTest(run(nil)))[name]) {
+				t.Errorf("%s is the same at backbone scales 0 and 1", name)
+			}
+		case trained && !reflect.DeepEqual(v, before[name]):
+			t.Errorf("%s changed at backbone scale 0", name)
+		}
+	}
+	slow := values(gotabular.ParamsForTest(run(new(0.1))))
+	full := values(gotabular.ParamsForTest(run(nil)))
+	w := "encoder.0.linear.weight"
+	if reflect.DeepEqual(slow[w], full[w]) || reflect.DeepEqual(slow[w], before[w]) {
+		t.Errorf("%s: at scale 0.1 the same as at scale 1 or as pretrained", w)
+	}
+	if err := run(nil).Finetune(context.Background(), gotabular.FinetuneRun{BackboneLRScale: new(-1.0)}); err == nil || !strings.Contains(err.Error(), "BackboneLRScale -1") {
+		t.Errorf("a negative scale: %v", err)
+	}
+}
+
+// Fine-tuning options that regularise: AdamW's decoupled weight decay
+// shrinks the weights, and the encoder's dropout can be set for
+// fine-tuning without touching the pretrained model's config.
+func TestFinetuneRegularisation(t *testing.T) {
+	pre := pretrained(t)
+	norm := func(wd float64, dropout *float64) (float64, *gotabular.TabularModel) {
+		tc := config.TrainerConfig{BatchSize: 32, MaxEpochs: 3, EarlyStopping: config.NoEarlyStopping, Quiet: true}
+		oc := config.OptimizerConfig{Optimizer: "adamw", WeightDecay: wd}
+		ft, err := pre.CreateFinetuneModel(gotabular.FinetuneOptions{
+			Task: "classification", Train: synthetic(150, 2), Trainer: &tc, Optimizer: &oc, EncoderDropout: dropout, LearningRate: 0.01,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ft.Finetune(context.Background(), gotabular.FinetuneRun{}); err != nil {
+			t.Fatal(err)
+		}
+		var ss float64
+		for _, v := range values(gotabular.ParamsForTest(ft))["encoder.0.linear.weight"] {
+			ss += float64(v) * float64(v)
+		}
+		return math.Sqrt(ss), ft
+	}
+	plain, _ := norm(0, nil)
+	decayed, _ := norm(5, nil)
+	if !(decayed < 0.9*plain) {
+		t.Errorf("encoder weight norm %v with weight decay 5, %v without: want it shrunk", decayed, plain)
+	}
+	_, dropped := norm(0, new(0.3))
+	enc := func(m *gotabular.TabularModel) categoryembedding.Config {
+		return m.ModelConfig.(dae.Config).EncoderConfig.(categoryembedding.Config)
+	}
+	if enc(dropped).Dropout != 0.3 || enc(pre).Dropout != 0 {
+		t.Errorf("encoder dropout %v fine-tuned, %v pretrained; want 0.3 and 0", enc(dropped).Dropout, enc(pre).Dropout)
+	}
+	if back := roundTrip(t, dropped); enc(back).Dropout != 0.3 {
+		t.Errorf("encoder dropout %v after a round trip, want 0.3", enc(back).Dropout)
+	}
+	if _, err := pre.CreateFinetuneModel(gotabular.FinetuneOptions{Task: "classification", Train: synthetic(20, 2), EncoderDropout: new(1.0)}); err == nil ||
+		!strings.Contains(err.Error(), "EncoderDropout: 1") {
+		t.Errorf("encoder dropout 1: %v", err)
+	}
+}
+
+// A batch size of 1 trains every row, batch norm included, and a
+// learning-rate schedule can be named in the optimizer config.
+func TestBatchSizeOneAndSchedule(t *testing.T) {
+	for _, oc := range []config.OptimizerConfig{
+		{},
+		{LRScheduler: "cosine", LRSchedulerParams: map[string]float64{"warmup": 0.2}},
+		{LRScheduler: "onecycle"},
+	} {
+		t.Run(oc.LRScheduler, func(t *testing.T) {
+			mc := models.Config{Task: "classification", Backbone: categoryembedding.Config{Layers: "8", UseBatchNorm: true},
+				Embedding: models.EmbeddingConfig{BatchNormContinuous: true}}
+			tc := config.TrainerConfig{BatchSize: 1, MaxEpochs: 1, EarlyStopping: config.NoEarlyStopping, Quiet: true}
+			m, err := gotabular.New(config.DataConfig{Target: []string{"label"}}, mc, oc, tc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Fit(context.Background(), synthetic(30, 1), nil); err != nil {
+				t.Fatal(err)
+			}
+			if loss := m.History.Epochs[0].TrainLoss; !(loss > 0) || math.IsInf(loss, 0) {
+				t.Errorf("training loss %v after an epoch of one-row batches", loss)
+			}
+		})
+	}
+	_, err := gotabular.New(config.DataConfig{}, daeConfig(), config.OptimizerConfig{LRScheduler: "cosine", LRSchedulerParams: map[string]float64{"warmpu": 0.1}}, quiet)
+	if err == nil || !strings.Contains(err.Error(), `"warmpu"`) {
+		t.Errorf("a misspelt schedule parameter: %v", err)
 	}
 }
 

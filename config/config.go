@@ -121,6 +121,14 @@ type OptimizerConfig struct {
 	// GradientClip, when positive, rescales the gradients of a step so that
 	// their global L2 norm is at most this value.
 	GradientClip float64 `json:"gradient_clip,omitempty" yaml:"gradient_clip,omitempty"`
+	// LRScheduler names the learning-rate schedule, one registered in
+	// package optim: "constant" (default), "cosine" (linear warm-up, then
+	// cosine decay) or "onecycle". The gotabular package checks the name
+	// and the parameters, which this package cannot know.
+	LRScheduler string `json:"lr_scheduler,omitempty" yaml:"lr_scheduler,omitempty"`
+	// LRSchedulerParams sets parameters of the schedule by name, such as
+	// warmup for "cosine"; the others keep their defaults.
+	LRSchedulerParams map[string]float64 `json:"lr_scheduler_params,omitempty" yaml:"lr_scheduler_params,omitempty"`
 }
 
 // Optimizers lists the accepted values of OptimizerConfig.Optimizer.
@@ -132,6 +140,10 @@ func (c OptimizerConfig) WithDefaults() OptimizerConfig {
 		c.Optimizer = "adam"
 	}
 	c.Optimizer = strings.ToLower(c.Optimizer)
+	if c.LRScheduler == "" {
+		c.LRScheduler = "constant"
+	}
+	c.LRScheduler = strings.ToLower(c.LRScheduler)
 	return c
 }
 

@@ -53,6 +53,9 @@ func TestDefaults(t *testing.T) {
 	if dc := (DataConfig{}).WithDefaults(); *dc.ValidationSplit != 0.2 || !*dc.ScaleTarget {
 		t.Errorf("validation split default %v, scale target %v", *dc.ValidationSplit, *dc.ScaleTarget)
 	}
+	if oc := (OptimizerConfig{}).WithDefaults(); oc.Optimizer != "adam" || oc.LRScheduler != "constant" {
+		t.Errorf("optimizer defaults %+v", oc)
+	}
 	if oc := (OptimizerConfig{Optimizer: "SGD"}).WithDefaults(); oc.Optimizer != "sgd" {
 		t.Errorf("optimizer name %q not normalised", oc.Optimizer)
 	}

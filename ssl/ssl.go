@@ -217,6 +217,14 @@ type InputFeaturesIncluder interface {
 	IncludeInputFeatures() bool
 }
 
+// EncoderSetter is implemented by configs whose encoder can be replaced,
+// so that fine-tuning can build the featurizer with other settings (a
+// different dropout, say) and copy the pretrained weights into it by name.
+// The receiver is left unchanged.
+type EncoderSetter interface {
+	WithEncoder(models.BackboneConfig) Config
+}
+
 var methods = registry.New[Config]("ssl method")
 
 // Register makes a method available by name; decode reads its config from

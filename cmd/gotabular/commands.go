@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gotabular/gotabular"
@@ -19,6 +22,7 @@ import (
 	"github.com/gotabular/gotabular/data"
 	"github.com/gotabular/gotabular/metrics"
 	"github.com/gotabular/gotabular/nn"
+	"github.com/gotabular/gotabular/optim"
 	"github.com/gotabular/gotabular/train"
 )
 
@@ -179,6 +183,73 @@ func describeNetwork(n gotabular.Network) string {
 		return s + " and a linear head"
 	}
 	return s + fmt.Sprintf(" and a head of %s before the output layer", n.Head.Layers)
+}
+
+// optimFlags choose the optimiser and its learning-rate schedule (fit and
+// finetune).
+type optimFlags struct {
+	optimizer, scheduler, params string
+	weightDecay                  float64
+}
+
+// register defines the flags with the defaults oc; defaultHelp ends each
+// flag's text, saying where a default not shown comes from, if anywhere.
+func (f *optimFlags) register(fs *flag.FlagSet, oc config.OptimizerConfig, defaultHelp string) {
+	fs.StringVar(&f.optimizer, "optimizer", oc.Optimizer, "`name` of the optimiser: "+strings.Join(config.Optimizers, ", ")+" (adamw decays the weights apart from the adaptive step, the usual choice with -weight-decay)"+defaultHelp)
+	fs.Float64Var(&f.weightDecay, "weight-decay", oc.WeightDecay, "weight decay `factor`: L2 for adam and sgd, decoupled for adamw"+defaultHelp)
+	var kinds []string
+	for _, k := range optim.ScheduleKinds() {
+		d := "  " + k.Name + ": " + k.Doc
+		if len(k.Params) > 0 {
+			var ps []string
+			for _, p := range slices.Sorted(maps.Keys(k.Params)) {
+				ps = append(ps, fmt.Sprintf("%s=%g", p, k.Params[p]))
+			}
+			d += " (" + strings.Join(ps, ", ") + ")"
+		}
+		kinds = append(kinds, d)
+	}
+	fs.StringVar(&f.scheduler, "lr-scheduler", oc.LRScheduler, "`name` of the learning-rate schedule over the steps of the run"+defaultHelp+"; the schedules and their parameters, with defaults:\n"+strings.Join(kinds, "\n"))
+	fs.StringVar(&f.params, "lr-scheduler-params", "", "parameters of the schedule as comma-separated `name=value` pairs, such as warmup=0.1; the others keep their defaults")
+}
+
+// apply copies the flags set on the command line into oc and checks
+// them, so that a mistake is reported with the flag's name.
+func (f *optimFlags) apply(set map[string]bool, oc *config.OptimizerConfig) error {
+	if set["optimizer"] {
+		if !slices.Contains(config.Optimizers, strings.ToLower(f.optimizer)) {
+			return fmt.Errorf("-optimizer %q: want one of %s", f.optimizer, strings.Join(config.Optimizers, ", "))
+		}
+		oc.Optimizer = f.optimizer
+	}
+	if set["weight-decay"] {
+		if !(f.weightDecay >= 0) || math.IsInf(f.weightDecay, 0) {
+			return fmt.Errorf("-weight-decay %v: must be a finite value ≥ 0", f.weightDecay)
+		}
+		oc.WeightDecay = f.weightDecay
+	}
+	if set["lr-scheduler"] {
+		oc.LRScheduler = f.scheduler
+		oc.LRSchedulerParams = nil // those of another schedule would not fit
+	}
+	if set["lr-scheduler-params"] {
+		params := map[string]float64{}
+		for _, kv := range splitList(f.params) {
+			k, v, ok := strings.Cut(kv, "=")
+			x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if !ok || err != nil {
+				return fmt.Errorf("-lr-scheduler-params: %q: want name=number", kv)
+			}
+			params[strings.TrimSpace(k)] = x
+		}
+		oc.LRSchedulerParams = params
+	}
+	if set["lr-scheduler"] || set["lr-scheduler-params"] {
+		if _, err := optim.NewSchedule(strings.ToLower(oc.LRScheduler), oc.LRSchedulerParams); err != nil {
+			return fmt.Errorf("-lr-scheduler: %w", err)
+		}
+	}
+	return nil
 }
 
 // setFlags returns the names of the flags given on the command line.

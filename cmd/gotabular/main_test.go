@@ -578,6 +578,17 @@ func TestHelp(t *testing.T) {
 				if key := map[string]string{"pretrain": "noise_strategy", "fit": "embedding {dims", "finetune": "head {layers"}[cmd]; !strings.Contains(help, key) {
 					t.Errorf("help does not list the config key %q:\n%s", key, help)
 				}
+				if cmd == "finetune" {
+					// Each option of fine-tuning craft is taught before the
+					// list of flags.
+					intro, _, _ := strings.Cut(help, "Flags:")
+					for _, flag := range []string{"-backbone-lr-scale", "-probe-epochs", "-weight-decay", "-encoder-dropout",
+						"-head-dropout", "-lr-scheduler", "-monitor valid_roc_auc", "valid_rmse"} {
+						if !strings.Contains(intro, flag) {
+							t.Errorf("the help's introduction does not mention %s", flag)
+						}
+					}
+				}
 			})
 		}
 	}
