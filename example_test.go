@@ -56,7 +56,7 @@ func Example() {
 // A supervised model trained from scratch.
 func ExampleTabularModel_Fit() {
 	mc := models.Config{Task: "regression", Backbone: categoryembedding.Config{Layers: "16"}}
-	m, err := gotabular.New(config.DataConfig{Target: []string{"amount"}, ScaleTarget: true}, mc,
+	m, err := gotabular.New(config.DataConfig{Target: []string{"amount"}}, mc,
 		config.OptimizerConfig{}, config.TrainerConfig{MaxEpochs: 2, Quiet: true})
 	if err != nil {
 		log.Fatal(err)

@@ -105,7 +105,7 @@ func paramsOf(t *testing.T, m *gotabular.TabularModel) map[string][]float32 {
 
 func finetune(t *testing.T, m *gotabular.TabularModel, freeze bool) *gotabular.TabularModel {
 	t.Helper()
-	tc := config.TrainerConfig{BatchSize: 32, MaxEpochs: 15, EarlyStoppingPatience: 5, Quiet: true}
+	tc := config.TrainerConfig{BatchSize: 32, MaxEpochs: 15, EarlyStoppingPatience: new(5), Quiet: true}
 	ft, err := m.CreateFinetuneModel(gotabular.FinetuneOptions{
 		Task: "classification", Train: synthetic(200, 2), Head: models.HeadConfig{Layers: "8"}, Trainer: &tc,
 	})
@@ -247,7 +247,7 @@ func TestFreezeBackbone(t *testing.T) {
 }
 
 func TestFitRegression(t *testing.T) {
-	dc := config.DataConfig{Target: []string{"amount"}, ScaleTarget: true}
+	dc := config.DataConfig{Target: []string{"amount"}}
 	mc := models.Config{Task: "regression", Backbone: categoryembedding.Config{Layers: "32-16"}, LearningRate: 3e-3}
 	m, err := gotabular.New(dc, mc, config.OptimizerConfig{}, config.TrainerConfig{BatchSize: 32, MaxEpochs: 30, Quiet: true})
 	if err != nil {

@@ -218,7 +218,7 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 	if err := mf.DataConfig.Validate(); err != nil {
 		return nil, bad("%v", err)
 	}
-	if err := mf.OptimizerConfig.Validate(); err != nil {
+	if err := validateOptimizer(mf.OptimizerConfig); err != nil {
 		return nil, bad("%v", err)
 	}
 	if err := mf.TrainerConfig.Validate(); err != nil {

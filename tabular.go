@@ -23,6 +23,7 @@ import (
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
 	"github.com/gotabular/gotabular/models"
+	"github.com/gotabular/gotabular/optim"
 	"github.com/gotabular/gotabular/ssl"
 	"github.com/gotabular/gotabular/train"
 
@@ -72,13 +73,15 @@ type TabularModel struct {
 }
 
 // finetuneSpec is what CreateFinetuneModel decided, kept for Finetune and
-// for saving.
+// for saving, with the options of the last Finetune.
 type finetuneSpec struct {
-	Task         string            `json:"task"`
-	Head         models.HeadConfig `json:"head"`
-	IncludeInput bool              `json:"include_input"`
-	Frozen       bool              `json:"frozen"`
-	LearningRate float64           `json:"learning_rate"`
+	Task            string            `json:"task"`
+	Head            models.HeadConfig `json:"head"`
+	IncludeInput    bool              `json:"include_input"`
+	Frozen          bool              `json:"frozen"`
+	LearningRate    float64           `json:"learning_rate"`
+	BackboneLRScale *float64          `json:"backbone_lr_scale,omitempty"`
+	ProbeEpochs     int               `json:"probe_epochs,omitempty"`
 
 	train, valid *data.Dataset // encoded labelled data, not saved
 }
@@ -103,7 +106,7 @@ func New(dc config.DataConfig, mc ModelConfig, oc config.OptimizerConfig, tc con
 	if err := mc.Validate(); err != nil {
 		return nil, err
 	}
-	if err := oc.Validate(); err != nil {
+	if err := validateOptimizer(oc); err != nil {
 		return nil, err
 	}
 	if err := tc.Validate(); err != nil {
@@ -215,13 +218,33 @@ func (m *TabularModel) ReadCSV(path string) (*data.Table, error) {
 	return data.ReadCSV(path, opt)
 }
 
-func (m *TabularModel) trainConfig(tc config.TrainerConfig, name string, higherIsBetter bool) train.Config {
+// validateOptimizer is oc.Validate and the check of its schedule, which
+// is registered in package optim, out of the config package's sight.
+func validateOptimizer(oc config.OptimizerConfig) error {
+	if err := oc.Validate(); err != nil {
+		return err
+	}
+	oc = oc.WithDefaults()
+	if _, err := optim.NewSchedule(oc.LRScheduler, oc.LRSchedulerParams); err != nil {
+		return fmt.Errorf("optimizer config: %w", err)
+	}
+	return nil
+}
+
+// trainConfig is the loop's config for a run of tc under the model's
+// optimizer config; name starts the progress lines.
+func (m *TabularModel) trainConfig(tc config.TrainerConfig, name string) (train.Config, error) {
+	tc, oc := tc.WithDefaults(), m.OptimizerConfig.WithDefaults()
+	schedule, err := optim.NewSchedule(oc.LRScheduler, oc.LRSchedulerParams)
+	if err != nil {
+		return train.Config{}, fmt.Errorf("optimizer config: %w", err)
+	}
 	return train.Config{
 		BatchSize: tc.BatchSize, MaxEpochs: tc.MaxEpochs, MinEpochs: tc.MinEpochs,
-		Monitor: tc.EarlyStopping, HigherIsBetter: higherIsBetter,
-		Patience: tc.EarlyStoppingPatience, MinDelta: tc.EarlyStoppingMinDelta,
+		Monitor: tc.EarlyStopping, Mode: tc.EarlyStoppingMode,
+		Patience: tc.Patience(), MinDelta: tc.MinDelta(),
 		KeepLast: tc.KeepLastWeights, Seed: tc.Seed,
-		GradientClip: m.OptimizerConfig.GradientClip,
-		Progress:     m.Progress, Name: name,
-	}
+		GradientClip: oc.GradientClip, Schedule: schedule,
+		Progress: m.Progress, Name: name,
+	}, nil
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
+	"slices"
 
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
@@ -13,6 +13,7 @@ import (
 	"github.com/gotabular/gotabular/nn"
 	"github.com/gotabular/gotabular/ssl"
 	"github.com/gotabular/gotabular/tensor"
+	"github.com/gotabular/gotabular/train"
 )
 
 // evalBatch is the number of rows per forward pass in evaluation and
@@ -100,70 +101,56 @@ func finite(figs map[string]float64) map[string]float64 {
 	return figs
 }
 
+// Figures implements [train.Model]: the loss, then the task's metrics,
+// with the directions the metrics registry gives them.
+func (s *supervisedTask) Figures() []train.Figure {
+	figs := []train.Figure{{Name: metrics.Loss}}
+	for _, name := range metrics.Names(s.target.Task) {
+		up, _ := metrics.HigherIsBetter(name) // the registry knows every name it lists
+		figs = append(figs, train.Figure{Name: name, HigherIsBetter: up})
+	}
+	return figs
+}
+
 // figures computes the loss and the metrics from the outputs on d.
 func (s *supervisedTask) figures(d *data.Dataset, out *tensor.Mat) (map[string]float64, error) {
 	if d.N == 0 {
 		return nil, fmt.Errorf("no rows to evaluate")
 	}
-	figs := map[string]float64{}
 	if s.target.Task == config.Regression {
 		if d.Targets == nil {
 			return nil, fmt.Errorf("the data has no target values")
 		}
-		figs["loss"] = nn.MSE(out, d.Targets, nil)
 		y := make([]float64, d.N)
 		yhat := make([]float64, d.N)
 		for i := range d.N {
 			y[i] = s.target.Unscale(d.Targets.At(i, 0))
 			yhat[i] = s.target.Unscale(out.At(i, 0))
 		}
-		figs["rmse"] = metrics.RMSE(y, yhat)
-		figs["mae"] = metrics.MAE(y, yhat)
-		figs["r2"] = metrics.R2(y, yhat)
+		figs := metrics.Regression(y, yhat)
+		figs[metrics.Loss] = nn.MSE(out, d.Targets, nil)
 		return figs, nil
 	}
 	if d.Labels == nil {
 		return nil, fmt.Errorf("the data has no labels")
 	}
-	k := s.classes
-	probs := make([]float64, d.N*k)
-	pred := make([]int32, d.N)
+	probs := make([]float64, d.N*s.classes)
 	for i := range d.N {
-		row := out.Row(i)
-		best := 0
-		for j, p := range row {
-			probs[i*k+j] = float64(p)
-			if p > row[best] {
-				best = j
-			}
+		for j, p := range out.Row(i) {
+			probs[i*s.classes+j] = float64(p)
 		}
-		pred[i] = int32(best)
 	}
-	figs["loss"] = metrics.LogLoss(d.Labels, probs, k)
-	figs["accuracy"] = metrics.Accuracy(d.Labels, pred)
-	if k == 2 {
-		pos := make([]bool, d.N)
-		score := make([]float64, d.N)
-		for i := range d.N {
-			pos[i] = d.Labels[i] == 1
-			score[i] = probs[i*2+1]
-		}
-		if auc, err := metrics.ROCAUC(pos, score); err == nil {
-			figs["roc_auc"] = auc
-		}
-		figs["f1"] = metrics.F1(d.Labels, pred, 1)
-	} else {
-		if auc, err := metrics.MacroROCAUC(d.Labels, probs, k); err == nil {
-			figs["roc_auc"] = auc
-		}
-		figs["f1"] = metrics.MacroF1(d.Labels, pred, k)
-	}
+	figs := metrics.Classification(d.Labels, probs, s.classes)
+	figs[metrics.Loss] = metrics.LogLoss(d.Labels, probs, s.classes)
 	return figs, nil
 }
 
 // sslTask adapts a self-supervised model to the training loop.
 type sslTask struct {
 	m ssl.Model
+	// sample holds rows on which Figures can run the model; nil for a
+	// task that only evaluates.
+	sample *data.Dataset
 }
 
 func (s *sslTask) Params() []*nn.Param    { return s.m.Params() }
@@ -198,24 +185,26 @@ func (s *sslTask) Evaluate(d *data.Dataset) (map[string]float64, error) {
 			figs[v.Name] += w * v.Value
 		}
 	})
-	figs["loss"] = total
+	figs[metrics.Loss] = total
 	return finite(figs), nil
 }
 
-// higherIsBetter tells the direction of a monitored figure such as
-// "valid_roc_auc"; an explicit mode in the trainer config wins.
-func higherIsBetter(tc config.TrainerConfig) bool {
-	switch tc.EarlyStoppingMode {
-	case "max":
-		return true
-	case "min":
-		return false
+// Figures implements [train.Model]. What a self-supervised model reports
+// depends on the data (a continuous_loss only with continuous columns, say)
+// and is known from the values it returns, which also say which way each
+// improves; so an evaluation pass over two rows of the sample lists them.
+// It changes nothing in the model: evaluation mode updates no statistics.
+func (s *sslTask) Figures() []train.Figure {
+	figs := []train.Figure{{Name: metrics.Loss}}
+	if s.sample == nil || s.sample.N == 0 {
+		return figs
 	}
-	name := strings.TrimPrefix(tc.EarlyStopping, "valid_")
-	if up, err := metrics.HigherIsBetter(name); err == nil {
-		return up
+	var b data.Batch
+	s.sample.Gather([]int{0, min(1, s.sample.N-1)}, &b)
+	s.m.Forward(b.Cont, b.Cat, false, rand.New(rand.NewPCG(evalNoiseSeed, 1)))
+	s.m.Loss(false)
+	for _, v := range slices.Concat(s.m.LossParts(), s.m.Metrics()) {
+		figs = append(figs, train.Figure{Name: v.Name, HigherIsBetter: v.HigherIsBetter})
 	}
-	// Reconstruction figures of self-supervised models: accuracies up,
-	// losses and errors down.
-	return strings.HasSuffix(name, "accuracy")
+	return figs
 }

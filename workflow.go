@@ -1,10 +1,13 @@
 package gotabular
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
@@ -40,11 +43,11 @@ func (m *TabularModel) Fit(ctx context.Context, trainTable, validation *data.Tab
 	if err != nil {
 		return err
 	}
-	target, err := data.FitTarget(trainTable, targetName, mc.Task, m.DataConfig.ScaleTarget)
+	target, err := data.FitTarget(trainTable, targetName, mc.Task, m.DataConfig.ScalesTarget())
 	if err != nil {
 		return err
 	}
-	tr, va, err := labelledData(prep, target, trainTable, validation, m.DataConfig.ValidationSplit, m.TrainerConfig.Seed)
+	tr, va, err := labelledData(prep, target, trainTable, validation, m.DataConfig.Split(), m.TrainerConfig.Seed)
 	if err != nil {
 		return err
 	}
@@ -58,7 +61,11 @@ func (m *TabularModel) Fit(ctx context.Context, trainTable, validation *data.Tab
 	if err != nil {
 		return err
 	}
-	h, err := train.Run(ctx, task, opt, tr, va, m.trainConfig(m.TrainerConfig, "fit", higherIsBetter(m.TrainerConfig)))
+	cfg, err := m.trainConfig(m.TrainerConfig, "fit")
+	if err != nil {
+		return err
+	}
+	h, err := train.Run(ctx, task, opt, tr, va, cfg)
 	m.History = h
 	if err != nil {
 		return err
@@ -86,15 +93,19 @@ func (m *TabularModel) Pretrain(ctx context.Context, unlabelled, validation *dat
 		if va, err = p.prep.Transform(validation); err != nil {
 			return err
 		}
-	} else if all.N >= 2 {
-		ti, vi := data.Split(all.N, m.DataConfig.ValidationSplit, rand.New(rand.NewPCG(m.TrainerConfig.Seed, 1)))
+	} else if split := m.DataConfig.Split(); all.N >= 2 && split > 0 {
+		ti, vi := data.Split(all.N, split, rand.New(rand.NewPCG(m.TrainerConfig.Seed, 1)))
 		tr, va = all.Subset(ti), all.Subset(vi)
 	}
 	opt, err := m.optimizer(nn.Trainable(p.model.Params()), p.lr)
 	if err != nil {
 		return err
 	}
-	h, err := train.Run(ctx, &sslTask{m: p.model}, opt, tr, va, m.trainConfig(m.TrainerConfig, "pretrain", higherIsBetter(m.TrainerConfig)))
+	cfg, err := m.trainConfig(m.TrainerConfig, "pretrain")
+	if err != nil {
+		return err
+	}
+	h, err := train.Run(ctx, &sslTask{m: p.model, sample: tr}, opt, tr, va, cfg)
 	m.History = h
 	if err != nil {
 		return err
@@ -161,17 +172,26 @@ type FinetuneOptions struct {
 	Train, Validation *data.Table
 	// Target names the target column (default: the data config's).
 	Target string
-	// Optimizer and Trainer replace the pretraining configs when set.
+	// Optimizer and Trainer replace the pretraining configs when set. The
+	// optimizer's weight decay is the fine-tuning regulariser of choice
+	// with "adamw", whose decay is decoupled from the adaptive step.
 	Optimizer *config.OptimizerConfig
 	Trainer   *config.TrainerConfig
 	// LearningRate of fine-tuning (default: the pretraining one).
 	LearningRate float64
 	// ValidationSplit is the share of Train held out when Validation is
-	// nil (default: the data config's).
-	ValidationSplit float64
-	// ScaleTarget standardises a regression target for training (as
-	// does the data config's ScaleTarget).
-	ScaleTarget bool
+	// nil; nil takes the data config's, and 0 holds out none.
+	ValidationSplit *float64
+	// ScaleTarget says whether a regression target is standardised for
+	// training (nil: the data config's, which is true by default).
+	ScaleTarget *bool
+	// EncoderDropout sets the dropout after each layer of the copy of the
+	// pretrained encoder, for fine-tuning only: the pretrained model keeps
+	// its config (nil: the pretrained encoder's own). It needs a method
+	// config that implements ssl.EncoderSetter and an encoder config that
+	// implements models.DropoutSetter, as the built-in ones do. The head's
+	// dropout is Head.Dropout.
+	EncoderDropout *float64
 	// Seed of the head's initialisation (default 42).
 	Seed uint64
 }
@@ -206,8 +226,14 @@ func (m *TabularModel) CreateFinetuneModel(opts FinetuneOptions) (*TabularModel,
 		return nil, fmt.Errorf("CreateFinetuneModel: head: %w", err)
 	}
 	if opts.Optimizer != nil {
-		if err := opts.Optimizer.Validate(); err != nil {
+		if err := validateOptimizer(*opts.Optimizer); err != nil {
 			return nil, fmt.Errorf("CreateFinetuneModel: %w", err)
+		}
+	}
+	if opts.EncoderDropout != nil {
+		var err error
+		if sc, err = withEncoderDropout(sc, *opts.EncoderDropout); err != nil {
+			return nil, fmt.Errorf("CreateFinetuneModel: EncoderDropout: %w", err)
 		}
 	}
 	if opts.Trainer != nil {
@@ -217,23 +243,26 @@ func (m *TabularModel) CreateFinetuneModel(opts FinetuneOptions) (*TabularModel,
 	}
 	dc := m.DataConfig
 	dc.Target = []string{targetName}
-	dc.ScaleTarget = dc.ScaleTarget || opts.ScaleTarget
-	if opts.ValidationSplit != 0 {
+	if opts.ScaleTarget != nil {
+		dc.ScaleTarget = opts.ScaleTarget
+	}
+	if opts.ValidationSplit != nil {
 		dc.ValidationSplit = opts.ValidationSplit
 	}
 	if err := dc.Validate(); err != nil {
 		return nil, fmt.Errorf("CreateFinetuneModel: %w", err)
 	}
-	target, err := data.FitTarget(opts.Train, targetName, opts.Task, dc.ScaleTarget)
+	dc = dc.WithDefaults()
+	target, err := data.FitTarget(opts.Train, targetName, opts.Task, dc.ScalesTarget())
 	if err != nil {
 		return nil, err
 	}
-	tr, va, err := labelledData(m.prep, target, opts.Train, opts.Validation, dc.ValidationSplit, m.TrainerConfig.Seed)
+	tr, va, err := labelledData(m.prep, target, opts.Train, opts.Validation, dc.Split(), m.TrainerConfig.Seed)
 	if err != nil {
 		return nil, err
 	}
 	ft := &TabularModel{
-		DataConfig: dc, ModelConfig: m.ModelConfig, OptimizerConfig: m.OptimizerConfig, TrainerConfig: m.TrainerConfig,
+		DataConfig: dc, ModelConfig: sc, OptimizerConfig: m.OptimizerConfig, TrainerConfig: m.TrainerConfig,
 		Progress: m.Progress, kind: Finetuned, prep: m.prep, target: target, schema: m.schema,
 	}
 	if opts.Optimizer != nil {
@@ -287,17 +316,50 @@ func (m *TabularModel) buildFinetune(sc ssl.Config, pretrained ssl.Model, seed u
 	return ssl.NewFinetune(embed, enc, m.ft.Head, outputs(m.target), m.ft.IncludeInput, m.ft.Frozen, seed)
 }
 
+// withEncoderDropout returns a copy of sc whose encoder has dropout p.
+func withEncoderDropout(sc ssl.Config, p float64) (ssl.Config, error) {
+	if !(p >= 0 && p < 1) {
+		return nil, fmt.Errorf("%v: want a probability in [0, 1)", p)
+	}
+	setter, ok := sc.(ssl.EncoderSetter)
+	if !ok {
+		return nil, fmt.Errorf("the %s config cannot replace its encoder (it does not implement ssl.EncoderSetter)", sc.Name())
+	}
+	enc, ok := sc.Common().EncoderConfig.(models.DropoutSetter)
+	if !ok {
+		return nil, fmt.Errorf("the %s encoder cannot change its dropout (it does not implement models.DropoutSetter)", sc.Common().EncoderConfig.Name())
+	}
+	return setter.WithEncoder(enc.WithDropout(p)), nil
+}
+
 // FinetuneRun configures Finetune.
 type FinetuneRun struct {
 	// MaxEpochs and MinEpochs override the trainer config when positive.
+	// With ProbeEpochs they count the epochs after the probe.
 	MaxEpochs, MinEpochs int
 	// FreezeBackbone trains the head alone: the pretrained embedding layer
 	// and featurizer keep their weights and run in evaluation mode.
 	FreezeBackbone bool
+	// ProbeEpochs, when positive, first trains the head alone for this
+	// many epochs, the backbone frozen as by FreezeBackbone and no early
+	// stopping, and then the whole network: linear probing, then
+	// fine-tuning (Kumar et al., 2022): the large first gradients of a
+	// random head would distort the pretrained features, those of a head
+	// that already fits them do not. Each phase has its own optimiser
+	// state and learning-rate schedule.
+	ProbeEpochs int
+	// BackboneLRScale multiplies the learning rate of the pretrained
+	// embedding layer and featurizer, the head keeping the full rate
+	// (nil: 1). A scale such as 0.1 adjusts the learned features rather
+	// than overwriting them; 0 leaves their weights as pretrained, though
+	// unlike FreezeBackbone they still run in training mode.
+	BackboneLRScale *float64
 }
 
 // Finetune trains a model made by CreateFinetuneModel on its labelled
-// rows.
+// rows. On an error the model keeps the best weights reached; History
+// records the epochs of both phases of a run with ProbeEpochs, numbered
+// on from the probe's.
 func (m *TabularModel) Finetune(ctx context.Context, run FinetuneRun) error {
 	if m.kind != Finetuned || m.ft == nil {
 		return fmt.Errorf("Finetune needs a model made by CreateFinetuneModel, and this one is %s: %w", m.kind, ErrKind)
@@ -305,26 +367,95 @@ func (m *TabularModel) Finetune(ctx context.Context, run FinetuneRun) error {
 	if m.ft.train == nil {
 		return fmt.Errorf("Finetune: this fine-tuned model was loaded from disk and has no labelled data; make a new one with CreateFinetuneModel: %w", ErrKind)
 	}
-	tc := m.TrainerConfig
+	tc := m.TrainerConfig.WithDefaults()
 	if run.MaxEpochs > 0 {
 		tc.MaxEpochs = run.MaxEpochs
 	}
 	if run.MinEpochs > 0 {
 		tc.MinEpochs = run.MinEpochs
 	}
-	if tc.MinEpochs > tc.MaxEpochs {
+	switch {
+	case tc.MinEpochs > tc.MaxEpochs:
 		return fmt.Errorf("Finetune: min epochs %d exceed max epochs %d", tc.MinEpochs, tc.MaxEpochs)
+	case run.ProbeEpochs < 0:
+		return fmt.Errorf("Finetune: ProbeEpochs %d: must be ≥ 0", run.ProbeEpochs)
+	case run.ProbeEpochs > 0 && run.FreezeBackbone:
+		return errors.New("Finetune: ProbeEpochs with FreezeBackbone: a frozen backbone is never fine-tuned after the probe; set one of them")
+	}
+	scale := 1.0
+	if run.BackboneLRScale != nil {
+		scale = *run.BackboneLRScale
+		if !(scale >= 0) || math.IsInf(scale, 0) {
+			return fmt.Errorf("Finetune: BackboneLRScale %v: want a finite value ≥ 0", scale)
+		}
 	}
 	net := m.net.(*ssl.Finetune)
-	net.Frozen = run.FreezeBackbone
-	m.ft.Frozen = run.FreezeBackbone
-	opt, err := m.optimizer(net.Trainable(), m.ft.LearningRate)
+	task := newSupervisedTask(net, m.target)
+	cfg, err := m.trainConfig(tc, "finetune")
 	if err != nil {
 		return err
 	}
-	h, err := train.Run(ctx, newSupervisedTask(net, m.target), opt, m.ft.train, m.ft.valid, m.trainConfig(tc, "finetune", higherIsBetter(tc)))
-	m.History = h
+	// The probe would otherwise run its epochs before the monitor of the
+	// fine-tuning that follows is checked.
+	if err := train.CheckMonitor(task, cfg); err != nil {
+		return err
+	}
+	m.ft.Frozen, m.ft.ProbeEpochs, m.ft.BackboneLRScale = run.FreezeBackbone, run.ProbeEpochs, run.BackboneLRScale
+	var probe *train.History
+	if run.ProbeEpochs > 0 {
+		ptc := tc
+		ptc.MaxEpochs, ptc.MinEpochs, ptc.EarlyStopping = run.ProbeEpochs, 0, config.NoEarlyStopping
+		pcfg, err := m.trainConfig(ptc, "probe")
+		if err != nil {
+			return err
+		}
+		net.Frozen = true
+		probe, err = m.finetunePhase(ctx, task, pcfg, 1)
+		if err != nil {
+			m.History = probe
+			return err
+		}
+	}
+	net.Frozen = run.FreezeBackbone
+	h, err := m.finetunePhase(ctx, task, cfg, scale)
+	m.History = joinHistories(probe, h)
 	return err
+}
+
+// finetunePhase runs one training of the fine-tuning network: the head at
+// the fine-tuning rate, the backbone, unless frozen, at backboneScale
+// times it.
+func (m *TabularModel) finetunePhase(ctx context.Context, task *supervisedTask, cfg train.Config, backboneScale float64) (*train.History, error) {
+	net := task.net.(*ssl.Finetune)
+	groups := []optim.Group{{Params: net.Head.Params(), LRScale: 1}}
+	if !net.Frozen {
+		groups = append(groups, optim.Group{Params: slices.Concat(net.Embed.Params(), net.Encoder.Params()), LRScale: backboneScale})
+	}
+	oc := m.OptimizerConfig.WithDefaults()
+	opt, err := optim.NewGroups(oc.Optimizer, groups, m.ft.LearningRate, oc.WeightDecay, oc.Momentum)
+	if err != nil {
+		return nil, err
+	}
+	return train.Run(ctx, task, opt, m.ft.train, m.ft.valid, cfg)
+}
+
+// joinHistories records a probe and the fine-tuning after it as one run,
+// the fine-tuning's epochs numbered on from the probe's.
+func joinHistories(probe, rest *train.History) *train.History {
+	if probe == nil || rest == nil {
+		return cmp.Or(rest, probe)
+	}
+	h := *rest
+	n := len(probe.Epochs)
+	h.Epochs = slices.Clone(probe.Epochs)
+	for _, e := range rest.Epochs {
+		e.Epoch += n
+		h.Epochs = append(h.Epochs, e)
+	}
+	if h.BestEpoch > 0 {
+		h.BestEpoch += n
+	}
+	return &h
 }
 
 // labelledData encodes the labelled rows and their validation rows, split
@@ -348,7 +479,7 @@ func labelledData(prep *data.Preprocessor, target *data.Target, trainTable, vali
 		va, err := encode(validation)
 		return all, va, err
 	}
-	if all.N < 2 {
+	if all.N < 2 || split == 0 {
 		return all, nil, nil
 	}
 	rng := rand.New(rand.NewPCG(seed, 2))

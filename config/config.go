@@ -2,8 +2,17 @@
 // the command line: what the data looks like, how to optimise, and how to
 // run the training loop. Model configs live with their models.
 //
-// Zero values mean "use the default"; [DataConfig.WithDefaults] and friends
-// fill them in, and Validate reports what cannot work, naming the field.
+// A zero value means "the default" only where zero is not a valid setting
+// (a batch size of 0, an empty optimizer name). Where zero is valid and is
+// not the default, the field is a pointer: nil means the default, and an
+// explicit 0 or false is kept as given (Go's new(0) writes one in a
+// literal; in YAML and JSON the key is simply given). [DataConfig.WithDefaults]
+// and friends fill in the defaults, the accessor methods read a field with
+// its default, and Validate reports what cannot work, naming the field.
+//
+// A model saved before a field became a pointer left it out when it was
+// zero, which meant the default then; read back, nil means the default
+// now, so old files keep the settings they meant.
 package config
 
 import (
@@ -26,27 +35,60 @@ type DataConfig struct {
 	ContinuousCols  []string `json:"continuous_cols,omitempty" yaml:"continuous_cols,omitempty"`
 	CategoricalCols []string `json:"categorical_cols,omitempty" yaml:"categorical_cols,omitempty"`
 	// ValidationSplit is the fraction of the training rows held out for
-	// validation when no validation data is given (default 0.2).
-	ValidationSplit float64 `json:"validation_split,omitempty" yaml:"validation_split,omitempty"`
-	// ScaleTarget standardises a regression target for training;
-	// predictions are returned in the original units.
-	ScaleTarget bool `json:"scale_target,omitempty" yaml:"scale_target,omitempty"`
+	// validation when no validation data is given (nil: 0.2). 0 holds out
+	// none: without validation data, early stopping then watches the
+	// training loss.
+	ValidationSplit *float64 `json:"validation_split,omitempty" yaml:"validation_split,omitempty"`
+	// ScaleTarget standardises a regression target for training, so that
+	// the loss and the initial outputs are of the order of 1 whatever the
+	// target's units; predictions are returned in the original units. nil
+	// means true; false trains on the raw values.
+	ScaleTarget *bool `json:"scale_target,omitempty" yaml:"scale_target,omitempty"`
 }
 
-// WithDefaults returns c with zero fields set to their defaults.
-func (c DataConfig) WithDefaults() DataConfig {
-	if c.ValidationSplit == 0 {
-		c.ValidationSplit = 0.2
+// The defaults of the pointer fields.
+const (
+	DefaultValidationSplit = 0.2
+	DefaultScaleTarget     = true
+	DefaultPatience        = 3
+	DefaultMinDelta        = 0.001
+)
+
+// or returns *p, or def when p is nil.
+func or[T any](p *T, def T) T {
+	if p == nil {
+		return def
 	}
+	return *p
+}
+
+// filled returns p, or a pointer to def when p is nil.
+func filled[T any](p *T, def T) *T {
+	if p == nil {
+		return &def
+	}
+	return p
+}
+
+// WithDefaults returns c with unset fields set to their defaults.
+func (c DataConfig) WithDefaults() DataConfig {
+	c.ValidationSplit = filled(c.ValidationSplit, DefaultValidationSplit)
+	c.ScaleTarget = filled(c.ScaleTarget, DefaultScaleTarget)
 	return c
 }
+
+// Split returns ValidationSplit, or its default when unset.
+func (c DataConfig) Split() float64 { return or(c.ValidationSplit, DefaultValidationSplit) }
+
+// ScalesTarget returns ScaleTarget, or its default when unset.
+func (c DataConfig) ScalesTarget() bool { return or(c.ScaleTarget, DefaultScaleTarget) }
 
 // Validate reports the first field that cannot work.
 func (c DataConfig) Validate() error {
 	if len(c.Target) > 1 {
 		return fmt.Errorf("data config: target: %d columns given (%s); one target column is supported", len(c.Target), strings.Join(c.Target, ", "))
 	}
-	if v := c.ValidationSplit; v < 0 || v >= 1 || math.IsNaN(v) {
+	if v := c.Split(); v < 0 || v >= 1 || math.IsNaN(v) {
 		return fmt.Errorf("data config: validation_split %v: want a fraction in [0, 1)", v)
 	}
 	seen := map[string]string{}
@@ -79,6 +121,14 @@ type OptimizerConfig struct {
 	// GradientClip, when positive, rescales the gradients of a step so that
 	// their global L2 norm is at most this value.
 	GradientClip float64 `json:"gradient_clip,omitempty" yaml:"gradient_clip,omitempty"`
+	// LRScheduler names the learning-rate schedule, one registered in
+	// package optim: "constant" (default), "cosine" (linear warm-up, then
+	// cosine decay) or "onecycle". The gotabular package checks the name
+	// and the parameters, which this package cannot know.
+	LRScheduler string `json:"lr_scheduler,omitempty" yaml:"lr_scheduler,omitempty"`
+	// LRSchedulerParams sets parameters of the schedule by name, such as
+	// warmup for "cosine"; the others keep their defaults.
+	LRSchedulerParams map[string]float64 `json:"lr_scheduler_params,omitempty" yaml:"lr_scheduler_params,omitempty"`
 }
 
 // Optimizers lists the accepted values of OptimizerConfig.Optimizer.
@@ -90,6 +140,10 @@ func (c OptimizerConfig) WithDefaults() OptimizerConfig {
 		c.Optimizer = "adam"
 	}
 	c.Optimizer = strings.ToLower(c.Optimizer)
+	if c.LRScheduler == "" {
+		c.LRScheduler = "constant"
+	}
+	c.LRScheduler = strings.ToLower(c.LRScheduler)
 	return c
 }
 
@@ -113,29 +167,37 @@ func (c OptimizerConfig) Validate() error {
 
 // TrainerConfig drives the training loop.
 type TrainerConfig struct {
-	// BatchSize is the number of rows per step (default 64).
+	// BatchSize is the number of rows per step (default 64). Every row
+	// trains in every epoch, the last batch holding the rest; a batch of
+	// one row, 1 included, trains too, its batch normalisations using
+	// their running statistics.
 	BatchSize int `json:"batch_size,omitempty" yaml:"batch_size,omitempty"`
 	// MaxEpochs bounds the number of passes over the data (default 10);
-	// MinEpochs are run before early stopping may stop (default 1).
+	// MinEpochs are run before early stopping may stop (0 and 1 both mean
+	// that it may stop after any epoch).
 	MaxEpochs int `json:"max_epochs,omitempty" yaml:"max_epochs,omitempty"`
 	MinEpochs int `json:"min_epochs,omitempty" yaml:"min_epochs,omitempty"`
 	// EarlyStopping names the validation figure to monitor ("valid_loss"
-	// by default, or e.g. "valid_roc_auc", "valid_accuracy", "valid_rmse");
-	// "none" turns early stopping off.
+	// by default, or e.g. "valid_roc_auc", "valid_accuracy", "valid_rmse":
+	// "valid_" and a figure the model's validation reports, which training
+	// checks before its first epoch); "none" turns early stopping off.
 	EarlyStopping string `json:"early_stopping,omitempty" yaml:"early_stopping,omitempty"`
 	// EarlyStoppingMode is "min" or "max"; empty means the natural
 	// direction of the monitored figure.
 	EarlyStoppingMode string `json:"early_stopping_mode,omitempty" yaml:"early_stopping_mode,omitempty"`
 	// EarlyStoppingPatience is the number of epochs without improvement
-	// before stopping (default 3).
-	EarlyStoppingPatience int `json:"early_stopping_patience,omitempty" yaml:"early_stopping_patience,omitempty"`
+	// after which training stops, as in Lightning's EarlyStopping: with 3,
+	// the third such epoch in a row is the last; with 0, the first is
+	// (nil: 3).
+	EarlyStoppingPatience *int `json:"early_stopping_patience,omitempty" yaml:"early_stopping_patience,omitempty"`
 	// EarlyStoppingMinDelta is the smallest change that counts as an
-	// improvement (default 0.001).
-	EarlyStoppingMinDelta float64 `json:"early_stopping_min_delta,omitempty" yaml:"early_stopping_min_delta,omitempty"`
+	// improvement; 0 counts any (nil: 0.001).
+	EarlyStoppingMinDelta *float64 `json:"early_stopping_min_delta,omitempty" yaml:"early_stopping_min_delta,omitempty"`
 	// KeepLastWeights keeps the weights of the last epoch instead of
 	// restoring those of the best validation epoch.
 	KeepLastWeights bool `json:"keep_last_weights,omitempty" yaml:"keep_last_weights,omitempty"`
-	// Seed makes shuffling and the validation split repeatable (default 42).
+	// Seed makes shuffling and the validation split repeatable. 0 stands
+	// for the default, 42, which is why the command line refuses -seed 0.
 	Seed uint64 `json:"seed,omitempty" yaml:"seed,omitempty"`
 	// Quiet turns off the one-line report per epoch.
 	Quiet bool `json:"quiet,omitempty" yaml:"quiet,omitempty"`
@@ -158,17 +220,19 @@ func (c TrainerConfig) WithDefaults() TrainerConfig {
 	if c.EarlyStopping == "" {
 		c.EarlyStopping = "valid_loss"
 	}
-	if c.EarlyStoppingPatience == 0 {
-		c.EarlyStoppingPatience = 3
-	}
-	if c.EarlyStoppingMinDelta == 0 {
-		c.EarlyStoppingMinDelta = 0.001
-	}
+	c.EarlyStoppingPatience = filled(c.EarlyStoppingPatience, DefaultPatience)
+	c.EarlyStoppingMinDelta = filled(c.EarlyStoppingMinDelta, DefaultMinDelta)
 	if c.Seed == 0 {
 		c.Seed = 42
 	}
 	return c
 }
+
+// Patience returns EarlyStoppingPatience, or its default when unset.
+func (c TrainerConfig) Patience() int { return or(c.EarlyStoppingPatience, DefaultPatience) }
+
+// MinDelta returns EarlyStoppingMinDelta, or its default when unset.
+func (c TrainerConfig) MinDelta() float64 { return or(c.EarlyStoppingMinDelta, DefaultMinDelta) }
 
 // Validate reports the first field that cannot work.
 func (c TrainerConfig) Validate() error {
@@ -180,10 +244,10 @@ func (c TrainerConfig) Validate() error {
 		return fmt.Errorf("trainer config: max_epochs %d: must be ≥ 1", c.MaxEpochs)
 	case c.MinEpochs < 0 || c.MinEpochs > c.MaxEpochs:
 		return fmt.Errorf("trainer config: min_epochs %d: want 0..max_epochs (%d)", c.MinEpochs, c.MaxEpochs)
-	case c.EarlyStoppingPatience < 0:
-		return fmt.Errorf("trainer config: early_stopping_patience %d: must be ≥ 0", c.EarlyStoppingPatience)
-	case c.EarlyStoppingMinDelta < 0 || math.IsNaN(c.EarlyStoppingMinDelta):
-		return fmt.Errorf("trainer config: early_stopping_min_delta %v: must be ≥ 0", c.EarlyStoppingMinDelta)
+	case c.Patience() < 0:
+		return fmt.Errorf("trainer config: early_stopping_patience %d: must be ≥ 0", c.Patience())
+	case !(c.MinDelta() >= 0) || math.IsInf(c.MinDelta(), 0):
+		return fmt.Errorf("trainer config: early_stopping_min_delta %v: must be a finite value ≥ 0", c.MinDelta())
 	}
 	switch c.EarlyStoppingMode {
 	case "", "min", "max":

@@ -55,6 +55,13 @@ type BackboneConfig interface {
 	Size(inDim int) (params, outDim int)
 }
 
+// DropoutSetter is implemented by backbone configs whose dropout can be
+// changed, so that a pretrained encoder can be fine-tuned with another
+// dropout than it was pretrained with. The receiver is left unchanged.
+type DropoutSetter interface {
+	WithDropout(p float64) BackboneConfig
+}
+
 var backbones = registry.New[BackboneConfig]("backbone")
 
 // RegisterBackbone makes a backbone config available by name, for loading

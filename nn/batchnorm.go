@@ -10,6 +10,13 @@ import (
 // training and with running averages in evaluation, then applies a learned
 // scale and shift. Like PyTorch, the running variance uses the unbiased
 // batch variance and momentum 0.1.
+//
+// A batch of one row has no variance to normalise by (PyTorch refuses it
+// in training). Rather than fail, or output β whatever the input, the
+// layer normalises such a batch with its running statistics, as in
+// evaluation, and leaves them unchanged; the gradient is that of
+// evaluation mode. So a batch size of 1, or a last batch of one row,
+// trains the other layers and the affine parameters.
 type BatchNorm1d struct {
 	Gamma, Beta     *Param
 	RunMean, RunVar *Param
@@ -47,10 +54,10 @@ func NewBatchNorm1d(name string, n int) *BatchNorm1d {
 // only the per-column arithmetic (variance, running averages, 1/σ) is done
 // in float64.
 func (b *BatchNorm1d) Forward(x *tensor.Mat, train bool) *tensor.Mat {
-	b.trainMode = train
+	b.trainMode = train && x.Rows > 1 // see the type's comment on one-row batches
 	b.xhat = tensor.Ensure(b.xhat, x.Rows, x.Cols)
 	b.y = tensor.Ensure(b.y, x.Rows, x.Cols)
-	if train {
+	if b.trainMode {
 		rows := float64(x.Rows)
 		clear(b.mean)
 		tensor.AddColumnSums(b.mean, x)
@@ -63,10 +70,7 @@ func (b *BatchNorm1d) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 		rm, rv := b.RunMean.Value.Data, b.RunVar.Value.Data
 		for j, s := range sq {
 			v := float64(s) / rows
-			unbiased := v
-			if x.Rows > 1 {
-				unbiased = float64(s) / (rows - 1)
-			}
+			unbiased := float64(s) / (rows - 1)
 			rm[j] = float32((1-b.Momentum)*float64(rm[j]) + b.Momentum*float64(b.mean[j]))
 			rv[j] = float32((1-b.Momentum)*float64(rv[j]) + b.Momentum*unbiased)
 			b.invStd[j] = float32(1 / math.Sqrt(v+b.Eps))

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/gotabular/gotabular/nn"
@@ -162,6 +163,29 @@ func TestBatchNormRunningStats(t *testing.T) {
 	if bn.RunMean.Value.Data[0] != 0.25 {
 		t.Error("evaluation changed the running mean")
 	}
+}
+
+// A one-row batch in training is normalised with the running statistics,
+// which it leaves alone, and its gradient is evaluation mode's, so that a
+// batch size of 1 trains instead of producing β for every input.
+func TestBatchNormOneRow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	bn := nn.NewBatchNorm1d("bn", 3)
+	for j := range 3 {
+		bn.Gamma.Value.Data[j] = 0.5 + float32(j)
+		bn.RunMean.Value.Data[j] = 0.1 * float32(j)
+		bn.RunVar.Value.Data[j] = 0.5 + float32(j)
+	}
+	stats := append(slices.Clone(bn.RunMean.Value.Data), bn.RunVar.Value.Data...)
+	x := nntest.Rand(rng, 1, 3)
+	want := slices.Clone(bn.Forward(x, false).Data)
+	if got := bn.Forward(x, true).Data; !slices.Equal(got, want) {
+		t.Errorf("training output %v, want evaluation's %v", got, want)
+	}
+	if got := append(slices.Clone(bn.RunMean.Value.Data), bn.RunVar.Value.Data...); !slices.Equal(got, stats) {
+		t.Errorf("running statistics %v after a one-row batch, want %v unchanged", got, stats)
+	}
+	nntest.CheckModule(t, bn, x, nntest.Options{Train: true})
 }
 
 func TestDropoutScaling(t *testing.T) {

@@ -2,6 +2,7 @@ package optim
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/gotabular/gotabular/nn"
@@ -128,9 +129,76 @@ func TestNew(t *testing.T) {
 }
 
 func TestStepAllocations(t *testing.T) {
-	p := nn.NewParam("w", 64, 64)
-	a := NewAdam([]*nn.Param{p}, 1e-3)
-	if n := testing.AllocsPerRun(10, a.Step); n != 0 {
-		t.Errorf("%v allocations per Adam step, want 0", n)
+	head, body := nn.NewParam("head", 64, 64), nn.NewParam("body", 64, 64)
+	groups := []Group{{Params: []*nn.Param{head}, LRScale: 1}, {Params: []*nn.Param{body}, LRScale: 0.1}}
+	for _, name := range []string{"adamw", "sgd"} {
+		opt, err := NewGroups(name, groups, 1e-3, 0.01, 0.9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := func() { opt.SetLearningRate(opt.LearningRate() * 0.999); opt.Step() }
+		if n := testing.AllocsPerRun(10, step); n != 0 {
+			t.Errorf("%s: %v allocations per step, want 0", name, n)
+		}
+	}
+}
+
+// Each group moves at its own rate: a parameter at scale s moves as it
+// would under the optimiser alone at rate s·lr, decay included, and a
+// group at scale 0 does not move.
+func TestGroupLearningRates(t *testing.T) {
+	// train takes three steps on params from 1 with gradients 1, 2, 3.
+	train := func(opt Optimizer, params ...*nn.Param) {
+		for step := range 3 {
+			for _, x := range params {
+				x.Grad.Data[0] = float32(step + 1)
+			}
+			opt.Step()
+		}
+	}
+	for _, name := range []string{"adam", "adamw", "sgd"} {
+		t.Run(name, func(t *testing.T) {
+			head, body, still, alone := param(1), param(1), param(1), param(1)
+			opt, err := NewGroups(name, []Group{
+				{Params: []*nn.Param{head}, LRScale: 1},
+				{Params: []*nn.Param{body}, LRScale: 0.1},
+				{Params: []*nn.Param{still}, LRScale: 0},
+			}, 0.1, 0.5, 0.9)
+			if err != nil {
+				t.Fatal(err)
+			}
+			train(opt, head, body, still)
+			ref, _ := New(name, []*nn.Param{alone}, 0.01, 0.5, 0.9)
+			train(ref, alone)
+			if h, b := head.Value.Data[0], body.Value.Data[0]; h == b {
+				t.Errorf("head and body both at %v, want different values", h)
+			}
+			if got, want := body.Value.Data[0], alone.Value.Data[0]; math.Abs(float64(got-want)) > 1e-6 {
+				t.Errorf("the group at scale 0.1 reached %v, the optimiser alone at a tenth of the rate %v", got, want)
+			}
+			if got := still.Value.Data[0]; got != 1 {
+				t.Errorf("the group at scale 0 moved to %v", got)
+			}
+		})
+	}
+}
+
+func TestGroupErrors(t *testing.T) {
+	p := param(1)
+	for _, tt := range []struct {
+		name   string
+		groups []Group
+		want   string
+	}{
+		{"twice", []Group{{Params: []*nn.Param{p}, LRScale: 1}, {Params: []*nn.Param{p}, LRScale: 0.1}}, `"p" is in two groups`},
+		{"negative", []Group{{Params: []*nn.Param{p}, LRScale: -1}}, "scale -1"},
+		{"NaN", []Group{{Params: []*nn.Param{p}, LRScale: math.NaN()}}, "scale NaN"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewGroups("adam", tt.groups, 1e-3, 0, 0)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one containing %q", err, tt.want)
+			}
+		})
 	}
 }

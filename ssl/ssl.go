@@ -169,10 +169,13 @@ type Size struct {
 	InputDim   int // the embedding layer's output width
 }
 
-// Value is a named figure: a loss part or a metric.
+// Value is a named figure: a loss part or a metric. HigherIsBetter says
+// which way it improves (set it for accuracies; losses and errors leave
+// it false), so that training can monitor it by name.
 type Value struct {
-	Name  string
-	Value float64
+	Name           string
+	Value          float64
+	HigherIsBetter bool
 }
 
 // Model is a self-supervised model, after PyTorch Tabular's SSLBaseModel.
@@ -212,6 +215,14 @@ type Model interface {
 // embedded input to the features given to a fine-tuning head.
 type InputFeaturesIncluder interface {
 	IncludeInputFeatures() bool
+}
+
+// EncoderSetter is implemented by configs whose encoder can be replaced,
+// so that fine-tuning can build the featurizer with other settings (a
+// different dropout, say) and copy the pretrained weights into it by name.
+// The receiver is left unchanged.
+type EncoderSetter interface {
+	WithEncoder(models.BackboneConfig) Config
 }
 
 var methods = registry.New[Config]("ssl method")

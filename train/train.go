@@ -1,7 +1,7 @@
 // Package train is the training loop: epochs over shuffled batches, a
-// validation pass after each epoch, early stopping on a monitored figure,
-// the best epoch's weights restored at the end, and a one-line report per
-// epoch.
+// learning-rate schedule per step, a validation pass after each epoch,
+// early stopping on a monitored figure, the best epoch's weights restored
+// at the end, and a one-line report per epoch.
 package train
 
 import (
@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -34,24 +35,52 @@ type Model interface {
 	// the objective needs (corruption noise, say).
 	Step(b *data.Batch, rng *rand.Rand) float64
 	// Evaluate returns figures over a whole dataset in evaluation mode:
-	// "loss" and metric names, without a prefix.
+	// "loss" and metric names, without a prefix. A figure that is
+	// undefined on the data (NaN) may be left out.
 	Evaluate(d *data.Dataset) (map[string]float64, error)
+	// Figures lists the figures Evaluate reports and which way each
+	// improves, so that Run can check the monitored figure, and learn its
+	// direction, before the first epoch rather than after it.
+	Figures() []Figure
+}
+
+// Figure is a figure a model's validation reports: a name without the
+// "valid_" prefix, such as "loss" or "roc_auc", and whether larger values
+// are better.
+type Figure struct {
+	Name           string
+	HigherIsBetter bool
 }
 
 // Config drives Run. See config.TrainerConfig for the meaning of the
 // fields; Run expects defaults already applied.
 type Config struct {
+	// BatchSize is the number of rows per step; the last batch of an epoch
+	// holds the rest, however few.
 	BatchSize, MaxEpochs, MinEpochs int
-	// Monitor is "valid_<figure>" or "none"; without validation data the
-	// training loss is monitored instead.
-	Monitor        string
-	HigherIsBetter bool
-	Patience       int
-	MinDelta       float64
-	KeepLast       bool
-	Seed           uint64
+	// Monitor is "valid_" and one of the model's Figures ("" is
+	// "valid_loss"), or "none"; without validation data the training loss
+	// is monitored instead.
+	Monitor string
+	// Mode is "min" or "max" to say which way the monitored figure
+	// improves; "" takes the direction the model's Figures give.
+	Mode string
+	// Patience is the number of epochs without improvement after which
+	// the run stops, as in Lightning's EarlyStopping: with 3, the third
+	// such epoch in a row is the last; with 0, the first is.
+	Patience int
+	// MinDelta is the smallest change that counts as an improvement; 0
+	// counts any.
+	MinDelta float64
+	KeepLast bool
+	Seed     uint64
 	// GradientClip, when positive, bounds the global gradient norm.
 	GradientClip float64
+	// Schedule, when not nil, sets the learning rate of every step: the
+	// optimiser's rate when Run starts times Schedule(step, total), where
+	// total is MaxEpochs × the number of batches per epoch. Run puts the
+	// starting rate back when it returns.
+	Schedule optim.Schedule
 	// Progress receives one line per epoch; nil is silent.
 	Progress io.Writer
 	// Name starts each progress line, e.g. "pretrain".
@@ -87,21 +116,23 @@ func Run(ctx context.Context, m Model, opt optim.Optimizer, train, valid *data.D
 	if cfg.BatchSize < 1 || cfg.MaxEpochs < 1 {
 		return nil, fmt.Errorf("train: batch size %d and max epochs %d must be ≥ 1", cfg.BatchSize, cfg.MaxEpochs)
 	}
-	monitor := cfg.Monitor
-	early := monitor != "none"
-	if valid == nil || valid.N == 0 {
-		valid = nil
-		if early {
-			monitor = "train_loss"
-			cfg.HigherIsBetter = false
-		}
+	if cfg.Patience < 0 || !(cfg.MinDelta >= 0) {
+		return nil, fmt.Errorf("train: patience %d and min delta %v must be ≥ 0", cfg.Patience, cfg.MinDelta)
 	}
+	if valid != nil && valid.N == 0 {
+		valid = nil
+	}
+	monitor, higher, err := monitored(m, cfg, valid != nil)
+	if err != nil {
+		return nil, err
+	}
+	early := monitor != "none"
 	h := &History{Monitor: monitor}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a1e))
 	params := m.Params()
 	trainable := m.Trainable()
 	best := math.Inf(1)
-	if cfg.HigherIsBetter {
+	if higher {
 		best = math.Inf(-1)
 	}
 	var snap []*tensor.Mat
@@ -115,6 +146,10 @@ func Run(ctx context.Context, m Model, opt optim.Optimizer, train, valid *data.D
 		order[i] = i
 	}
 	var batch data.Batch
+	total := cfg.MaxEpochs * ((train.N + cfg.BatchSize - 1) / cfg.BatchSize)
+	base := opt.LearningRate()
+	defer opt.SetLearningRate(base)
+	step := 0
 	sinceBest := 0
 	for epoch := 1; epoch <= cfg.MaxEpochs; epoch++ {
 		start := time.Now()
@@ -127,12 +162,11 @@ func Run(ctx context.Context, m Model, opt optim.Optimizer, train, valid *data.D
 				h.Stopped = "cancelled"
 				return h, err
 			}
-			hi := min(lo+cfg.BatchSize, len(order))
-			if hi-lo < 2 && len(order) > 1 {
-				// A one-row batch has no batch statistics; its row is
-				// seen again next epoch in another position.
-				continue
+			if cfg.Schedule != nil {
+				opt.SetLearningRate(base * cfg.Schedule(step, total))
 			}
+			step++
+			hi := min(lo+cfg.BatchSize, len(order))
 			train.Gather(order[lo:hi], &batch)
 			nn.ZeroGrad(trainable)
 			loss := m.Step(&batch, rng)
@@ -162,11 +196,13 @@ func Run(ctx context.Context, m Model, opt optim.Optimizer, train, valid *data.D
 
 		improved := false
 		if early {
-			v, err := figure(e, monitor)
-			if err != nil {
-				return h, err
+			v, ok := figure(e, monitor)
+			if !ok {
+				restore()
+				h.Stopped = "monitored figure missing"
+				return h, fmt.Errorf("train: %s is not reported after epoch %d: it is undefined on the validation rows (ROC-AUC when they hold one class, say); monitor another figure", monitor, epoch)
 			}
-			if cfg.HigherIsBetter && v > best+cfg.MinDelta || !cfg.HigherIsBetter && v < best-cfg.MinDelta || h.BestEpoch == 0 {
+			if higher && v > best+cfg.MinDelta || !higher && v < best-cfg.MinDelta || h.BestEpoch == 0 {
 				improved = true
 				best = v
 			}
@@ -185,8 +221,12 @@ func Run(ctx context.Context, m Model, opt optim.Optimizer, train, valid *data.D
 			sinceBest++
 		}
 		report(cfg, e, improved)
-		if early && epoch >= cfg.MinEpochs && sinceBest > cfg.Patience {
-			h.Stopped = fmt.Sprintf("early stopping: %s did not improve for %d epochs", monitor, sinceBest)
+		if early && !improved && epoch >= cfg.MinEpochs && sinceBest >= cfg.Patience {
+			epochs := "epochs"
+			if sinceBest == 1 {
+				epochs = "epoch"
+			}
+			h.Stopped = fmt.Sprintf("early stopping: %s did not improve for %d %s", monitor, sinceBest, epochs)
 			break
 		}
 	}
@@ -200,22 +240,51 @@ func Run(ctx context.Context, m Model, opt optim.Optimizer, train, valid *data.D
 	return h, nil
 }
 
-// figure looks up the monitored figure of an epoch.
-func figure(e Epoch, monitor string) (float64, error) {
-	if monitor == "train_loss" {
-		return e.TrainLoss, nil
+// CheckMonitor reports whether Run could monitor cfg.Monitor on m, as Run
+// checks before its first epoch, for a caller that does other work first.
+func CheckMonitor(m Model, cfg Config) error {
+	_, _, err := monitored(m, cfg, true)
+	return err
+}
+
+// monitored checks cfg.Monitor against the figures m reports and returns
+// what to watch, "none" or the "valid_" or "train_loss" figure, and which
+// way it improves. A name the model does not report is refused even when
+// there is no validation data to report it, since it is a mistake either
+// way.
+func monitored(m Model, cfg Config, validated bool) (monitor string, higher bool, err error) {
+	if cfg.Mode != "" && cfg.Mode != "min" && cfg.Mode != "max" {
+		return "", false, fmt.Errorf("train: mode %q: want \"min\", \"max\" or \"\" (the figure's own direction)", cfg.Mode)
 	}
-	name := strings.TrimPrefix(monitor, "valid_")
-	v, ok := e.Valid[name]
-	if !ok {
-		var names []string
-		for k := range e.Valid {
-			names = append(names, "valid_"+k)
+	switch cfg.Monitor {
+	case "none":
+		return "none", false, nil
+	case "":
+		cfg.Monitor = "valid_loss"
+	}
+	figs := m.Figures()
+	i := slices.IndexFunc(figs, func(f Figure) bool { return "valid_"+f.Name == cfg.Monitor })
+	if i < 0 {
+		names := make([]string, len(figs))
+		for i, f := range figs {
+			names[i] = "valid_" + f.Name
 		}
-		sort.Strings(names)
-		return 0, fmt.Errorf("train: cannot monitor %q: validation reports %s", monitor, strings.Join(names, ", "))
+		slices.Sort(names)
+		return "", false, fmt.Errorf("train: cannot monitor %q: validation reports %s", cfg.Monitor, strings.Join(names, ", "))
 	}
-	return v, nil
+	if !validated {
+		return "train_loss", false, nil
+	}
+	return cfg.Monitor, cfg.Mode == "max" || cfg.Mode == "" && figs[i].HigherIsBetter, nil
+}
+
+// figure looks up the monitored figure of an epoch.
+func figure(e Epoch, monitor string) (float64, bool) {
+	if monitor == "train_loss" {
+		return e.TrainLoss, true
+	}
+	v, ok := e.Valid[strings.TrimPrefix(monitor, "valid_")]
+	return v, ok
 }
 
 func report(cfg Config, e Epoch, improved bool) {

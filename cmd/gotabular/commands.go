@@ -9,15 +9,20 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gotabular/gotabular"
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
+	"github.com/gotabular/gotabular/metrics"
 	"github.com/gotabular/gotabular/nn"
+	"github.com/gotabular/gotabular/optim"
 	"github.com/gotabular/gotabular/train"
 )
 
@@ -47,20 +52,27 @@ func (f *featureFlags) apply(set map[string]bool, dc *config.DataConfig) ([]stri
 	return excluded, checkExclude(excluded, *dc)
 }
 
-// targetFlags name what to predict (fit and finetune).
-type targetFlags struct{ target, task, valid string }
+// targetFlags name what to predict and how (fit and finetune).
+type targetFlags struct {
+	target, task, valid string
+	scale               bool
+}
 
 func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.target, "target", "", "the target `column` (required, unless the config's data.target names it)")
 	fs.StringVar(&f.task, "task", "", "`task`: classification or regression (default: classification if the target column holds text, else regression)")
 	fs.StringVar(&f.valid, "valid", "", "CSV `file` of labelled validation rows (default: hold out a share of -data, stratified for classification; 0.2 unless the config's data.validation_split says otherwise)")
+	fs.BoolVar(&f.scale, "scale-target", config.DefaultScaleTarget, "train a regression on the standardised target, which suits any units; predictions are in the target's units either way (-scale-target=false trains on the raw values)")
 }
 
-// apply copies -target into dc and requires a target from the flag or the
-// config file.
+// apply copies -target and -scale-target into dc and requires a target
+// from the flag or the config file.
 func (f *targetFlags) apply(fs *flag.FlagSet, set map[string]bool, dc *config.DataConfig) error {
 	if set["target"] {
 		dc.Target = splitList(f.target)
+	}
+	if set["scale-target"] {
+		dc.ScaleTarget = new(f.scale)
 	}
 	if len(dc.Target) == 0 {
 		return usageError(fs, "-target is required: the column to predict")
@@ -86,24 +98,37 @@ func (f *trainFlags) register(fs *flag.FlagSet, tc config.TrainerConfig, lr floa
 	fs.IntVar(&f.epochs, "epochs", tc.MaxEpochs, "maximum number of passes over the training rows")
 	fs.IntVar(&f.batchSize, "batch-size", tc.BatchSize, "rows per training step")
 	fs.Float64Var(&f.lr, "lr", lr, "learning `rate` of the optimiser"+lrHelp)
-	fs.IntVar(&f.patience, "patience", tc.EarlyStoppingPatience, "epochs without improvement of -monitor before training stops early")
-	fs.StringVar(&f.monitor, "monitor", tc.EarlyStopping, "validation `figure` that early stopping watches and whose best epoch's weights are kept: valid_loss, or a metric such as valid_roc_auc, valid_accuracy, valid_rmse; \"none\" trains every epoch and keeps the last")
+	fs.IntVar(&f.patience, "patience", tc.Patience(), "training stops after this many epochs in a row without improvement of -monitor (0: at the first)")
+	fs.StringVar(&f.monitor, "monitor", tc.EarlyStopping, "validation `figure` that early stopping watches and whose best epoch's weights are kept: valid_loss, a metric of the task ("+monitorNames()+"), or in pretraining a figure its epoch lines show; \"none\" trains every epoch and keeps the last")
 	fs.Uint64Var(&f.seed, "seed", tc.Seed, "seed of the weights, shuffling, validation split and noise: the same seed and data give the same model")
 	fs.BoolVar(&f.quiet, "quiet", false, "print no line per epoch on stderr")
 }
 
+// monitorNames lists the figures early stopping can watch per task.
+func monitorNames() string {
+	var parts []string
+	for _, task := range []string{config.Classification, config.Regression} {
+		var names []string
+		for _, n := range metrics.Names(task) {
+			names = append(names, "valid_"+n)
+		}
+		parts = append(parts, task+": "+strings.Join(names, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
 // apply copies the flags set on the command line into the configs; the
-// seed goes to the trainer and to the model. The configs take a zero as
-// "the default", so a zero given on the command line, which means
-// something else, is refused rather than silently replaced.
+// seed goes to the trainer and to the model. A zero is kept where it is a
+// valid setting (-patience 0); where the configs take a zero as "the
+// default" (-seed 0), it is refused rather than silently replaced.
 func (f *trainFlags) apply(set map[string]bool, tc *config.TrainerConfig, lr *float64, seed *uint64) error {
 	switch {
 	case set["epochs"] && f.epochs < 1:
 		return fmt.Errorf("-epochs %d: must be ≥ 1", f.epochs)
 	case set["batch-size"] && f.batchSize < 1:
 		return fmt.Errorf("-batch-size %d: must be ≥ 1", f.batchSize)
-	case set["patience"] && f.patience < 1:
-		return fmt.Errorf("-patience %d: must be ≥ 1", f.patience)
+	case set["patience"] && f.patience < 0:
+		return fmt.Errorf("-patience %d: must be ≥ 0", f.patience)
 	case set["lr"] && !(f.lr > 0 || f.lr == 0 && *lr == 0):
 		return fmt.Errorf("-lr %v: must be positive", f.lr)
 	case set["seed"] && f.seed == 0:
@@ -119,7 +144,7 @@ func (f *trainFlags) apply(set map[string]bool, tc *config.TrainerConfig, lr *fl
 		*lr = f.lr
 	}
 	if set["patience"] {
-		tc.EarlyStoppingPatience = f.patience
+		tc.EarlyStoppingPatience = new(f.patience)
 	}
 	if set["monitor"] {
 		tc.EarlyStopping = f.monitor
@@ -132,6 +157,97 @@ func (f *trainFlags) apply(set map[string]bool, tc *config.TrainerConfig, lr *fl
 	}
 	if set["quiet"] {
 		tc.Quiet = f.quiet
+	}
+	return nil
+}
+
+// supervisedTrainer is the trainer config of fit and finetune before the
+// flags and the config file: the same for both, so that a model trained
+// from scratch and a fine-tuned one are trained alike.
+func supervisedTrainer() config.TrainerConfig {
+	return gotabular.DefaultFinetuneTrainer()
+}
+
+// describeNetwork says what a network is, for help texts.
+func describeNetwork(n gotabular.Network) string {
+	e := n.Embedding
+	s := fmt.Sprintf("categories of at most %d levels one-hot and the others as learned vectors", e.MaxOnehotCardinality)
+	if e.Dropout > 0 {
+		s += fmt.Sprintf(" (dropout %g)", e.Dropout)
+	}
+	if e.BatchNormContinuous {
+		s += ", the continuous values batch-normalised"
+	}
+	s += fmt.Sprintf(", a backbone of %s layers (%s)", n.Backbone.Layers, n.Backbone.Activation)
+	if n.Head.Layers == "" {
+		return s + " and a linear head"
+	}
+	return s + fmt.Sprintf(" and a head of %s before the output layer", n.Head.Layers)
+}
+
+// optimFlags choose the optimiser and its learning-rate schedule (fit and
+// finetune).
+type optimFlags struct {
+	optimizer, scheduler, params string
+	weightDecay                  float64
+}
+
+// register defines the flags with the defaults oc; defaultHelp ends each
+// flag's text, saying where a default not shown comes from, if anywhere.
+func (f *optimFlags) register(fs *flag.FlagSet, oc config.OptimizerConfig, defaultHelp string) {
+	fs.StringVar(&f.optimizer, "optimizer", oc.Optimizer, "`name` of the optimiser: "+strings.Join(config.Optimizers, ", ")+" (adamw decays the weights apart from the adaptive step, the usual choice with -weight-decay)"+defaultHelp)
+	fs.Float64Var(&f.weightDecay, "weight-decay", oc.WeightDecay, "weight decay `factor`: L2 for adam and sgd, decoupled for adamw"+defaultHelp)
+	var kinds []string
+	for _, k := range optim.ScheduleKinds() {
+		d := "  " + k.Name + ": " + k.Doc
+		if len(k.Params) > 0 {
+			var ps []string
+			for _, p := range slices.Sorted(maps.Keys(k.Params)) {
+				ps = append(ps, fmt.Sprintf("%s=%g", p, k.Params[p]))
+			}
+			d += " (" + strings.Join(ps, ", ") + ")"
+		}
+		kinds = append(kinds, d)
+	}
+	fs.StringVar(&f.scheduler, "lr-scheduler", oc.LRScheduler, "`name` of the learning-rate schedule over the steps of the run"+defaultHelp+"; the schedules and their parameters, with defaults:\n"+strings.Join(kinds, "\n"))
+	fs.StringVar(&f.params, "lr-scheduler-params", "", "parameters of the schedule as comma-separated `name=value` pairs, such as warmup=0.1; the others keep their defaults")
+}
+
+// apply copies the flags set on the command line into oc and checks
+// them, so that a mistake is reported with the flag's name.
+func (f *optimFlags) apply(set map[string]bool, oc *config.OptimizerConfig) error {
+	if set["optimizer"] {
+		if !slices.Contains(config.Optimizers, strings.ToLower(f.optimizer)) {
+			return fmt.Errorf("-optimizer %q: want one of %s", f.optimizer, strings.Join(config.Optimizers, ", "))
+		}
+		oc.Optimizer = f.optimizer
+	}
+	if set["weight-decay"] {
+		if !(f.weightDecay >= 0) || math.IsInf(f.weightDecay, 0) {
+			return fmt.Errorf("-weight-decay %v: must be a finite value ≥ 0", f.weightDecay)
+		}
+		oc.WeightDecay = f.weightDecay
+	}
+	if set["lr-scheduler"] {
+		oc.LRScheduler = f.scheduler
+		oc.LRSchedulerParams = nil // those of another schedule would not fit
+	}
+	if set["lr-scheduler-params"] {
+		params := map[string]float64{}
+		for _, kv := range splitList(f.params) {
+			k, v, ok := strings.Cut(kv, "=")
+			x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if !ok || err != nil {
+				return fmt.Errorf("-lr-scheduler-params: %q: want name=number", kv)
+			}
+			params[strings.TrimSpace(k)] = x
+		}
+		oc.LRSchedulerParams = params
+	}
+	if set["lr-scheduler"] || set["lr-scheduler-params"] {
+		if _, err := optim.NewSchedule(strings.ToLower(oc.LRScheduler), oc.LRSchedulerParams); err != nil {
+			return fmt.Errorf("-lr-scheduler: %w", err)
+		}
 	}
 	return nil
 }

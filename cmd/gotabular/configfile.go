@@ -118,6 +118,16 @@ type fitModel struct {
 	Seed           uint64                 `yaml:"seed"`
 }
 
+// fitModelOf is the inverse of fitModel.config, for a categoryembedding
+// backbone.
+func fitModelOf(c models.Config) fitModel {
+	bb, _ := c.Backbone.(categoryembedding.Config)
+	return fitModel{
+		Layers: bb.Layers, Activation: bb.Activation, Dropout: bb.Dropout, UseBatchNorm: bb.UseBatchNorm, Initialization: bb.Initialization,
+		Head: c.Head, Embedding: c.Embedding, LearningRate: c.LearningRate, Seed: c.Seed,
+	}
+}
+
 func (m fitModel) config(task string) models.Config {
 	return models.Config{
 		Task: task,
@@ -131,7 +141,8 @@ func (m fitModel) config(task string) models.Config {
 
 // finetuneFile is the -config file of finetune. Its data section may set
 // target, validation_split and scale_target; the feature columns are
-// those of the pretrained model.
+// those of the pretrained model. The optimizer section's weight_decay and
+// lr_scheduler, and the model section, hold the fine-tuning options.
 type finetuneFile struct {
 	Data      config.DataConfig      `yaml:"data"`
 	Trainer   config.TrainerConfig   `yaml:"trainer"`
@@ -139,9 +150,14 @@ type finetuneFile struct {
 	Model     finetuneModel          `yaml:"model"`
 }
 
+// finetuneModel is the network and the options of gotabular.FinetuneOptions
+// and FinetuneRun under yaml names.
 type finetuneModel struct {
-	Head         models.HeadConfig `yaml:"head"`
-	LearningRate float64           `yaml:"learning_rate"` // 0: the pretraining one
+	Head            models.HeadConfig `yaml:"head"`
+	LearningRate    float64           `yaml:"learning_rate"`     // 0: the pretraining one
+	BackboneLRScale *float64          `yaml:"backbone_lr_scale"` // nil: 1
+	EncoderDropout  *float64          `yaml:"encoder_dropout"`   // nil: the pretrained encoder's
+	ProbeEpochs     int               `yaml:"probe_epochs"`
 }
 
 // readConfigFile decodes the YAML file at path over *dst, which holds the
@@ -402,6 +418,13 @@ func keyList(t reflect.Type) []string {
 		keys = append(keys, name)
 	}
 	return keys
+}
+
+// paragraph breaks text into lines of at most 72 columns.
+func paragraph(text string) string {
+	var b strings.Builder
+	wrap(&b, "", text, 72)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // wrap writes prefix and text, breaking text at spaces to keep lines

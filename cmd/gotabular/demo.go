@@ -13,9 +13,7 @@ import (
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
 	"github.com/gotabular/gotabular/internal/demodata"
-	"github.com/gotabular/gotabular/models"
 	"github.com/gotabular/gotabular/models/categoryembedding"
-	"github.com/gotabular/gotabular/ssl/dae"
 )
 
 const demoHelp = `Usage: gotabular demo [flags]
@@ -72,13 +70,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stderr, "demo: %d unlabelled rows for pretraining, %d labelled rows for fine-tuning, %d test rows\n",
 		trainTable.Rows, labelled.Rows, test.Rows)
 
-	encoder := categoryembedding.Config{Layers: "256-128"}
-	head := models.HeadConfig{Layers: "64"}
+	net := gotabular.DefaultNetwork()
 	dc := config.DataConfig{Target: []string{target}}
 
 	// Self-supervised: pretrain on every training row, labels dropped.
-	cfg := dae.NewConfig()
-	cfg.EncoderConfig = encoder
+	cfg := net.DAE()
 	cfg.DecoderConfig = categoryembedding.Config{Layers: "256"}
 	cfg.Seed = o.seed
 	cfg.DefaultNoiseProbability = 0.3
@@ -94,10 +90,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	pretrainTime := time.Since(start)
 
-	ftTrainer := config.TrainerConfig{BatchSize: 64, MaxEpochs: o.finetuneEpochs, EarlyStopping: "valid_loss", EarlyStoppingPatience: 10, Seed: o.seed}
+	ftTrainer := supervisedTrainer()
+	ftTrainer.MaxEpochs, ftTrainer.Seed = o.finetuneEpochs, o.seed
 	start = time.Now()
 	ft, err := m.CreateFinetuneModel(gotabular.FinetuneOptions{
-		Task: config.Classification, Head: head, Train: labelled, Trainer: &ftTrainer, Seed: o.seed,
+		Task: config.Classification, Head: net.Head, Train: labelled, Trainer: &ftTrainer, Seed: o.seed,
 	})
 	if err != nil {
 		return err
@@ -113,10 +110,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	// Supervised from scratch: the same embedding, encoder and head.
 	start = time.Now()
-	sup, err := gotabular.New(dc, models.Config{
-		Task: config.Classification, Backbone: encoder, Head: head, Seed: o.seed,
-		Embedding: cfg.Embedding(cfg.MaxOnehotCardinality),
-	}, config.OptimizerConfig{}, ftTrainer)
+	mc := net.Supervised(config.Classification)
+	mc.Seed = o.seed
+	sup, err := gotabular.New(dc, mc, config.OptimizerConfig{}, ftTrainer)
 	if err != nil {
 		return err
 	}

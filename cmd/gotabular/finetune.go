@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 
@@ -23,10 +25,29 @@ from one pretraining.
 The features are those of the pretrained model, encoded as it learned
 (a category it never saw counts as unknown); other columns of -data are
 ignored. The task is classification if the target column holds text and
-regression if it holds numbers, unless -task says.
+regression if it holds numbers, unless -task says. The default head is
+that of the network 'gotabular fit' builds, so that with pretrain's
+default encoder the two compare like for like.
+
+Few labels are easily overfitted, and pretrained features easily
+overwritten; the flags of fine-tuning craft:
+  -backbone-lr-scale 0.1   trains the pretrained layers ten times more
+                           slowly than the new head
+  -probe-epochs 5          first trains the head alone for 5 epochs, the
+                           pretrained layers frozen, then everything
+                           (linear probing, then fine-tuning)
+  -optimizer adamw -weight-decay 0.01
+                           decays the weights towards 0
+  -encoder-dropout 0.1, -head-dropout 0.1
+                           drop units of the pretrained layers (in this
+                           model only) and of the head in training
+  -lr-scheduler cosine     warms the learning rate up, then decays it
+  -monitor valid_roc_auc   stops early on a metric instead of the loss
+                           (valid_rmse, valid_r2 and others for regression)
+                           and keeps its best epoch
 
 Example:
-  gotabular finetune -model pretrained -data labelled.csv -target income -head 64 -epochs 100 -out finetuned
+  gotabular finetune -model pretrained -data labelled.csv -target income -probe-epochs 5 -backbone-lr-scale 0.1 -out finetuned
 
 Writes the directory -out: model.json (configs, feature and target
 encoding, training history) and weights.safetensors. An earlier saved
@@ -37,24 +58,27 @@ stderr (-quiet turns it off), and where the model went to stdout.
 
 func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	file := finetuneFile{
-		Trainer: config.TrainerConfig{BatchSize: 64, MaxEpochs: 100, EarlyStopping: "valid_loss", EarlyStoppingPatience: 10, Seed: 42},
-		Model:   finetuneModel{Head: models.HeadConfig{Layers: "64"}},
+		Trainer: supervisedTrainer(),
+		Model:   finetuneModel{Head: gotabular.DefaultNetwork().Head},
 	}
 
 	fs := newFlagSet("finetune", finetuneHelp+"\n"+configHelp(&finetuneFile{})+"\nFlags:\n", stderr)
 	var (
-		modelDir, dataPath, out, head string
-		freeze                        bool
-		tgt                           targetFlags
-		tf                            trainFlags
+		modelDir, dataPath, out string
+		tgt                     targetFlags
+		ff                      finetuneFlags
+		tf                      trainFlags
+		of                      optimFlags
 	)
 	fs.StringVar(&modelDir, "model", "", "`directory` of the pretrained model, as written by gotabular pretrain (required)")
 	fs.StringVar(&dataPath, "data", "", "CSV `file` of labelled training rows (required)")
 	tgt.register(fs)
 	fs.StringVar(&out, "out", "", "`directory` to save the fine-tuned model to (required)")
-	fs.StringVar(&head, "head", file.Model.Head.Layers, "`widths` of the head's hidden layers before the output layer; \"\" for a linear head")
-	fs.BoolVar(&freeze, "freeze", false, "train the head alone: the pretrained layers keep their weights")
+	ff.register(fs, file.Model)
 	tf.register(fs, file.Trainer, 0, " (default: the pretraining rate)")
+	// The optimizer config is the pretrained model's unless changed, so
+	// the flags have no defaults of their own.
+	of.register(fs, config.OptimizerConfig{}, " (default: the pretrained model's)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -89,14 +113,14 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	target, task := file.Data.Target[0], tgt.task
-	if set["head"] {
-		file.Model.Head.Layers = head
+	if err := ff.apply(set, &file.Model); err != nil {
+		return err
 	}
 	if err := tf.apply(set, &file.Trainer, &file.Model.LearningRate, nil); err != nil {
 		return err
 	}
-	if _, err := models.ParseLayers(file.Model.Head.Layers); err != nil {
-		return fmt.Errorf("head: %w", err)
+	if err := of.apply(set, &file.Optimizer); err != nil {
+		return err
 	}
 	if err := file.Optimizer.Validate(); err != nil {
 		return err
@@ -128,17 +152,81 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Optimizer: &file.Optimizer, Trainer: &file.Trainer,
 		LearningRate: file.Model.LearningRate, Seed: file.Trainer.Seed,
 		ValidationSplit: file.Data.ValidationSplit, ScaleTarget: file.Data.ScaleTarget,
+		EncoderDropout: file.Model.EncoderDropout,
 	})
 	if err != nil {
 		return err
 	}
-	if err := ft.Finetune(ctx, gotabular.FinetuneRun{FreezeBackbone: freeze}); err != nil {
+	run := gotabular.FinetuneRun{FreezeBackbone: ff.freeze, ProbeEpochs: file.Model.ProbeEpochs, BackboneLRScale: file.Model.BackboneLRScale}
+	if err := ft.Finetune(ctx, run); err != nil {
 		return trainingError(err)
 	}
 	if err := ft.Save(out); err != nil {
 		return err
 	}
 	reportSaved(stdout, "fine-tuned", out, ft.History)
+	return nil
+}
+
+// finetuneFlags are the head and the options of fine-tuning.
+type finetuneFlags struct {
+	head                                 string
+	headDrop, backboneScale, encoderDrop float64
+	probe                                int
+	freeze                               bool
+}
+
+func (f *finetuneFlags) register(fs *flag.FlagSet, m finetuneModel) {
+	fs.StringVar(&f.head, "head", m.Head.Layers, "`widths` of the head's hidden layers before the output layer; \"\" for a linear head")
+	fs.Float64Var(&f.headDrop, "head-dropout", m.Head.Dropout, "dropout `probability` after each hidden layer of the head")
+	fs.BoolVar(&f.freeze, "freeze", false, "train the head alone: the pretrained layers keep their weights and run as in prediction")
+	fs.Float64Var(&f.backboneScale, "backbone-lr-scale", 1, "`factor` of the learning rate of the pretrained layers (the head's is -lr): below 1 they adjust the features they learned rather than overwrite them; 0 keeps their weights")
+	fs.IntVar(&f.probe, "probe-epochs", m.ProbeEpochs, "`epochs` of training the head alone, the pretrained layers frozen, before the whole network is trained for up to -epochs")
+	fs.Float64Var(&f.encoderDrop, "encoder-dropout", 0, "dropout `probability` after each layer of the pretrained encoder, in fine-tuning (default: the encoder's own, as pretrained; the pretrained model is not changed)")
+}
+
+// apply copies the flags set on the command line into m, and checks them
+// with their names before any data is read.
+func (f *finetuneFlags) apply(set map[string]bool, m *finetuneModel) error {
+	if set["head"] {
+		m.Head.Layers = f.head
+	}
+	if _, err := models.ParseLayers(m.Head.Layers); err != nil {
+		return fmt.Errorf("head: %w", err)
+	}
+	probability := func(flag string, p float64) error {
+		if !(p >= 0 && p < 1) {
+			return fmt.Errorf("-%s %v: want a probability in [0, 1)", flag, p)
+		}
+		return nil
+	}
+	if set["head-dropout"] {
+		if err := probability("head-dropout", f.headDrop); err != nil {
+			return err
+		}
+		m.Head.Dropout = f.headDrop
+	}
+	if set["encoder-dropout"] {
+		if err := probability("encoder-dropout", f.encoderDrop); err != nil {
+			return err
+		}
+		m.EncoderDropout = new(f.encoderDrop)
+	}
+	if set["backbone-lr-scale"] {
+		if !(f.backboneScale >= 0) || math.IsInf(f.backboneScale, 0) {
+			return fmt.Errorf("-backbone-lr-scale %v: want a finite value ≥ 0", f.backboneScale)
+		}
+		m.BackboneLRScale = new(f.backboneScale)
+	}
+	if set["probe-epochs"] {
+		if f.probe < 0 {
+			return fmt.Errorf("-probe-epochs %d: must be ≥ 0", f.probe)
+		}
+		m.ProbeEpochs = f.probe
+	}
+	if f.freeze && m.ProbeEpochs > 0 {
+		return fmt.Errorf("-freeze with -probe-epochs %d: a frozen backbone is never fine-tuned after the probe; give one of them", m.ProbeEpochs)
+	}
 	return nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/gotabular/gotabular"
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
-	"github.com/gotabular/gotabular/ssl/dae"
 )
 
 const fitHelp = `Usage: gotabular fit -data FILE -target COLUMN -out DIR [flags]
@@ -23,9 +22,8 @@ The task is classification if the target column holds text and
 regression if it holds numbers, unless -task says. Every other column is
 a feature (numeric ones continuous, text ones categorical, unless
 -continuous or -categorical list them), except those named by -exclude.
-Inputs are embedded as pretrain embeds them by default: categories with
-at most 4 levels one-hot, others as learned vectors (dropout 0.1), and a
-batch normalisation of the continuous values.
+
+%s
 
 Example:
   gotabular fit -data train.csv -target income -exclude id -layers 128-64 -head 32 -epochs 100 -out supervised
@@ -38,17 +36,11 @@ to stdout.
 `
 
 func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	emb := dae.NewConfig()
-	file := fitFile{
-		Trainer: config.TrainerConfig{BatchSize: 64, MaxEpochs: 100, EarlyStopping: "valid_loss", EarlyStoppingPatience: 10, Seed: 42},
-		Model: fitModel{
-			Layers: "128-64", Activation: "ReLU",
-			Embedding:    emb.Embedding(emb.MaxOnehotCardinality),
-			LearningRate: 1e-3, Seed: 42,
-		},
-	}
+	net := gotabular.DefaultNetwork()
+	file := fitFile{Trainer: supervisedTrainer(), Model: fitModelOf(net.Supervised(""))}
 
-	fs := newFlagSet("fit", fitHelp+"\n"+configHelp(&fitFile{})+"\nFlags:\n", stderr)
+	help := fmt.Sprintf(fitHelp, paragraph("By default the network is the one that pretrain and finetune build, so that the two can be compared: "+describeNetwork(net)+"."))
+	fs := newFlagSet("fit", help+"\n"+configHelp(&fitFile{})+"\nFlags:\n", stderr)
 	var (
 		dataPath, out            string
 		layers, head, activation string
@@ -57,17 +49,19 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		feat                     featureFlags
 		tgt                      targetFlags
 		tf                       trainFlags
+		of                       optimFlags
 	)
 	fs.StringVar(&dataPath, "data", "", "CSV `file` of labelled training rows (required)")
 	tgt.register(fs)
 	fs.StringVar(&out, "out", "", "`directory` to save the model to (required)")
 	feat.register(fs, "such as an id")
 	fs.StringVar(&layers, "layers", file.Model.Layers, "`widths` of the backbone's layers")
-	fs.StringVar(&head, "head", "", "`widths` of the head's hidden layers before the output layer (default: none, a linear head)")
+	fs.StringVar(&head, "head", file.Model.Head.Layers, "`widths` of the head's hidden layers before the output layer; \"\" for a linear head")
 	fs.StringVar(&activation, "activation", file.Model.Activation, "`activation` of the backbone's layers: ReLU, LeakyReLU or GELU")
-	fs.Float64Var(&dropout, "dropout", 0, "dropout `probability` after each backbone layer")
-	fs.BoolVar(&batchNorm, "batchnorm", false, "put a batch normalisation before each backbone layer")
+	fs.Float64Var(&dropout, "dropout", file.Model.Dropout, "dropout `probability` after each backbone layer")
+	fs.BoolVar(&batchNorm, "batchnorm", file.Model.UseBatchNorm, "put a batch normalisation before each backbone layer")
 	tf.register(fs, file.Trainer, file.Model.LearningRate, "")
+	of.register(fs, file.Optimizer.WithDefaults(), "")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -111,6 +105,9 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		mm.UseBatchNorm = batchNorm
 	}
 	if err := tf.apply(set, &file.Trainer, &mm.LearningRate, &mm.Seed); err != nil {
+		return err
+	}
+	if err := of.apply(set, &file.Optimizer); err != nil {
 		return err
 	}
 	if err := file.Data.Validate(); err != nil {

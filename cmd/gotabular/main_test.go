@@ -434,8 +434,8 @@ func TestConfigFile(t *testing.T) {
 		if m.TrainerConfig.MaxEpochs != 2 || m.TrainerConfig.BatchSize != 128 || m.TrainerConfig.Seed != 7 {
 			t.Errorf("trainer config %+v: want max_epochs 2 (flag), batch_size 128 and seed 7 (file)", m.TrainerConfig)
 		}
-		if m.OptimizerConfig.Optimizer != "adamw" || m.DataConfig.ValidationSplit != 0.25 {
-			t.Errorf("optimizer %q, validation split %v; want adamw, 0.25", m.OptimizerConfig.Optimizer, m.DataConfig.ValidationSplit)
+		if m.OptimizerConfig.Optimizer != "adamw" || m.DataConfig.Split() != 0.25 {
+			t.Errorf("optimizer %q, validation split %v; want adamw, 0.25", m.OptimizerConfig.Optimizer, m.DataConfig.Split())
 		}
 		c, ok := m.ModelConfig.(dae.Config)
 		if !ok {
@@ -500,8 +500,8 @@ func TestConfigFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Target().Name != "label" || m.TrainerConfig.BatchSize != 16 || m.DataConfig.ValidationSplit != 0.3 {
-			t.Errorf("target %q, batch size %d, split %v; want label, 16, 0.3", m.Target().Name, m.TrainerConfig.BatchSize, m.DataConfig.ValidationSplit)
+		if m.Target().Name != "label" || m.TrainerConfig.BatchSize != 16 || m.DataConfig.Split() != 0.3 {
+			t.Errorf("target %q, batch size %d, split %v; want label, 16, 0.3", m.Target().Name, m.TrainerConfig.BatchSize, m.DataConfig.Split())
 		}
 	})
 
@@ -577,6 +577,17 @@ func TestHelp(t *testing.T) {
 				}
 				if key := map[string]string{"pretrain": "noise_strategy", "fit": "embedding {dims", "finetune": "head {layers"}[cmd]; !strings.Contains(help, key) {
 					t.Errorf("help does not list the config key %q:\n%s", key, help)
+				}
+				if cmd == "finetune" {
+					// Each option of fine-tuning craft is taught before the
+					// list of flags.
+					intro, _, _ := strings.Cut(help, "Flags:")
+					for _, flag := range []string{"-backbone-lr-scale", "-probe-epochs", "-weight-decay", "-encoder-dropout",
+						"-head-dropout", "-lr-scheduler", "-monitor valid_roc_auc", "valid_rmse"} {
+						if !strings.Contains(intro, flag) {
+							t.Errorf("the help's introduction does not mention %s", flag)
+						}
+					}
 				}
 			})
 		}

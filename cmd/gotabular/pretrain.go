@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/gotabular/gotabular"
-	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
 	"github.com/gotabular/gotabular/models/categoryembedding"
 	"github.com/gotabular/gotabular/ssl/dae"
@@ -39,11 +38,9 @@ to stderr (-quiet turns it off), and where the model went to stdout.
 `
 
 func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	def := dae.NewConfig()
-	def.EncoderConfig = categoryembedding.Config{Layers: "256-128", Activation: "ReLU"}
 	file := pretrainFile{
-		Trainer: config.TrainerConfig{BatchSize: 256, MaxEpochs: 20, EarlyStopping: "valid_loss", EarlyStoppingPatience: 3, Seed: 42},
-		Model:   daeModelOf(def),
+		Trainer: gotabular.DefaultPretrainTrainer(),
+		Model:   daeModelOf(gotabular.DefaultNetwork().DAE()), // the encoder that fit's backbone matches
 	}
 
 	fs := newFlagSet("pretrain", pretrainHelp+"\n"+configHelp(&pretrainFile{})+"\nFlags:\n", stderr)

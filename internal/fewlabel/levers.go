@@ -101,7 +101,7 @@ func init() {
 	registerLever("patience", Lever{Doc: "epochs without improvement before fine-tuning stops", Arg: "N",
 		Apply: func(r *Recipe, arg string) error {
 			n, err := count(arg)
-			r.finetuneTrainer(func(tc *config.TrainerConfig) { tc.EarlyStoppingPatience = n })
+			r.finetuneTrainer(func(tc *config.TrainerConfig) { tc.EarlyStoppingPatience = &n })
 			return err
 		}})
 	registerLever("bs", Lever{Doc: "batch size of fine-tuning", Arg: "N",
@@ -139,6 +139,11 @@ func init() {
 			}
 			r.Folds = n
 			return err
+		}})
+	registerLever("lrprobe", Lever{Doc: "instead of fine-tuning, an L2 logistic regression on the encoder's features beside the one-hot and standardised input, its penalty chosen by 5-fold cross-validation (binary targets)",
+		Apply: func(r *Recipe, _ string) error {
+			r.probe = true
+			return nil
 		}})
 	registerLever("pt", Lever{Doc: "PyTorch Tabular's settings: encoder 512-256-128, decoder 256-512, swap noise 0.8, 20 epochs, batch 1024",
 		Apply: func(r *Recipe, _ string) error {

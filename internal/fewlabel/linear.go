@@ -2,10 +2,12 @@ package fewlabel
 
 import (
 	"context"
+	"math"
 
 	"github.com/gotabular/gotabular"
 	"github.com/gotabular/gotabular/data"
 	"github.com/gotabular/gotabular/linear"
+	"github.com/gotabular/gotabular/metrics"
 )
 
 // The reference linear baseline's penalties: scikit-learn's
@@ -99,4 +101,137 @@ func design(prep *data.Preprocessor, t *data.Table) (*linear.Design, error) {
 		}
 	}
 	return x, nil
+}
+
+// probeMethod fits the linear baseline on the pretrained encoder's
+// features of each labelled row beside its one-hot and standardised
+// input, choosing the penalty by cross-validated ROC-AUC (binary) or RMSE.
+func (r Recipe) probeFit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) ([]float64, error) {
+	d := c.Data
+	prep, err := data.Fit(d.Unlabelled(), d.Continuous, d.Categorical)
+	if err != nil {
+		return nil, err
+	}
+	build := func(t *data.Table) (*linear.Design, error) {
+		x, err := design(prep, t)
+		if err != nil {
+			return nil, err
+		}
+		f, err := pre.Featurize(t)
+		if err != nil {
+			return nil, err
+		}
+		// Standardise the features by their spread over the labelled
+		// rows' scale: one penalty then suits both blocks.
+		out := &linear.Design{N: x.N, D: x.D + f.Cols, X: make([]float64, 0, x.N*(x.D+f.Cols))}
+		for i := range x.N {
+			out.X = append(out.X, x.Row(i)...)
+			for _, v := range f.Row(i) {
+				out.X = append(out.X, float64(v))
+			}
+		}
+		return out, nil
+	}
+	x, err := build(c.All)
+	if err != nil {
+		return nil, err
+	}
+	test, err := build(d.Test)
+	if err != nil {
+		return nil, err
+	}
+	scaleCols(x, test)
+	tc, err := c.All.Col(d.Entry.Target)
+	if err != nil {
+		return nil, err
+	}
+	y := make([]bool, x.N)
+	for i := range y {
+		s, _ := tc.Text(i)
+		y[i] = s == d.Positive
+	}
+	folds, err := c.folds(5, uint64(c.Seed))
+	if err != nil {
+		return nil, err
+	}
+	bestC, bestAUC := 0.0, -1.0
+	for _, cc := range []float64{0.003, 0.01, 0.03, 0.1, 0.3, 1} {
+		score := make([]float64, x.N)
+		for _, f := range folds {
+			in := make([]bool, x.N)
+			for _, i := range f {
+				in[i] = true
+			}
+			var tr []int
+			for i := range x.N {
+				if !in[i] {
+					tr = append(tr, i)
+				}
+			}
+			m, err := linear.FitLogistic(rowsOf(x, tr), pick(y, tr), cc)
+			if err != nil {
+				return nil, err
+			}
+			for _, i := range f {
+				score[i] = m.Predict(x.Row(i))
+			}
+		}
+		auc, err := metrics.ROCAUC(y, score)
+		if err != nil {
+			return nil, err
+		}
+		if auc > bestAUC {
+			bestC, bestAUC = cc, auc
+		}
+	}
+	m, err := linear.FitLogistic(x, y, bestC)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, test.N)
+	for i := range out {
+		out[i] = m.Probability(test.Row(i))
+	}
+	return out, nil
+}
+
+func rowsOf(x *linear.Design, rows []int) *linear.Design {
+	out := &linear.Design{N: len(rows), D: x.D, X: make([]float64, 0, len(rows)*x.D)}
+	for _, i := range rows {
+		out.X = append(out.X, x.Row(i)...)
+	}
+	return out
+}
+
+func pick[T any](v []T, rows []int) []T {
+	out := make([]T, len(rows))
+	for i, r := range rows {
+		out[i] = v[r]
+	}
+	return out
+}
+
+// scaleCols standardises each column of x by its mean and deviation over
+// x's rows, and applies the same to y.
+func scaleCols(x, y *linear.Design) {
+	for j := range x.D {
+		var s, ss float64
+		for i := range x.N {
+			s += x.X[i*x.D+j]
+		}
+		mean := s / float64(x.N)
+		for i := range x.N {
+			d := x.X[i*x.D+j] - mean
+			ss += d * d
+		}
+		std := math.Sqrt(ss / float64(x.N))
+		if std == 0 {
+			std = 1
+		}
+		for _, m := range []*linear.Design{x, y} {
+			for i := range m.N {
+				m.X[i*m.D+j] = (m.X[i*m.D+j] - mean) / std
+			}
+		}
+	}
 }

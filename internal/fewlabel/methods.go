@@ -12,10 +12,7 @@ import (
 	"github.com/gotabular/gotabular"
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
-	"github.com/gotabular/gotabular/models"
-	"github.com/gotabular/gotabular/models/categoryembedding"
 	"github.com/gotabular/gotabular/ssl"
-	"github.com/gotabular/gotabular/ssl/dae"
 )
 
 // Recipe is everything the gotabular and scratch methods do: how to
@@ -40,23 +37,26 @@ type Recipe struct {
 	// labelled rows but one fold and stops early on that fold
 	// (cross-fitting), Members times over with other folds.
 	Members, Folds int
+
+	probe bool
 }
 
 // DefaultRecipe returns the recipe of the gotabular method: what
 // `gotabular pretrain` and `gotabular finetune` do with no flags.
 func DefaultRecipe() Recipe {
+	net := gotabular.DefaultNetwork()
 	newSSL := func(seed uint64) ssl.Config {
-		c := dae.NewConfig()
-		c.EncoderConfig = categoryembedding.Config{Layers: "256-128", Activation: "ReLU"}
+		c := net.DAE()
 		c.Seed = seed
 		return c
 	}
-	pt := config.TrainerConfig{BatchSize: 256, MaxEpochs: 20, EarlyStopping: "valid_loss", EarlyStoppingPatience: 3, Quiet: true}
-	ft := config.TrainerConfig{BatchSize: 64, MaxEpochs: 100, EarlyStopping: "valid_loss", EarlyStoppingPatience: 10, Quiet: true}
+	pt := gotabular.DefaultPretrainTrainer()
+	ft := gotabular.DefaultFinetuneTrainer()
+	pt.Quiet, ft.Quiet = true, true
 	return Recipe{
 		SSL:             newSSL,
 		PretrainTrainer: pt,
-		Finetune:        gotabular.FinetuneOptions{Head: models.HeadConfig{Layers: "64"}, Trainer: &ft},
+		Finetune:        gotabular.FinetuneOptions{Head: net.Head, Trainer: &ft},
 	}
 }
 
@@ -164,6 +164,9 @@ func (r Recipe) method(name string, scratch bool) (Method, error) {
 	p := &Pretraining{Key: key, Run: func(ctx context.Context, d *Dataset, seed int) (*gotabular.TabularModel, error) {
 		return r.pretrain(ctx, d, seed, scratch)
 	}}
+	if r.probe {
+		return Method{Name: name, Pretraining: p, Fit: r.probeFit}, nil
+	}
 	return Method{Name: name, Pretraining: p, Fit: r.fit}, nil
 }
 
@@ -283,7 +286,6 @@ func (r Recipe) fitOne(ctx context.Context, c *Cell, pre *gotabular.TabularModel
 	o.Task = config.Classification
 	if d.Entry.Kind() == Regression {
 		o.Task = config.Regression
-		o.ScaleTarget = true
 	}
 	o.Seed = seed
 	if o.Trainer != nil {

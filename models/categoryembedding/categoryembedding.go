@@ -59,6 +59,12 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// WithDropout implements [models.DropoutSetter].
+func (c Config) WithDropout(p float64) models.BackboneConfig {
+	c.Dropout = p
+	return c
+}
+
 // Validate implements [models.BackboneConfig].
 func (c Config) Validate() error {
 	c = c.WithDefaults()

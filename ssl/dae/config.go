@@ -96,6 +96,12 @@ func (c Config) Common() ssl.SSLModelConfig { return c.SSLModelConfig.WithDefaul
 // IncludeInputFeatures implements [ssl.InputFeaturesIncluder].
 func (c Config) IncludeInputFeatures() bool { return c.IncludeInputFeaturesInference }
 
+// WithEncoder implements [ssl.EncoderSetter].
+func (c Config) WithEncoder(e models.BackboneConfig) ssl.Config {
+	c.EncoderConfig = e
+	return c
+}
+
 // withDefaults fills the zero fields that have no meaningful zero.
 func (c Config) withDefaults() Config {
 	c.SSLModelConfig = c.SSLModelConfig.WithDefaults()

@@ -373,7 +373,7 @@ func (m *Model) Metrics() []ssl.Value {
 			n++
 		}
 	}
-	m.metrics = append(m.metrics[:0], ssl.Value{Name: "mask_accuracy", Value: ratio(right, n)})
+	m.metrics = append(m.metrics[:0], ssl.Value{Name: "mask_accuracy", Value: ratio(right, n), HigherIsBetter: true})
 	right, n = 0, 0
 	for i := range rows {
 		for _, t := range m.multi {
@@ -401,7 +401,7 @@ func (m *Model) Metrics() []ssl.Value {
 		}
 	}
 	if n > 0 {
-		m.metrics = append(m.metrics, ssl.Value{Name: "categorical_accuracy", Value: ratio(right, n)})
+		m.metrics = append(m.metrics, ssl.Value{Name: "categorical_accuracy", Value: ratio(right, n), HigherIsBetter: true})
 	}
 	if m.contHead != nil {
 		m.metrics = append(m.metrics, ssl.Value{Name: "continuous_rmse", Value: math.Sqrt(nn.MSE(m.contOut, m.clean.cont, nil))})
