@@ -112,6 +112,8 @@ func (m *TabularModel) Featurize(t *data.Table) (*tensor.Mat, error) {
 func (m *TabularModel) featurize(d *data.Dataset) (*tensor.Mat, error) {
 	var f func(*data.Batch) *tensor.Mat
 	switch n := m.net.(type) {
+	case *ensemble:
+		f = func(b *data.Batch) *tensor.Mat { return n.Features(b.Cont, b.Cat) }
 	case *ssl.Finetune:
 		f = func(b *data.Batch) *tensor.Mat { return n.Features(b.Cont, b.Cat) }
 	case *models.Supervised:

@@ -41,6 +41,9 @@ type modelFile struct {
 	Preprocessing   *data.Preprocessor     `json:"preprocessing"`
 	Target          *data.Target           `json:"target,omitempty"`
 	History         *train.History         `json:"history,omitempty"`
+	// Members is the number of networks of an ensemble (absent for one).
+	Members         int              `json:"members,omitempty"`
+	MemberHistories []*train.History `json:"member_histories,omitempty"`
 }
 
 // supervisedWire is models.Config with its backbone stored by name.
@@ -66,6 +69,12 @@ func (m *TabularModel) Save(dir string) error {
 		Format: formatName, Version: formatVersion, Kind: m.kind,
 		DataConfig: m.DataConfig, OptimizerConfig: m.OptimizerConfig, TrainerConfig: m.TrainerConfig,
 		Finetune: m.ft, Preprocessing: m.prep, Target: m.target, History: m.History,
+		MemberHistories: m.MemberHistories,
+	}
+	if m.kind != Pretrained {
+		if n := len(m.members()); n > 1 {
+			mf.Members = n
+		}
 	}
 	if mc, ok := m.supervisedConfig(); ok {
 		raw, err := models.MarshalBackbone(mc.Backbone)
@@ -226,8 +235,15 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 	}
 	m := &TabularModel{
 		DataConfig: mf.DataConfig.WithDefaults(), OptimizerConfig: mf.OptimizerConfig.WithDefaults(),
-		TrainerConfig: mf.TrainerConfig.WithDefaults(), History: mf.History,
+		TrainerConfig: mf.TrainerConfig.WithDefaults(), History: mf.History, MemberHistories: mf.MemberHistories,
 		kind: mf.Kind, prep: mf.Preprocessing, target: mf.Target, ft: mf.Finetune,
+	}
+	members := max(mf.Members, 1)
+	switch {
+	case mf.Members < 0 || mf.Members == 1:
+		return nil, bad("members %d: want 2 or more for an ensemble, or none", mf.Members)
+	case mf.Members > 1 && mf.Kind == Pretrained:
+		return nil, bad("members %d in a pretrained model, which is one network", mf.Members)
 	}
 	if !m.TrainerConfig.Quiet {
 		m.Progress = os.Stderr
@@ -266,15 +282,19 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 			return nil, bad("supervised_model task %q but target task %q", mc.Task, m.target.Task)
 		}
 		m.ModelConfig = mc
-		if n, err := mc.WithDefaults().Size(m.schema, outputs(m.target)); err != nil || n > limit {
+		if n, err := mc.WithDefaults().Size(m.schema, outputs(m.target)); err != nil || n > limit/members {
 			if err != nil {
 				return nil, bad("supervised_model: %v", err)
 			}
-			return nil, tooBig(n)
+			return nil, tooBig(n * members)
 		}
-		if m.net, err = models.NewSupervised(mc, m.schema, outputs(m.target)); err != nil {
-			return nil, bad("%v", err)
+		nets := make([]models.Network, members)
+		for i := range nets {
+			if nets[i], err = models.NewSupervised(mc, m.schema, outputs(m.target)); err != nil {
+				return nil, bad("%v", err)
+			}
 		}
+		m.net = joinMembers(nets, m.target)
 	case Pretrained, Finetuned:
 		if len(mf.SSL) == 0 {
 			return nil, bad("ssl_model is missing")
@@ -308,12 +328,16 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 		if err != nil {
 			return nil, bad("finetune head: %v", err)
 		}
-		if size.Featurizer+head > limit {
-			return nil, tooBig(size.Featurizer + head)
+		if size.Featurizer+head > limit/members {
+			return nil, tooBig((size.Featurizer + head) * members)
 		}
-		if m.net, err = m.buildFinetune(sc, nil, 1); err != nil {
-			return nil, bad("%v", err)
+		nets := make([]models.Network, members)
+		for i := range nets {
+			if nets[i], err = m.buildFinetune(sc, nil, 1); err != nil {
+				return nil, bad("%v", err)
+			}
 		}
+		m.net = joinMembers(nets, m.target)
 	default:
 		return nil, bad("kind %q: want %q, %q or %q", mf.Kind, Supervised, Pretrained, Finetuned)
 	}

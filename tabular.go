@@ -60,8 +60,10 @@ type TabularModel struct {
 	// Progress receives a line per epoch; New sets it to os.Stderr unless
 	// TrainerConfig.Quiet, and nil is silent.
 	Progress io.Writer
-	// History is the record of the last training run.
-	History *train.History
+	// History is the record of the last training run; for an ensemble,
+	// that of its first member, and MemberHistories those of the others.
+	History         *train.History
+	MemberHistories []*train.History
 
 	kind   Kind
 	prep   *data.Preprocessor
@@ -83,7 +85,7 @@ type finetuneSpec struct {
 	BackboneLRScale *float64          `json:"backbone_lr_scale,omitempty"`
 	ProbeEpochs     int               `json:"probe_epochs,omitempty"`
 
-	train, valid *data.Dataset // encoded labelled data, not saved
+	parts []part // encoded labelled data of each member, not saved
 }
 
 // ErrKind is wrapped by errors about calling a method on the wrong kind of

@@ -47,31 +47,63 @@ func (m *TabularModel) Fit(ctx context.Context, trainTable, validation *data.Tab
 	if err != nil {
 		return err
 	}
-	tr, va, err := labelledData(prep, target, trainTable, validation, m.DataConfig.Split(), m.TrainerConfig.Seed)
+	parts, err := labelledParts(prep, target, trainTable, validation, m.DataConfig.Split(), m.TrainerConfig)
 	if err != nil {
 		return err
 	}
 	schema := schemaOf(prep)
-	net, err := models.NewSupervised(mc, schema, outputs(target))
-	if err != nil {
-		return err
+	nets := make([]models.Network, len(parts))
+	m.History, m.MemberHistories = nil, nil
+	for i, p := range parts {
+		mi := mc
+		mi.Seed += uint64(i)
+		net, err := models.NewSupervised(mi, schema, outputs(target))
+		if err != nil {
+			return err
+		}
+		nets[i] = net
+		task := newSupervisedTask(net, target)
+		opt, err := m.optimizer(net.Trainable(), mc.LearningRate)
+		if err != nil {
+			return err
+		}
+		cfg, err := m.trainConfig(memberTrainer(m.TrainerConfig, i), memberName("fit", i, len(parts)))
+		if err != nil {
+			return err
+		}
+		h, err := train.Run(ctx, task, opt, p.train, p.valid, cfg)
+		m.recordHistory(i, h)
+		if err != nil {
+			return err
+		}
 	}
-	task := newSupervisedTask(net, target)
-	opt, err := m.optimizer(net.Trainable(), mc.LearningRate)
-	if err != nil {
-		return err
-	}
-	cfg, err := m.trainConfig(m.TrainerConfig, "fit")
-	if err != nil {
-		return err
-	}
-	h, err := train.Run(ctx, task, opt, tr, va, cfg)
-	m.History = h
-	if err != nil {
-		return err
-	}
-	m.kind, m.prep, m.target, m.schema, m.net = Supervised, prep, target, schema, net
+	m.kind, m.prep, m.target, m.schema, m.net = Supervised, prep, target, schema, joinMembers(nets, target)
 	return nil
+}
+
+// recordHistory keeps the history of member i.
+func (m *TabularModel) recordHistory(i int, h *train.History) {
+	if i == 0 {
+		m.History = h
+		return
+	}
+	m.MemberHistories = append(m.MemberHistories, h)
+}
+
+// joinMembers returns the one network, or the ensemble of several.
+func joinMembers(nets []models.Network, target *data.Target) models.Network {
+	if len(nets) == 1 {
+		return nets[0]
+	}
+	return newEnsemble(nets, target.Task == config.Classification)
+}
+
+// members returns the networks of the model: one, or an ensemble's.
+func (m *TabularModel) members() []models.Network {
+	if e, ok := m.net.(*ensemble); ok {
+		return e.members
+	}
+	return []models.Network{m.net}
 }
 
 // Pretrain trains the self-supervised model on unlabelled rows; a target
@@ -143,6 +175,9 @@ func (m *TabularModel) preparePretrain(op string, unlabelled *data.Table) (*pret
 	}
 	if m.kind != Untrained {
 		return nil, fmt.Errorf("%s: the model is already %s; make a new one with New: %w", op, m.kind, ErrKind)
+	}
+	if m.TrainerConfig.Folds >= 2 {
+		return nil, fmt.Errorf("%s: the trainer config asks for %d folds, but cross-fitting is for supervised training and fine-tuning, which have labels", op, m.TrainerConfig.Folds)
 	}
 	cont, cat, err := featureColumns(unlabelled, m.DataConfig)
 	if err != nil {
@@ -257,10 +292,6 @@ func (m *TabularModel) CreateFinetuneModel(opts FinetuneOptions) (*TabularModel,
 	if err != nil {
 		return nil, err
 	}
-	tr, va, err := labelledData(m.prep, target, opts.Train, opts.Validation, dc.Split(), m.TrainerConfig.Seed)
-	if err != nil {
-		return nil, err
-	}
 	ft := &TabularModel{
 		DataConfig: dc, ModelConfig: sc, OptimizerConfig: m.OptimizerConfig, TrainerConfig: m.TrainerConfig,
 		Progress: m.Progress, kind: Finetuned, prep: m.prep, target: target, schema: m.schema,
@@ -283,12 +314,18 @@ func (m *TabularModel) CreateFinetuneModel(opts FinetuneOptions) (*TabularModel,
 	if inc, ok := sc.(ssl.InputFeaturesIncluder); ok {
 		includeInput = inc.IncludeInputFeatures()
 	}
-	ft.ft = &finetuneSpec{Task: opts.Task, Head: opts.Head.WithDefaults(), IncludeInput: includeInput, LearningRate: lr, train: tr, valid: va}
-	net, err := ft.buildFinetune(sc, m.ssl, seed)
+	parts, err := labelledParts(m.prep, target, opts.Train, opts.Validation, dc.Split(), ft.TrainerConfig.WithDefaults())
 	if err != nil {
 		return nil, err
 	}
-	ft.net = net
+	ft.ft = &finetuneSpec{Task: opts.Task, Head: opts.Head.WithDefaults(), IncludeInput: includeInput, LearningRate: lr, parts: parts}
+	nets := make([]models.Network, len(parts))
+	for i := range parts {
+		if nets[i], err = ft.buildFinetune(sc, m.ssl, seed+uint64(i)); err != nil {
+			return nil, err
+		}
+	}
+	ft.net = joinMembers(nets, target)
 	return ft, nil
 }
 
@@ -364,7 +401,7 @@ func (m *TabularModel) Finetune(ctx context.Context, run FinetuneRun) error {
 	if m.kind != Finetuned || m.ft == nil {
 		return fmt.Errorf("Finetune needs a model made by CreateFinetuneModel, and this one is %s: %w", m.kind, ErrKind)
 	}
-	if m.ft.train == nil {
+	if m.ft.parts == nil {
 		return fmt.Errorf("Finetune: this fine-tuned model was loaded from disk and has no labelled data; make a new one with CreateFinetuneModel: %w", ErrKind)
 	}
 	tc := m.TrainerConfig.WithDefaults()
@@ -389,43 +426,51 @@ func (m *TabularModel) Finetune(ctx context.Context, run FinetuneRun) error {
 			return fmt.Errorf("Finetune: BackboneLRScale %v: want a finite value ≥ 0", scale)
 		}
 	}
-	net := m.net.(*ssl.Finetune)
-	task := newSupervisedTask(net, m.target)
-	cfg, err := m.trainConfig(tc, "finetune")
-	if err != nil {
-		return err
-	}
-	// The probe would otherwise run its epochs before the monitor of the
-	// fine-tuning that follows is checked.
-	if err := train.CheckMonitor(task, cfg); err != nil {
-		return err
-	}
+	members := m.members()
 	m.ft.Frozen, m.ft.ProbeEpochs, m.ft.BackboneLRScale = run.FreezeBackbone, run.ProbeEpochs, run.BackboneLRScale
-	var probe *train.History
-	if run.ProbeEpochs > 0 {
-		ptc := tc
-		ptc.MaxEpochs, ptc.MinEpochs, ptc.EarlyStopping = run.ProbeEpochs, 0, config.NoEarlyStopping
-		pcfg, err := m.trainConfig(ptc, "probe")
+	m.History, m.MemberHistories = nil, nil
+	for i, p := range m.ft.parts {
+		net := members[i].(*ssl.Finetune)
+		task := newSupervisedTask(net, m.target)
+		mtc := memberTrainer(tc, i)
+		cfg, err := m.trainConfig(mtc, memberName("finetune", i, len(members)))
 		if err != nil {
 			return err
 		}
-		net.Frozen = true
-		probe, err = m.finetunePhase(ctx, task, pcfg, 1)
+		// The probe would otherwise run its epochs before the monitor of
+		// the fine-tuning that follows is checked.
+		if err := train.CheckMonitor(task, cfg); err != nil {
+			return err
+		}
+		var probe *train.History
+		if run.ProbeEpochs > 0 {
+			ptc := mtc
+			ptc.MaxEpochs, ptc.MinEpochs, ptc.EarlyStopping = run.ProbeEpochs, 0, config.NoEarlyStopping
+			pcfg, err := m.trainConfig(ptc, memberName("probe", i, len(members)))
+			if err != nil {
+				return err
+			}
+			net.Frozen = true
+			probe, err = m.finetunePhase(ctx, task, p, pcfg, 1)
+			if err != nil {
+				m.recordHistory(i, probe)
+				return err
+			}
+		}
+		net.Frozen = run.FreezeBackbone
+		h, err := m.finetunePhase(ctx, task, p, cfg, scale)
+		m.recordHistory(i, joinHistories(probe, h))
 		if err != nil {
-			m.History = probe
 			return err
 		}
 	}
-	net.Frozen = run.FreezeBackbone
-	h, err := m.finetunePhase(ctx, task, cfg, scale)
-	m.History = joinHistories(probe, h)
-	return err
+	return nil
 }
 
 // finetunePhase runs one training of the fine-tuning network: the head at
 // the fine-tuning rate, the backbone, unless frozen, at backboneScale
 // times it.
-func (m *TabularModel) finetunePhase(ctx context.Context, task *supervisedTask, cfg train.Config, backboneScale float64) (*train.History, error) {
+func (m *TabularModel) finetunePhase(ctx context.Context, task *supervisedTask, p part, cfg train.Config, backboneScale float64) (*train.History, error) {
 	net := task.net.(*ssl.Finetune)
 	groups := []optim.Group{{Params: net.Head.Params(), LRScale: 1}}
 	if !net.Frozen {
@@ -436,7 +481,7 @@ func (m *TabularModel) finetunePhase(ctx context.Context, task *supervisedTask, 
 	if err != nil {
 		return nil, err
 	}
-	return train.Run(ctx, task, opt, m.ft.train, m.ft.valid, cfg)
+	return train.Run(ctx, task, opt, p.train, p.valid, cfg)
 }
 
 // joinHistories records a probe and the fine-tuning after it as one run,
@@ -461,22 +506,12 @@ func joinHistories(probe, rest *train.History) *train.History {
 // labelledData encodes the labelled rows and their validation rows, split
 // off train (stratified for classification) when validation is nil.
 func labelledData(prep *data.Preprocessor, target *data.Target, trainTable, validation *data.Table, split float64, seed uint64) (tr, va *data.Dataset, err error) {
-	encode := func(t *data.Table) (*data.Dataset, error) {
-		d, err := prep.Transform(t)
-		if err != nil {
-			return nil, err
-		}
-		if err := target.Encode(t, d); err != nil {
-			return nil, err
-		}
-		return d, nil
-	}
-	all, err := encode(trainTable)
+	all, err := encodeLabelled(prep, target, trainTable)
 	if err != nil {
 		return nil, nil, err
 	}
 	if validation != nil {
-		va, err := encode(validation)
+		va, err := encodeLabelled(prep, target, validation)
 		return all, va, err
 	}
 	if all.N < 2 || split == 0 {
@@ -490,6 +525,18 @@ func labelledData(prep *data.Preprocessor, target *data.Target, trainTable, vali
 		ti, vi = data.Split(all.N, split, rng)
 	}
 	return all.Subset(ti), all.Subset(vi), nil
+}
+
+// encodeLabelled encodes the features and the target of t.
+func encodeLabelled(prep *data.Preprocessor, target *data.Target, t *data.Table) (*data.Dataset, error) {
+	d, err := prep.Transform(t)
+	if err != nil {
+		return nil, err
+	}
+	if err := target.Encode(t, d); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // outputs is the network's output width for a target.

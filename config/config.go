@@ -201,6 +201,26 @@ type TrainerConfig struct {
 	Seed uint64 `json:"seed,omitempty" yaml:"seed,omitempty"`
 	// Quiet turns off the one-line report per epoch.
 	Quiet bool `json:"quiet,omitempty" yaml:"quiet,omitempty"`
+	// Folds, when 2 or more, makes supervised training and fine-tuning
+	// cross-fit an ensemble: the labelled rows (training and validation
+	// rows together) are split into Folds parts, stratified for
+	// classification, and one member is trained on all parts but each,
+	// stopping early on the part it did not see. Every labelled row thus
+	// trains and validates, and the members' predictions are averaged,
+	// which steadies a model trained on few rows. 0 or 1 trains one model.
+	Folds int `json:"folds,omitempty" yaml:"folds,omitempty"`
+	// FoldRepeats repeats the cross-fitting with other splits of the rows
+	// into folds, for Folds × FoldRepeats members (default 1).
+	FoldRepeats int `json:"fold_repeats,omitempty" yaml:"fold_repeats,omitempty"`
+}
+
+// Members returns the number of models that training with c makes: one,
+// or Folds × FoldRepeats for a cross-fitted ensemble.
+func (c TrainerConfig) Members() int {
+	if c.Folds < 2 {
+		return 1
+	}
+	return c.Folds * max(c.FoldRepeats, 1)
 }
 
 // NoEarlyStopping is the EarlyStopping value that turns it off.
@@ -248,6 +268,12 @@ func (c TrainerConfig) Validate() error {
 		return fmt.Errorf("trainer config: early_stopping_patience %d: must be ≥ 0", c.Patience())
 	case !(c.MinDelta() >= 0) || math.IsInf(c.MinDelta(), 0):
 		return fmt.Errorf("trainer config: early_stopping_min_delta %v: must be a finite value ≥ 0", c.MinDelta())
+	case c.Folds < 0 || c.Folds > maxFolds:
+		return fmt.Errorf("trainer config: folds %d: want 0 or 1 (no cross-fitting) or 2..%d", c.Folds, maxFolds)
+	case c.FoldRepeats < 0 || c.FoldRepeats > maxFolds:
+		return fmt.Errorf("trainer config: fold_repeats %d: want 1..%d", c.FoldRepeats, maxFolds)
+	case c.FoldRepeats > 1 && c.Folds < 2:
+		return fmt.Errorf("trainer config: fold_repeats %d needs folds ≥ 2", c.FoldRepeats)
 	}
 	switch c.EarlyStoppingMode {
 	case "", "min", "max":
@@ -259,6 +285,10 @@ func (c TrainerConfig) Validate() error {
 	}
 	return nil
 }
+
+// maxFolds bounds Folds and FoldRepeats: an ensemble of more members
+// than this costs more than it steadies.
+const maxFolds = 100
 
 // ErrTask is returned for a task other than classification or regression.
 var ErrTask = errors.New(`task must be "classification" or "regression"`)

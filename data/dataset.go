@@ -85,3 +85,24 @@ func (d *Dataset) Subset(rows []int) *Dataset {
 	d.Gather(rows, &b)
 	return &Dataset{N: b.N, Cont: b.Cont, Cat: b.Cat, Labels: b.Labels, Targets: b.Targets}
 }
+
+// Append returns a new dataset of the rows of d followed by those of e,
+// which must have the same columns and the same kind of target.
+func (d *Dataset) Append(e *Dataset) *Dataset {
+	out := &Dataset{N: d.N + e.N}
+	out.Cont = tensor.New(out.N, d.Cont.Cols)
+	copy(out.Cont.Data, d.Cont.Data[:d.N*d.Cont.Cols])
+	copy(out.Cont.Data[d.N*d.Cont.Cols:], e.Cont.Data[:e.N*e.Cont.Cols])
+	out.Cat = tensor.NewInt(out.N, d.Cat.Cols)
+	copy(out.Cat.Data, d.Cat.Data[:d.N*d.Cat.Cols])
+	copy(out.Cat.Data[d.N*d.Cat.Cols:], e.Cat.Data[:e.N*e.Cat.Cols])
+	if d.Labels != nil {
+		out.Labels = append(append(make([]int32, 0, out.N), d.Labels...), e.Labels...)
+	}
+	if d.Targets != nil {
+		out.Targets = tensor.New(out.N, 1)
+		copy(out.Targets.Data, d.Targets.Data[:d.N])
+		copy(out.Targets.Data[d.N:], e.Targets.Data[:e.N])
+	}
+	return out
+}

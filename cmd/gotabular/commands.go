@@ -161,6 +161,30 @@ func (f *trainFlags) apply(set map[string]bool, tc *config.TrainerConfig, lr *fl
 	return nil
 }
 
+// crossFitFlags choose a cross-fitted ensemble (fit and finetune).
+type crossFitFlags struct{ folds, repeats int }
+
+func (f *crossFitFlags) register(fs *flag.FlagSet, tc config.TrainerConfig) {
+	fs.IntVar(&f.folds, "folds", tc.Folds, "cross-fit an ensemble of this many members: the labelled rows (-data and -valid together) are split into this many parts, and each member trains on all parts but one and stops early on that one; predictions average the members. Steadier than one model when labels are few; 0 or 1 trains one model")
+	fs.IntVar(&f.repeats, "fold-repeats", max(tc.FoldRepeats, 1), "with -folds, repeat the cross-fitting over this many other splits of the rows, for folds × repeats members")
+}
+
+func (f *crossFitFlags) apply(set map[string]bool, tc *config.TrainerConfig) error {
+	switch {
+	case set["folds"] && f.folds < 0:
+		return fmt.Errorf("-folds %d: want 0 or 1 (one model) or 2 or more", f.folds)
+	case set["fold-repeats"] && f.repeats < 1:
+		return fmt.Errorf("-fold-repeats %d: must be ≥ 1", f.repeats)
+	}
+	if set["folds"] {
+		tc.Folds = f.folds
+	}
+	if set["fold-repeats"] {
+		tc.FoldRepeats = f.repeats
+	}
+	return nil
+}
+
 // supervisedTrainer is the trainer config of fit and finetune before the
 // flags and the config file: the same for both, so that a model trained
 // from scratch and a fine-tuned one are trained alike.

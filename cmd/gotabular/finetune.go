@@ -68,6 +68,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		tgt                     targetFlags
 		ff                      finetuneFlags
 		tf                      trainFlags
+		cf                      crossFitFlags
 		of                      optimFlags
 	)
 	fs.StringVar(&modelDir, "model", "", "`directory` of the pretrained model, as written by gotabular pretrain (required)")
@@ -76,6 +77,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&out, "out", "", "`directory` to save the fine-tuned model to (required)")
 	ff.register(fs, file.Model)
 	tf.register(fs, file.Trainer, 0, " (default: the pretraining rate)")
+	cf.register(fs, file.Trainer)
 	// The optimizer config is the pretrained model's unless changed, so
 	// the flags have no defaults of their own.
 	of.register(fs, config.OptimizerConfig{}, " (default: the pretrained model's)")
@@ -114,6 +116,9 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	target, task := file.Data.Target[0], tgt.task
 	if err := ff.apply(set, &file.Model); err != nil {
+		return err
+	}
+	if err := cf.apply(set, &file.Trainer); err != nil {
 		return err
 	}
 	if err := tf.apply(set, &file.Trainer, &file.Model.LearningRate, nil); err != nil {

@@ -49,6 +49,7 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		feat                     featureFlags
 		tgt                      targetFlags
 		tf                       trainFlags
+		cf                       crossFitFlags
 		of                       optimFlags
 	)
 	fs.StringVar(&dataPath, "data", "", "CSV `file` of labelled training rows (required)")
@@ -61,6 +62,7 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Float64Var(&dropout, "dropout", file.Model.Dropout, "dropout `probability` after each backbone layer")
 	fs.BoolVar(&batchNorm, "batchnorm", file.Model.UseBatchNorm, "put a batch normalisation before each backbone layer")
 	tf.register(fs, file.Trainer, file.Model.LearningRate, "")
+	cf.register(fs, file.Trainer)
 	of.register(fs, file.Optimizer.WithDefaults(), "")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -103,6 +105,9 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if set["batchnorm"] {
 		mm.UseBatchNorm = batchNorm
+	}
+	if err := cf.apply(set, &file.Trainer); err != nil {
+		return err
 	}
 	if err := tf.apply(set, &file.Trainer, &mm.LearningRate, &mm.Seed); err != nil {
 		return err

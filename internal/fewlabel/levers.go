@@ -125,19 +125,19 @@ func init() {
 			r.Finetune.Optimizer = &config.OptimizerConfig{Optimizer: "adamw", WeightDecay: v}
 			return nil
 		}})
-	registerLever("ens", Lever{Doc: "fine-tune N times with other seeds and average", Arg: "N",
-		Apply: func(r *Recipe, arg string) error {
-			n, err := count(arg)
-			r.Members = n
-			return err
-		}})
 	registerLever("cv", Lever{Doc: "cross-fit: K fine-tunes, each on all labelled rows but one fold, stopping early on that fold; averaged", Arg: "K",
 		Apply: func(r *Recipe, arg string) error {
 			n, err := count(arg)
 			if err == nil && n < 2 {
 				err = fmt.Errorf("cross-fitting needs at least 2 folds")
 			}
-			r.Folds = n
+			r.finetuneTrainer(func(tc *config.TrainerConfig) { tc.Folds = n })
+			return err
+		}})
+	registerLever("cvrep", Lever{Doc: "repeat the cross-fitting over R splits into folds", Arg: "R",
+		Apply: func(r *Recipe, arg string) error {
+			n, err := count(arg)
+			r.finetuneTrainer(func(tc *config.TrainerConfig) { tc.FoldRepeats = n })
 			return err
 		}})
 	registerLever("lrprobe", Lever{Doc: "instead of fine-tuning, an L2 logistic regression on the encoder's features beside the one-hot and standardised input, its penalty chosen by 5-fold cross-validation (binary targets)",

@@ -3,6 +3,7 @@ package fewlabel
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 
 	"github.com/gotabular/gotabular"
 	"github.com/gotabular/gotabular/data"
@@ -234,4 +235,24 @@ func scaleCols(x, y *linear.Design) {
 			}
 		}
 	}
+}
+
+// folds splits the cell's labelled rows into k folds, stratified for a
+// binary target.
+func (c *Cell) folds(k int, seed uint64) ([][]int, error) {
+	rng := rand.New(rand.NewPCG(seed, 0xf01d))
+	if c.Data.Entry.Kind() != Binary {
+		return data.Folds(c.All.Rows, k, rng)
+	}
+	t, err := c.All.Col(c.Data.Entry.Target)
+	if err != nil {
+		return nil, err
+	}
+	labels := make([]int32, c.All.Rows)
+	for i := range labels {
+		if s, _ := t.Text(i); s == c.Data.Positive {
+			labels[i] = 1
+		}
+	}
+	return data.StratifiedFolds(labels, k, rng)
 }

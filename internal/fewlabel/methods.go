@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/gotabular/gotabular"
 	"github.com/gotabular/gotabular/config"
-	"github.com/gotabular/gotabular/data"
 	"github.com/gotabular/gotabular/ssl"
 )
 
@@ -32,11 +30,6 @@ type Recipe struct {
 	// are filled in per cell.
 	Finetune gotabular.FinetuneOptions
 	Run      gotabular.FinetuneRun
-	// Members fine-tunes that many times with other seeds and averages
-	// the outputs; with Folds ≥ 2 each member instead trains on all
-	// labelled rows but one fold and stops early on that fold
-	// (cross-fitting), Members times over with other folds.
-	Members, Folds int
 
 	probe bool
 }
@@ -206,83 +199,13 @@ func (r Recipe) pretrain(ctx context.Context, d *Dataset, seed int, fresh bool) 
 	return m, m.Pretrain(ctx, d.Unlabelled(), nil)
 }
 
-// fit fine-tunes copies of the pretrained model on the cell's labelled
-// rows and returns their average test outputs.
+// fit fine-tunes a copy of the pretrained model on the cell's labelled
+// rows and returns its test outputs.
 func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) ([]float64, error) {
-	var sum []float64
-	add := func(train, valid *data.Table, seed uint64) error {
-		out, err := r.fitOne(ctx, c, pre, train, valid, seed)
-		if err != nil {
-			return err
-		}
-		if sum == nil {
-			sum = make([]float64, len(out))
-		}
-		for i, v := range out {
-			sum[i] += v
-		}
-		return nil
-	}
-	members := max(r.Members, 1)
-	n := 0
-	for m := range members {
-		seed := uint64(c.Seed) + 1000*uint64(m)
-		if r.Folds < 2 {
-			if err := add(c.Train, c.Valid, seed); err != nil {
-				return nil, err
-			}
-			n++
-			continue
-		}
-		folds, err := c.folds(r.Folds, seed)
-		if err != nil {
-			return nil, err
-		}
-		for k, f := range folds {
-			var rest []int
-			for j, g := range folds {
-				if j != k {
-					rest = append(rest, g...)
-				}
-			}
-			if err := add(c.All.Take(rest), c.All.Take(f), seed+uint64(k)); err != nil {
-				return nil, err
-			}
-			n++
-		}
-	}
-	for i := range sum {
-		sum[i] /= float64(n)
-	}
-	return sum, nil
-}
-
-// folds splits the cell's labelled rows into k folds, stratified for a
-// binary target.
-func (c *Cell) folds(k int, seed uint64) ([][]int, error) {
-	rng := rand.New(rand.NewPCG(seed, 0xf01d))
-	if c.Data.Entry.Kind() != Binary {
-		return data.Folds(c.All.Rows, k, rng)
-	}
-	t, err := c.All.Col(c.Data.Entry.Target)
-	if err != nil {
-		return nil, err
-	}
-	labels := make([]int32, c.All.Rows)
-	for i := range labels {
-		if s, _ := t.Text(i); s == c.Data.Positive {
-			labels[i] = 1
-		}
-	}
-	return data.StratifiedFolds(labels, k, rng)
-}
-
-// fitOne fine-tunes one copy of the pretrained model and returns its test
-// outputs.
-func (r Recipe) fitOne(ctx context.Context, c *Cell, pre *gotabular.TabularModel, train, valid *data.Table, seed uint64) ([]float64, error) {
 	d := c.Data
 	o := r.Finetune
-	o.Train, o.Validation, o.Target = train, valid, d.Entry.Target
+	o.Train, o.Validation, o.Target = c.Train, c.Valid, d.Entry.Target
+	seed := uint64(c.Seed)
 	o.Task = config.Classification
 	if d.Entry.Kind() == Regression {
 		o.Task = config.Regression

@@ -1,0 +1,207 @@
+package gotabular_test
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gotabular/gotabular"
+	"github.com/gotabular/gotabular/config"
+)
+
+func TestCrossFit(t *testing.T) {
+	pre := pretrained(t)
+	labelled, test := synthetic(120, 5), synthetic(300, 6)
+	for _, tc := range []struct {
+		name    string
+		task    string
+		folds   int
+		repeats int
+	}{
+		{"classification 3 folds", config.Classification, 3, 0},
+		{"classification 2 folds twice", config.Classification, 2, 2},
+		{"regression 3 folds", config.Regression, 3, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target, other := "label", "amount"
+			if tc.task == config.Regression {
+				target, other = "amount", "label"
+			}
+			tr := quiet
+			tr.MaxEpochs, tr.Folds, tr.FoldRepeats = 30, tc.folds, tc.repeats
+			ft, err := pre.CreateFinetuneModel(gotabular.FinetuneOptions{Task: tc.task, Target: target,
+				Train: labelled.Without(other), Trainer: &tr})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ft.Finetune(context.Background(), gotabular.FinetuneRun{}); err != nil {
+				t.Fatal(err)
+			}
+			members := tc.folds * max(tc.repeats, 1)
+			if ft.History == nil || len(ft.MemberHistories) != members-1 {
+				t.Fatalf("history of the first member %v and %d more; want %d in all", ft.History != nil, len(ft.MemberHistories), members)
+			}
+			pred, err := ft.Predict(test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			figs, err := ft.Evaluate(test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.task == config.Classification {
+				for i := range test.Rows {
+					var sum float64
+					for _, p := range pred.Probabilities.Row(i) {
+						sum += float64(p)
+					}
+					if math.Abs(sum-1) > 1e-5 {
+						t.Fatalf("row %d: probabilities sum to %v", i, sum)
+					}
+				}
+				if figs["roc_auc"] < 0.8 {
+					t.Errorf("test ROC-AUC %.3f of the ensemble; the data is easy", figs["roc_auc"])
+				}
+			} else if figs["r2"] < 0.5 {
+				t.Errorf("test R² %.3f of the ensemble; the data is easy", figs["r2"])
+			}
+			f, err := ft.Featurize(test)
+			if err != nil || f.Rows != test.Rows {
+				t.Fatalf("Featurize: %v", err)
+			}
+			back := roundTrip(t, ft)
+			again, err := back.Predict(test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.task == config.Classification {
+				if !equal(pred.Probabilities.Data, again.Probabilities.Data) {
+					t.Error("the loaded ensemble predicts other probabilities")
+				}
+			} else {
+				for i, v := range pred.Values {
+					if again.Values[i] != v {
+						t.Fatalf("row %d: the loaded ensemble predicts %v, not %v", i, again.Values[i], v)
+					}
+				}
+			}
+			if len(back.MemberHistories) != members-1 {
+				t.Errorf("the loaded ensemble has %d member histories, want %d", len(back.MemberHistories), members-1)
+			}
+		})
+	}
+}
+
+func equal(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestCrossFitMembersDiffer checks that the members are trained apart: a
+// cross-fitted ensemble is not one model repeated.
+func TestCrossFitMembersDiffer(t *testing.T) {
+	tr := quiet
+	tr.MaxEpochs, tr.Folds = 6, 3
+	m, err := gotabular.New(config.DataConfig{Target: []string{"label"}}, gotabular.DefaultNetwork().Supervised(config.Classification), config.OptimizerConfig{}, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Fit(context.Background(), synthetic(150, 8).Without("amount"), nil); err != nil {
+		t.Fatal(err)
+	}
+	params := paramsOf(t, m)
+	first, ok1 := params["head.1.linear.weight"]
+	second, ok2 := params["member1/head.1.linear.weight"]
+	if !ok1 || !ok2 {
+		var names []string
+		for n := range params {
+			names = append(names, n)
+		}
+		t.Fatalf("no head weights of members 0 and 1 among %s", strings.Join(names, " "))
+	}
+	if equal(first, second) {
+		t.Error("members 0 and 1 have the same head weights")
+	}
+	back := roundTrip(t, m)
+	if len(paramsOf(t, back)) != len(params) {
+		t.Errorf("the loaded model has %d parameters, want %d", len(paramsOf(t, back)), len(params))
+	}
+}
+
+func TestCrossFitErrors(t *testing.T) {
+	tr := quiet
+	tr.Folds = 3
+	m, err := gotabular.New(config.DataConfig{}, daeConfig(), config.OptimizerConfig{}, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Pretrain(context.Background(), synthetic(50, 1), nil); err == nil || !strings.Contains(err.Error(), "folds") {
+		t.Errorf("pretraining with folds: %v, want an error", err)
+	}
+	tr.Folds = 101
+	if err := tr.Validate(); err == nil {
+		t.Error("101 folds passed validation")
+	}
+	tr.Folds, tr.FoldRepeats = 0, 3
+	if err := tr.Validate(); err == nil {
+		t.Error("fold repeats without folds passed validation")
+	}
+	// Fewer labelled rows than folds.
+	pre := pretrained(t)
+	tr = quiet
+	tr.Folds = 5
+	few := synthetic(200, 3).Take([]int{0, 1, 2})
+	if _, err := pre.CreateFinetuneModel(gotabular.FinetuneOptions{Task: config.Classification, Target: "label", Train: few, Trainer: &tr}); err == nil {
+		t.Error("5 folds of 3 rows: no error")
+	}
+}
+
+// TestLoadBadMembers checks that a damaged member count is refused.
+func TestLoadBadMembers(t *testing.T) {
+	tr := quiet
+	tr.Folds = 2
+	m, err := gotabular.New(config.DataConfig{Target: []string{"label"}}, gotabular.DefaultNetwork().Supervised(config.Classification), config.OptimizerConfig{}, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Fit(context.Background(), synthetic(80, 8).Without("amount"), nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "m")
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, gotabular.ModelFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ from, to, want string }{
+		{`"members": 2`, `"members": 1`, "members 1"},
+		{`"members": 2`, `"members": 3`, "weights"},
+		{`"members": 2`, `"members": -2`, "members -2"},
+	} {
+		t.Run(tc.to, func(t *testing.T) {
+			bad := strings.Replace(string(b), tc.from, tc.to, 1)
+			if bad == string(b) {
+				t.Fatalf("model.json lacks %s", tc.from)
+			}
+			if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := gotabular.Load(dir); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Load: %v, want an error about %q", err, tc.want)
+			}
+		})
+	}
+}
