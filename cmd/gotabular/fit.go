@@ -27,6 +27,8 @@ Inputs are embedded as pretrain embeds them by default: categories with
 at most 4 levels one-hot, others as learned vectors (dropout 0.1), and a
 batch normalisation of the continuous values.
 
+` + numEmbeddingHelp + `
+
 Example:
   gotabular fit -data train.csv -target income -exclude id -layers 128-64 -head 32 -epochs 100 -out supervised
 
@@ -57,6 +59,7 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		feat                     featureFlags
 		tgt                      targetFlags
 		tf                       trainFlags
+		nf                       numEmbeddingFlags
 	)
 	fs.StringVar(&dataPath, "data", "", "CSV `file` of labelled training rows (required)")
 	tgt.register(fs)
@@ -67,6 +70,7 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&activation, "activation", file.Model.Activation, "`activation` of the backbone's layers: ReLU, LeakyReLU or GELU")
 	fs.Float64Var(&dropout, "dropout", 0, "dropout `probability` after each backbone layer")
 	fs.BoolVar(&batchNorm, "batchnorm", false, "put a batch normalisation before each backbone layer")
+	nf.register(fs)
 	tf.register(fs, file.Trainer, file.Model.LearningRate, "")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -111,6 +115,9 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		mm.UseBatchNorm = batchNorm
 	}
 	if err := tf.apply(set, &file.Trainer, &mm.LearningRate, &mm.Seed); err != nil {
+		return err
+	}
+	if err := nf.apply(set, &file.Data, &mm.Embedding.NumEmbedding); err != nil {
 		return err
 	}
 	if err := file.Data.Validate(); err != nil {
