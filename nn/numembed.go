@@ -42,6 +42,12 @@ type PeriodicEmbedding struct {
 	n, k, d    int
 	perFeature bool
 
+	// The periodic part, split over the worker pool: by rows going
+	// forward; by features going back, so that each worker owns its
+	// features' frequency gradients and the sums keep their order.
+	fwd periodicForward
+	bwd periodicBackward
+
 	x, p, y, dz, dp, dx *tensor.Mat
 	// Views refreshed on every step, kept in fields so that steps do not
 	// allocate.
@@ -59,6 +65,7 @@ func NewPeriodicEmbedding(name string, n, k, d int, sigma float64, perFeature bo
 		panic(fmt.Sprintf("nn: NewPeriodicEmbedding(n=%d, k=%d, d=%d, sigma=%v)", n, k, d, sigma))
 	}
 	e := &PeriodicEmbedding{n: n, k: k, d: d, perFeature: perFeature, Freq: NewParam(name+".frequencies", n, k)}
+	e.fwd.e, e.bwd.e = e, e
 	for i := range e.Freq.Value.Data {
 		v := rng.NormFloat64()
 		for math.Abs(v) > 3 {
@@ -103,19 +110,10 @@ func (e *PeriodicEmbedding) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 	if x.Cols != e.n {
 		panic(fmt.Sprintf("nn: PeriodicEmbedding of %d features given %d columns", e.n, x.Cols))
 	}
-	rows, k, k2 := x.Rows, e.k, 2*e.k
+	rows, k2 := x.Rows, 2*e.k
 	e.x = x
 	e.p = tensor.Ensure(e.p, rows, e.n*k2)
-	for i := range rows {
-		pr := e.p.Row(i)
-		for j, v := range x.Row(i) {
-			seg := pr[j*k2 : (j+1)*k2]
-			for f, c := range e.Freq.Value.Row(j) {
-				s, co := math.Sincos(2 * math.Pi * float64(c) * float64(v))
-				seg[f], seg[k+f] = float32(co), float32(s)
-			}
-		}
-	}
+	tensor.Parallel(rows, periodicGrain(e.n*e.k), &e.fwd)
 	e.y = tensor.Ensure(e.y, rows, e.n*e.d)
 	if !e.perFeature {
 		tensor.GemmBias(false, false, flat(&e.pv, e.p, e.n), e.W.Value, e.B.Value.Data, tensor.ReLU, flat(&e.yv, e.y, e.n))
@@ -133,7 +131,7 @@ func (e *PeriodicEmbedding) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 // dv = dz·Wᵀ; then with θ = 2π c x, whose cosine and sine v holds,
 // dθ = −sin θ·dv_cos + cos θ·dv_sin, dc += dθ·2π x and dx = Σ_f dθ·2π c.
 func (e *PeriodicEmbedding) Backward(dy *tensor.Mat) *tensor.Mat {
-	rows, k, k2 := dy.Rows, e.k, 2*e.k
+	rows, k2 := dy.Rows, 2*e.k
 	e.dz = tensor.Ensure(e.dz, rows, e.n*e.d)
 	tensor.ReLUBackward(dy, e.y, e.dz)
 	e.dp = tensor.Ensure(e.dp, rows, e.n*k2)
@@ -154,12 +152,53 @@ func (e *PeriodicEmbedding) Backward(dy *tensor.Mat) *tensor.Mat {
 	if !e.SkipInputGrad {
 		e.dx = tensor.Ensure(e.dx, rows, e.n)
 	}
+	tensor.Parallel(e.n, max(1, periodicGrain(rows*e.k)), &e.bwd)
+	if e.SkipInputGrad {
+		return nil
+	}
+	return e.dx
+}
+
+// periodicGrain is the number of rows (or features) of which a worker
+// takes at least as many, given the sines and cosines of one: enough for
+// about 16k of them, so that a small batch is not split for nothing.
+func periodicGrain(perUnit int) int { return max(1, (1<<14)/max(perUnit, 1)) }
+
+// periodicForward fills the periodic values of rows [lo, hi):
+// cos and sin of 2π c x.
+type periodicForward struct{ e *PeriodicEmbedding }
+
+func (t *periodicForward) Run(lo, hi int) {
+	e := t.e
+	k, k2 := e.k, 2*e.k
+	for i := lo; i < hi; i++ {
+		pr := e.p.Row(i)
+		for j, v := range e.x.Row(i) {
+			cs, sn := pr[j*k2:j*k2+k], pr[j*k2+k:(j+1)*k2]
+			fr := e.Freq.Value.Row(j)[:len(cs)]
+			sn = sn[:len(cs)]
+			x := 2 * math.Pi * float64(v)
+			for f, c := range fr {
+				s, co := sincos(float64(c) * x)
+				cs[f], sn[f] = float32(co), float32(s)
+			}
+		}
+	}
+}
+
+// periodicBackward takes the gradient dv of the periodic values of
+// features [lo, hi) to their frequencies and, unless skipped, inputs.
+type periodicBackward struct{ e *PeriodicEmbedding }
+
+func (t *periodicBackward) Run(lo, hi int) {
+	e := t.e
+	k, k2 := e.k, 2*e.k
 	const twoPi = 2 * math.Pi
-	for i := range rows {
-		pr, dr, xr := e.p.Row(i), e.dp.Row(i), e.x.Row(i)
-		for j, x := range xr {
-			p, dp := pr[j*k2:(j+1)*k2], dr[j*k2:(j+1)*k2]
-			c, gc := e.Freq.Value.Row(j), e.Freq.Grad.Row(j)
+	for j := lo; j < hi; j++ {
+		c, gc := e.Freq.Value.Row(j), e.Freq.Grad.Row(j)
+		for i := range e.x.Rows {
+			x := e.x.Row(i)[j]
+			p, dp := e.p.Row(i)[j*k2:(j+1)*k2], e.dp.Row(i)[j*k2:(j+1)*k2]
 			var dx float32
 			for f := range k {
 				dTheta := dp[k+f]*p[f] - dp[f]*p[k+f]
@@ -171,10 +210,6 @@ func (e *PeriodicEmbedding) Backward(dy *tensor.Mat) *tensor.Mat {
 			}
 		}
 	}
-	if e.SkipInputGrad {
-		return nil
-	}
-	return e.dx
 }
 
 // Params implements [Module].
