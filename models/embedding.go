@@ -16,12 +16,12 @@ type EmbeddingConfig struct {
 	// Dropout drops learned-embedding columns in training.
 	Dropout float64 `json:"dropout,omitempty" yaml:"dropout,omitempty"`
 	// BatchNormContinuous normalises the continuous block of the output
-	// with BatchNorm1d: the values themselves or, with a NumEmbedding,
-	// their embeddings. It comes after the embedding, not before, because
-	// PLE's bins are fixed in encoded units, which batch statistics would
-	// shift during training and make depend on the batch, and before PLR
-	// it would add nothing the frequencies and the Linear cannot learn
-	// but the noise of the batch statistics.
+	// with BatchNorm1d: the values or, with a NumEmbedding, their
+	// embeddings. It comes after the embedding because PLE's bins are
+	// fixed in encoded units, across which a batch norm before it would
+	// move values as it trains; before PLR it would add only the noise of
+	// batch statistics, as the frequencies and the Linear learn any scale
+	// and shift.
 	BatchNormContinuous bool `json:"batch_norm_continuous,omitempty" yaml:"batch_norm_continuous,omitempty"`
 	// MaxOnehotCardinality: categorical columns with at most this many
 	// known levels are one-hot encoded instead of embedded (an unknown or
