@@ -340,3 +340,46 @@ func BenchmarkNumEmbedding(b *testing.B) {
 		})
 	}
 }
+
+// A batch large enough to be split over the worker pool gives what its
+// rows give one at a time (up to the rounding of the Linear's products,
+// whose blocking depends on the batch size); run with -race, it also shows
+// that the workers' parts do not overlap.
+func TestPeriodicEmbeddingParallel(t *testing.T) {
+	const rows, n = 300, 14
+	rng := rand.New(rand.NewPCG(8, 8))
+	e := nn.NewPeriodicEmbedding("plr", n, 48, 8, 0.3, false, rng)
+	x := nntest.Rand(rng, rows, n)
+	dy := nntest.Rand(rng, rows, e.Out())
+	nn.ZeroGrad(e.Params())
+	y := e.Forward(x, true).Clone()
+	dx := e.Backward(dy).Clone()
+	var grads []*tensor.Mat
+	for _, p := range e.Params() {
+		grads = append(grads, p.Grad.Clone())
+	}
+
+	nn.ZeroGrad(e.Params())
+	var xi, dyi tensor.Mat
+	for i := range rows {
+		yi := e.Forward(xi.SetRowView(x, i, i+1), true)
+		dxi := e.Backward(dyi.SetRowView(dy, i, i+1))
+		for j, v := range yi.Row(0) {
+			if d := math.Abs(float64(v - y.At(i, j))); d > 1e-5 {
+				t.Fatalf("y[%d, %d] = %v in the batch, %v alone", i, j, y.At(i, j), v)
+			}
+		}
+		for j, v := range dxi.Row(0) {
+			if d := math.Abs(float64(v - dx.At(i, j))); d > 1e-4*max(1, math.Abs(float64(v))) {
+				t.Fatalf("dx[%d, %d] = %v in the batch, %v alone", i, j, dx.At(i, j), v)
+			}
+		}
+	}
+	for k, p := range e.Params() {
+		for i, g := range p.Grad.Data {
+			if want := grads[k].Data[i]; math.Abs(float64(g-want)) > 1e-3*max(1, math.Abs(float64(want))) {
+				t.Fatalf("%s[%d] = %v from the batch, %v from its rows", p.Name, i, want, g)
+			}
+		}
+	}
+}
