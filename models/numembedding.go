@@ -64,13 +64,16 @@ type NumEmbeddingConfig struct {
 	FrequencyScale float64 `json:"frequency_scale,omitempty" yaml:"frequency_scale,omitempty"`
 	// PerFeatureLinear gives PLR one Linear(2k→d) per feature, as in the
 	// paper. The default shares one Linear among all features ("lite" in
-	// rtdl_num_embeddings, its suggested start): far fewer parameters,
-	// which suits few labels, at nearly the same quality.
+	// rtdl_num_embeddings, whose README suggests it as the start, at a
+	// "non-critical" loss of quality on some tasks): n times fewer
+	// parameters in the Linear, which suits few labels.
 	PerFeatureLinear bool `json:"per_feature_linear,omitempty" yaml:"per_feature_linear,omitempty"`
-	// Bins is PLE's largest number of bins per feature (default 16).
-	// The bin edges are quantiles of the feature on the pretraining rows,
-	// fitted with the preprocessing; a feature with ties or few distinct
-	// values gets fewer bins (a 0/1 column one).
+	// Bins is PLE's largest number of bins per feature (default 16,
+	// fewer than the 48 of rtdl_num_embeddings' compute_bins, because
+	// every bin adds weights that few labels must fit). The bin edges are
+	// quantiles of the feature on the pretraining rows, fitted with the
+	// preprocessing; a feature with ties or few distinct values gets
+	// fewer bins (a 0/1 column one).
 	Bins int `json:"bins,omitempty" yaml:"bins,omitempty"`
 }
 

@@ -23,9 +23,9 @@ import (
 //
 // with k trainable frequencies c_j per feature and a Linear(2k→d). The
 // Linear is one W, b shared by all features (the "lite" variant of
-// rtdl_num_embeddings, a quarter of the parameters with several features
-// and nearly the same quality in its authors' tests) or, with per-feature
-// set, one per feature as in the paper.
+// rtdl_num_embeddings, whose README calls its loss of quality
+// "non-critical" and suggests it as a start) or, with per-feature set, one
+// per feature as in the paper.
 //
 // In the shared variant the B×n×2k periodic values are laid out as a
 // (B·n)×2k matrix, so the Linear is one product for all features whose
