@@ -71,3 +71,32 @@ func ExampleTabularModel_Fit() {
 	fmt.Println(m.Kind(), len(figs) > 0)
 	// Output: supervised true
 }
+
+// Pretraining on rank-gauss inputs with PLR embeddings of the continuous
+// features: both are fitted on the unlabelled rows and kept with the
+// model, for fine-tuning and prediction.
+func Example_numericalEmbeddings() {
+	cfg := dae.NewConfig()
+	cfg.EncoderConfig = categoryembedding.Config{Layers: "32-16"}
+	// 48 frequencies per feature and 24 columns each, by default.
+	cfg.NumEmbedding = models.NumEmbeddingConfig{Kind: models.NumEmbeddingPLR}
+	dc := config.DataConfig{ContinuousTransform: config.QuantileNormalTransform}
+	m, err := gotabular.New(dc, cfg, config.OptimizerConfig{}, config.TrainerConfig{MaxEpochs: 2, Quiet: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := m.Pretrain(context.Background(), synthetic(500, 1).Without("label", "amount"), nil); err != nil {
+		log.Fatal(err)
+	}
+	p := m.Preprocessor()
+	// 500 values of x1: n/30 = 16 quantiles.
+	fmt.Println(p.ContinuousTransform, p.Continuous[0].Name, len(p.Continuous[0].Quantiles))
+	f, err := m.Featurize(synthetic(5, 3))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d×%d features\n", f.Rows, f.Cols)
+	// Output:
+	// quantile_normal x1 16
+	// 5×16 features
+}

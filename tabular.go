@@ -193,11 +193,24 @@ func schemaOf(p *data.Preprocessor) models.Schema {
 	s := models.Schema{}
 	for _, c := range p.Continuous {
 		s.Continuous = append(s.Continuous, c.Name)
+		if len(c.BinEdges) > 0 { // for all columns or none: Preprocessor.Validate
+			s.BinEdges = append(s.BinEdges, c.BinEdges)
+		}
 	}
 	for _, c := range p.Categorical {
 		s.Categorical = append(s.Categorical, models.Categorical{Name: c.Name, Cardinality: c.Cardinality()})
 	}
 	return s
+}
+
+// fitOptions are the preprocessing a network needs: the data config's
+// transform of the continuous features, and, for PLE, the bin edges.
+func fitOptions(dc config.DataConfig, num models.NumEmbeddingConfig) data.FitOptions {
+	opt := data.FitOptions{ContinuousTransform: dc.ContinuousTransform}
+	if num.Kind == models.NumEmbeddingPLE {
+		opt.Bins = num.WithDefaults().Bins
+	}
+	return opt
 }
 
 // ReadCSV reads a CSV file for this model: the columns the model knows as

@@ -39,7 +39,7 @@ func (m *TabularModel) Fit(ctx context.Context, trainTable, validation *data.Tab
 	if err != nil {
 		return err
 	}
-	prep, err := data.Fit(trainTable, cont, cat)
+	prep, err := data.FitWith(trainTable, cont, cat, fitOptions(m.DataConfig, mc.Embedding.NumEmbedding))
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,9 @@ func (m *TabularModel) members() []models.Network {
 // Pretrain trains the self-supervised model on unlabelled rows; a target
 // column, if present, is not used. The feature preprocessing is fitted
 // here, on these rows, and reused unchanged by every model fine-tuned from
-// this one. validation may be nil: then a ValidationSplit of the rows is
+// this one: the encoding of categories, the transform of continuous values
+// (DataConfig.ContinuousTransform) and, for a PLE embedding, the bin
+// edges. validation may be nil: then a ValidationSplit of the rows is
 // held out.
 func (m *TabularModel) Pretrain(ctx context.Context, unlabelled, validation *data.Table) error {
 	p, err := m.preparePretrain("Pretrain", unlabelled)
@@ -183,7 +185,7 @@ func (m *TabularModel) preparePretrain(op string, unlabelled *data.Table) (*pret
 	if err != nil {
 		return nil, err
 	}
-	prep, err := data.Fit(unlabelled, cont, cat)
+	prep, err := data.FitWith(unlabelled, cont, cat, fitOptions(m.DataConfig, sc.Common().NumEmbedding))
 	if err != nil {
 		return nil, err
 	}

@@ -44,7 +44,25 @@ type DataConfig struct {
 	// target's units; predictions are returned in the original units. nil
 	// means true; false trains on the raw values.
 	ScaleTarget *bool `json:"scale_target,omitempty" yaml:"scale_target,omitempty"`
+	// ContinuousTransform is how continuous features are encoded, fitted
+	// on the pretraining rows (or the training rows of a model trained
+	// from scratch) and kept with the model: "standard" (the default)
+	// subtracts the mean and divides by the standard deviation;
+	// "quantile_normal" maps each value through the column's empirical
+	// distribution onto a standard normal ("rank-gauss"), which tames
+	// skewed and heavy-tailed columns and outliers.
+	ContinuousTransform string `json:"continuous_transform,omitempty" yaml:"continuous_transform,omitempty"`
 }
+
+// The values of DataConfig.ContinuousTransform.
+const (
+	StandardTransform       = "standard"
+	QuantileNormalTransform = "quantile_normal"
+)
+
+// ContinuousTransforms lists the accepted values of
+// DataConfig.ContinuousTransform.
+var ContinuousTransforms = []string{StandardTransform, QuantileNormalTransform}
 
 // The defaults of the pointer fields.
 const (
@@ -90,6 +108,9 @@ func (c DataConfig) Validate() error {
 	}
 	if v := c.Split(); v < 0 || v >= 1 || math.IsNaN(v) {
 		return fmt.Errorf("data config: validation_split %v: want a fraction in [0, 1)", v)
+	}
+	if t := c.ContinuousTransform; t != "" && !slices.Contains(ContinuousTransforms, t) {
+		return fmt.Errorf("data config: continuous_transform %q: want one of %s", t, strings.Join(ContinuousTransforms, ", "))
 	}
 	seen := map[string]string{}
 	for _, l := range []struct {

@@ -6,7 +6,7 @@ import "github.com/gotabular/gotabular/tensor"
 // [Target] has encoded them, their targets.
 type Dataset struct {
 	N       int
-	Cont    *tensor.Mat    // N×len(Preprocessor.Continuous), standardised
+	Cont    *tensor.Mat    // N×len(Preprocessor.Continuous), encoded (standardised or quantile-normal)
 	Cat     *tensor.IntMat // N×len(Preprocessor.Categorical), codes
 	Labels  []int32        // classification targets, or nil
 	Targets *tensor.Mat    // regression targets N×1, or nil

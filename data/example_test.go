@@ -63,3 +63,43 @@ func ExampleParseCSV_error() {
 	// Output:
 	// people.csv: row 2 (line 3), column "age": "abc" is not a number
 }
+
+// The quantile-normal ("rank-gauss") transform, fitted on the pretraining
+// rows, with the edges of quantile bins for a piecewise-linear encoding.
+func ExampleFitWith() {
+	// hours is 0 in most rows and has a long tail.
+	const train = "hours\n0\n0\n0\n0\n0\n0\n2\n5\n8\n40\n"
+	tab, err := data.ParseCSV(strings.NewReader(train), "train.csv", data.ReadOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, err := data.FitWith(tab, []string{"hours"}, nil, data.FitOptions{
+		ContinuousTransform: data.TransformQuantileNormal,
+		Bins:                4,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	s := p.Continuous[0]
+	fmt.Println("quantiles:", s.Quantiles)
+	fmt.Printf("bin edges: %.3f\n", s.BinEdges)
+
+	// The zeros share the middle of their levels, the tail is drawn in,
+	// values beyond those seen are clipped, and a missing value is the
+	// median.
+	const test = "hours\n0\n3\n40\n100\nNA\n"
+	tab2, err := data.ParseCSV(strings.NewReader(test), "test.csv", data.ReadOptions{NullValues: []string{"NA"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	d, err := p.Transform(tab2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("encoded: %.3f\n", d.Cont.Data)
+
+	// Output:
+	// quantiles: [0 0 0 0 0 0 2 5 8 40]
+	// bin edges: [-0.589 0.681 5.199]
+	// encoded: [-0.589 0.535 5.199 5.199 0.000]
+}

@@ -137,25 +137,24 @@ func FuzzTransform(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Fit: %v", err)
 		}
-		if err := p.Validate(); err != nil {
-			t.Fatalf("Validate of a fitted preprocessor: %v", err)
-		}
-		blob, err := json.Marshal(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var back Preprocessor
-		if err := json.Unmarshal(blob, &back); err != nil {
-			t.Fatal(err)
-		}
-		if err := back.Validate(); err != nil {
-			t.Fatalf("Validate after a JSON round trip: %v", err)
-		}
+		back := roundTrip(t, p)
 		d, err := back.Transform(tab)
 		if err != nil {
 			t.Fatalf("Transform of the fitted table: %v", err)
 		}
 		checkDataset(t, p, d, tab.Rows, true)
+		// The quantile-normal transform with bin edges, on the same
+		// columns: its values are bounded, on any data.
+		qn, err := FitWith(tab, cont, cat, FitOptions{ContinuousTransform: TransformQuantileNormal, Bins: 4})
+		if err != nil {
+			t.Fatalf("FitWith: %v", err)
+		}
+		qback := roundTrip(t, qn)
+		if dq, err := qback.Transform(tab); err != nil {
+			t.Fatalf("quantile-normal Transform of the fitted table: %v", err)
+		} else {
+			checkDataset(t, qn, dq, tab.Rows, true)
+		}
 
 		last := tab.Columns[len(tab.Columns)-1].Name
 		for _, task := range []string{"classification", "regression"} {
@@ -177,5 +176,29 @@ func FuzzTransform(f *testing.F) {
 			// Values far outside the fitted range may overflow float32.
 			checkDataset(t, p, d, other.Rows, false)
 		}
+		if d, err := qn.Transform(other); err == nil {
+			checkDataset(t, qn, d, other.Rows, true)
+		}
 	})
+}
+
+// roundTrip checks that a fitted p validates, before and after a JSON
+// round trip, and returns the decoded copy.
+func roundTrip(t *testing.T, p *Preprocessor) *Preprocessor {
+	t.Helper()
+	if err := p.Validate(); err != nil {
+		t.Fatalf("Validate of a fitted preprocessor: %v", err)
+	}
+	blob, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Preprocessor
+	if err := json.Unmarshal(blob, &back); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Validate(); err != nil {
+		t.Fatalf("Validate after a JSON round trip: %v", err)
+	}
+	return &back
 }

@@ -5,16 +5,31 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/gotabular/gotabular/tensor"
 )
 
-// ContinuousSpec standardises one continuous column: v becomes
-// (v-Mean)/Std, and a missing v becomes 0, i.e. it is imputed with the mean.
+// ContinuousSpec encodes one continuous column. Under the standard
+// transform v becomes (v-Mean)/Std; under the quantile-normal one it is
+// mapped through Quantiles onto the standard normal distribution. Either
+// way a missing v becomes 0: the mean, or the median.
 type ContinuousSpec struct {
 	Name string  `json:"name"`
 	Mean float64 `json:"mean"`
 	Std  float64 `json:"std"` // never 0: a constant column is stored with 1
+	// Quantiles are the column's quantiles at the evenly spaced levels
+	// 0, 1/(m−1), …, 1, non-decreasing (ties repeat), in the column's
+	// units; they are set by the quantile-normal transform only, and hold
+	// nothing for a column that had no values.
+	Quantiles []float64 `json:"quantiles,omitempty"`
+	// BinEdges b_0 < … < b_T are the edges of the column's bins for a
+	// model's piecewise-linear encoding, in encoded units (after the
+	// transform): quantiles of the encoded fitting rows, so that every
+	// bin holds about as many of them. Set only when fitting asks for bins
+	// ([FitOptions.Bins]); they are data statistics like Mean and Std, so
+	// they are fitted with them, once, and kept with them.
+	BinEdges []float64 `json:"bin_edges,omitempty"`
 }
 
 // CategoricalSpec encodes one categorical column: a value's code is 1 plus
@@ -34,8 +49,35 @@ func (s CategoricalSpec) Cardinality() int { return len(s.Levels) + 1 }
 // with a saved model, and a model must see the inputs of fine-tuning and
 // prediction encoded exactly as those it was pretrained on.
 type Preprocessor struct {
-	Continuous  []ContinuousSpec  `json:"continuous"`
-	Categorical []CategoricalSpec `json:"categorical"`
+	// ContinuousTransform is how continuous columns are encoded: empty
+	// or [TransformStandard] (what models saved before the option existed
+	// hold; fitting writes it empty), or [TransformQuantileNormal].
+	ContinuousTransform string            `json:"continuous_transform,omitempty"`
+	Continuous          []ContinuousSpec  `json:"continuous"`
+	Categorical         []CategoricalSpec `json:"categorical"`
+}
+
+// FitOptions choose how [FitWith] encodes continuous columns. The zero
+// value is what [Fit] does.
+type FitOptions struct {
+	// ContinuousTransform is [TransformStandard] (the default, also
+	// written "") or [TransformQuantileNormal].
+	ContinuousTransform string
+	// Bins, when positive, asks for the edges of up to Bins quantile bins
+	// of each continuous column ([ContinuousSpec.BinEdges]), which a
+	// model's piecewise-linear encoding reads.
+	Bins int
+}
+
+// Validate reports an option that cannot work, naming it.
+func (o FitOptions) Validate() error {
+	if o.ContinuousTransform != "" && !slices.Contains(ContinuousTransforms, o.ContinuousTransform) {
+		return fmt.Errorf("preprocessing: continuous transform %q: want one of %s", o.ContinuousTransform, strings.Join(ContinuousTransforms, ", "))
+	}
+	if o.Bins < 0 {
+		return fmt.Errorf("preprocessing: bins %d: must be ≥ 0", o.Bins)
+	}
+	return nil
 }
 
 // Fit learns a [Preprocessor] from t for the named continuous and
@@ -50,6 +92,21 @@ type Preprocessor struct {
 // numeric column can be treated as categorical. Unknown names, names listed
 // twice and an empty table are errors.
 func Fit(t *Table, continuous, categorical []string) (*Preprocessor, error) {
+	return FitWith(t, continuous, categorical, FitOptions{})
+}
+
+// FitWith is [Fit] with options: the transform of the continuous columns,
+// and bin edges for a piecewise-linear encoding.
+//
+// The quantile-normal transform stores numQuantiles quantiles of each
+// column's non-missing values (n/30 of n values, clipped to [10, 1000]);
+// see [ContinuousSpec.Quantiles]. The bin edges are quantiles of the
+// encoded non-missing values of each column; see [ContinuousSpec.BinEdges].
+// Mean and Std are fitted in every case.
+func FitWith(t *Table, continuous, categorical []string, opt FitOptions) (*Preprocessor, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
 	if t.Rows == 0 {
 		return nil, fmt.Errorf("%s has no rows to fit preprocessing on", t.source())
 	}
@@ -64,6 +121,9 @@ func Fit(t *Table, continuous, categorical []string) (*Preprocessor, error) {
 		Continuous:  make([]ContinuousSpec, 0, len(continuous)),
 		Categorical: make([]CategoricalSpec, 0, len(categorical)),
 	}
+	if opt.ContinuousTransform == TransformQuantileNormal {
+		p.ContinuousTransform = TransformQuantileNormal
+	}
 	for _, name := range continuous {
 		c, err := column(t, name)
 		if err != nil {
@@ -74,7 +134,30 @@ func Fit(t *Table, continuous, categorical []string) (*Preprocessor, error) {
 			return nil, err
 		}
 		mean, std := meanStd(vals)
-		p.Continuous = append(p.Continuous, ContinuousSpec{Name: name, Mean: mean, Std: std})
+		s := ContinuousSpec{Name: name, Mean: mean, Std: std}
+		if p.ContinuousTransform == TransformQuantileNormal || opt.Bins > 0 {
+			sorted := make([]float32, 0, len(vals))
+			for _, v := range vals {
+				if !isNaN32(v) {
+					sorted = append(sorted, v)
+				}
+			}
+			slices.Sort(sorted)
+			if p.ContinuousTransform == TransformQuantileNormal && len(sorted) > 0 {
+				s.Quantiles = quantiles(sorted, numQuantiles(len(sorted)))
+			}
+			if opt.Bins > 0 {
+				// The encoding is monotone, so the encoded values
+				// stay sorted; sorting again costs a pass and guards
+				// against a rounding that is not.
+				for i, v := range sorted {
+					sorted[i] = p.encode(&s, v)
+				}
+				slices.Sort(sorted)
+				s.BinEdges = binEdges(sorted, opt.Bins)
+			}
+		}
+		p.Continuous = append(p.Continuous, s)
 	}
 	for _, name := range categorical {
 		c, err := column(t, name)
@@ -108,6 +191,10 @@ func (p *Preprocessor) Validate() error {
 	if p == nil {
 		return errors.New("preprocessing: missing")
 	}
+	quantile := p.ContinuousTransform == TransformQuantileNormal
+	if p.ContinuousTransform != "" && !slices.Contains(ContinuousTransforms, p.ContinuousTransform) {
+		return fmt.Errorf("preprocessing: continuous_transform %q: want one of %s", p.ContinuousTransform, strings.Join(ContinuousTransforms, ", "))
+	}
 	owner := make(map[string]string)
 	checkName := func(field, name string) error {
 		if name == "" {
@@ -130,6 +217,21 @@ func (p *Preprocessor) Validate() error {
 		if !(s.Std > 0) || math.IsInf(s.Std, 0) {
 			return fmt.Errorf("preprocessing: %s %q: std is %v", field, s.Name, s.Std)
 		}
+		if !quantile && len(s.Quantiles) > 0 {
+			return fmt.Errorf("preprocessing: %s %q: quantiles are set but the continuous transform is standard", field, s.Name)
+		}
+		if err := validateQuantiles(s.Quantiles); err != nil {
+			return fmt.Errorf("preprocessing: %s %q: %v", field, s.Name, err)
+		}
+		// Bin edges are for every column or none: a model encodes all
+		// its continuous features alike.
+		if hasBins := len(s.BinEdges) > 0; hasBins != (len(p.Continuous[0].BinEdges) > 0) {
+			return fmt.Errorf("preprocessing: %s %q: bin_edges are set for some continuous columns but not others (%q has %d)", field, s.Name, p.Continuous[0].Name, len(p.Continuous[0].BinEdges))
+		} else if hasBins {
+			if err := validateBinEdges(s.BinEdges); err != nil {
+				return fmt.Errorf("preprocessing: %s %q: %v", field, s.Name, err)
+			}
+		}
 	}
 	for i, s := range p.Categorical {
 		field := fmt.Sprintf("categorical[%d]", i)
@@ -151,7 +253,9 @@ func (p *Preprocessor) Validate() error {
 }
 
 // Transform encodes t: one row of the result per row of t, in the same
-// order. Continuous columns are standardised with missing values set to 0;
+// order. Continuous columns are standardised, or mapped onto the normal
+// distribution under the quantile-normal transform, with missing values
+// set to 0;
 // categorical values get their codes, with 0 for missing and unseen values.
 // A continuous column that t holds as categorical (because the reader met a
 // field that is not a number) is parsed, and the first value that fails is
@@ -177,11 +281,7 @@ func (p *Preprocessor) Transform(t *Table) (*Dataset, error) {
 			return nil, err
 		}
 		for i, v := range vals {
-			z := float32(0)
-			if !isNaN32(v) {
-				z = float32((float64(v) - s.Mean) / s.Std)
-			}
-			d.Cont.Data[i*nc+j] = z
+			d.Cont.Data[i*nc+j] = p.encode(&p.Continuous[j], v)
 		}
 	}
 	nk := len(p.Categorical)
@@ -223,6 +323,18 @@ func (p *Preprocessor) Transform(t *Table) (*Dataset, error) {
 		}
 	}
 	return d, nil
+}
+
+// encode returns the model input for the value v of the continuous column
+// s: 0 for a missing value, the mean or the median.
+func (p *Preprocessor) encode(s *ContinuousSpec, v float32) float32 {
+	switch {
+	case isNaN32(v):
+		return 0
+	case p.ContinuousTransform == TransformQuantileNormal:
+		return float32(quantileNormal(s.Quantiles, float64(v)))
+	}
+	return float32((float64(v) - s.Mean) / s.Std)
 }
 
 // lookupLevel returns the code of text s, 0 if it is not a level. Numbers

@@ -15,12 +15,21 @@ type EmbeddingConfig struct {
 	Dims map[string]int `json:"dims,omitempty" yaml:"dims,omitempty"`
 	// Dropout drops learned-embedding columns in training.
 	Dropout float64 `json:"dropout,omitempty" yaml:"dropout,omitempty"`
-	// BatchNormContinuous normalises the continuous inputs with BatchNorm1d.
+	// BatchNormContinuous normalises the continuous block of the output
+	// with BatchNorm1d: the values or, with a NumEmbedding, their
+	// embeddings. It comes after the embedding because PLE's bins are
+	// fixed in encoded units, across which a batch norm before it would
+	// move values as it trains; before PLR it would add only the noise of
+	// batch statistics, as the frequencies and the Linear learn any scale
+	// and shift.
 	BatchNormContinuous bool `json:"batch_norm_continuous,omitempty" yaml:"batch_norm_continuous,omitempty"`
 	// MaxOnehotCardinality: categorical columns with at most this many
 	// known levels are one-hot encoded instead of embedded (an unknown or
 	// missing value is the zero vector). 0 embeds every column.
 	MaxOnehotCardinality int `json:"max_onehot_cardinality,omitempty" yaml:"max_onehot_cardinality,omitempty"`
+	// NumEmbedding embeds each continuous feature (PLR or PLE) instead of
+	// feeding its encoded value as it is.
+	NumEmbedding NumEmbeddingConfig `json:"num_embedding,omitzero" yaml:"num_embedding,omitempty"`
 }
 
 // Validate reports the first field that cannot work for schema s.
@@ -30,6 +39,12 @@ func (c EmbeddingConfig) Validate(s Schema) error {
 	}
 	if c.MaxOnehotCardinality < 0 {
 		return fmt.Errorf("max_onehot_cardinality %d: must be ≥ 0", c.MaxOnehotCardinality)
+	}
+	if err := c.NumEmbedding.Validate(); err != nil {
+		return err
+	}
+	if err := c.NumEmbedding.validateSchema(s); err != nil {
+		return err
 	}
 	known := map[string]bool{}
 	for _, f := range s.Categorical {
@@ -49,9 +64,9 @@ func (c EmbeddingConfig) Validate(s Schema) error {
 // Size returns the number of parameter and state values and the output
 // width of the layer NewEmbedding builds for schema s.
 func (c EmbeddingConfig) Size(s Schema) (params, outDim int) {
-	outDim = len(s.Continuous)
+	params, outDim = c.NumEmbedding.size(s)
 	if c.BatchNormContinuous && outDim > 0 {
-		params = 4 * outDim
+		params += 4 * outDim
 	}
 	for _, f := range s.Categorical {
 		if levels := f.Cardinality - 1; levels <= c.MaxOnehotCardinality {
@@ -69,15 +84,20 @@ func (c EmbeddingConfig) Size(s Schema) (params, outDim int) {
 }
 
 // Embedding turns continuous values and categorical codes into one dense
-// matrix laid out as [continuous | one-hot blocks | embedding blocks].
+// matrix laid out as [continuous | one-hot blocks | embedding blocks]. The
+// continuous block holds the values or, with a numerical embedding, each
+// feature's embedding in turn.
 type Embedding struct {
-	nCont  int
-	bn     *nn.BatchNorm1d
-	onehot []onehotCol
-	embs   []embCol
-	embAt  int // first column of the embedding blocks
-	width  int
-	drop   *nn.Dropout // on the embedding blocks; nil without dropout
+	nCont     int
+	contWidth int       // width of the continuous block
+	num       nn.Module // PLR or PLE; nil: the values as they are
+	numTrains bool      // num has parameters
+	bn        *nn.BatchNorm1d
+	onehot    []onehotCol
+	embs      []embCol
+	embAt     int // first column of the embedding blocks
+	width     int
+	drop      *nn.Dropout // on the embedding blocks; nil without dropout
 
 	out *tensor.Mat
 	// Views kept in fields, so that steps do not allocate: a scratch one,
@@ -99,13 +119,17 @@ func NewEmbedding(prefix string, s Schema, c EmbeddingConfig, rng *rand.Rand) (*
 		return nil, err
 	}
 	e := &Embedding{nCont: len(s.Continuous)}
+	_, e.contWidth = c.NumEmbedding.size(s)
 	if c.Dropout > 0 {
 		e.drop = nn.NewDropout(c.Dropout, rng)
 	}
-	if c.BatchNormContinuous && e.nCont > 0 {
-		e.bn = nn.NewBatchNorm1d(prefix+".continuous_bn", e.nCont)
+	if e.num = c.NumEmbedding.build(prefix, s, rng); e.num != nil {
+		e.numTrains = len(e.num.Params()) > 0
 	}
-	off := e.nCont
+	if c.BatchNormContinuous && e.contWidth > 0 {
+		e.bn = nn.NewBatchNorm1d(prefix+".continuous_bn", e.contWidth)
+	}
+	off := e.contWidth
 	for i, f := range s.Categorical {
 		if f.Cardinality < 1 {
 			return nil, fmt.Errorf("categorical %q: cardinality %d must be ≥ 1", f.Name, f.Cardinality)
@@ -141,13 +165,16 @@ func (e *Embedding) Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool) *t
 	e.out = tensor.Ensure(e.out, rows, e.width)
 	if e.nCont > 0 {
 		c := cont
-		if e.bn != nil {
-			c = e.bn.Forward(cont, train)
+		if e.num != nil {
+			c = e.num.Forward(c, train)
 		}
-		e.view.SetColView(e.out, 0, e.nCont).CopyFrom(c)
+		if e.bn != nil {
+			c = e.bn.Forward(c, train)
+		}
+		e.view.SetColView(e.out, 0, e.contWidth).CopyFrom(c)
 	}
 	if len(e.onehot) > 0 {
-		e.view.SetColView(e.out, e.nCont, e.embAt).Zero()
+		e.view.SetColView(e.out, e.contWidth, e.embAt).Zero()
 		for i := range rows {
 			r, codes := e.out.Row(i), cat.Row(i)
 			for _, h := range e.onehot {
@@ -169,12 +196,18 @@ func (e *Embedding) Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool) *t
 	return e.out
 }
 
-// Backward accumulates the gradients of the embedding tables and of the
-// continuous batch norm from dy (rows × OutDim). The inputs are data, so
-// nothing is returned.
+// Backward accumulates the gradients of the embedding tables, of the
+// numerical embedding and of the continuous batch norm from dy (rows ×
+// OutDim). The inputs are data, so nothing is returned.
 func (e *Embedding) Backward(dy *tensor.Mat) {
-	if e.bn != nil {
-		e.bn.Backward(e.view.SetColView(dy, 0, e.nCont))
+	if e.bn != nil || e.numTrains {
+		d := e.view.SetColView(dy, 0, e.contWidth)
+		if e.bn != nil {
+			d = e.bn.Backward(d)
+		}
+		if e.numTrains {
+			e.num.Backward(d)
+		}
 	}
 	if len(e.embs) == 0 {
 		return
@@ -189,9 +222,13 @@ func (e *Embedding) Backward(dy *tensor.Mat) {
 	}
 }
 
-// Params lists the batch-norm parameters and the embedding tables.
+// Params lists the parameters of the numerical embedding, of the batch
+// norm and the embedding tables.
 func (e *Embedding) Params() []*nn.Param {
 	var ps []*nn.Param
+	if e.num != nil {
+		ps = append(ps, e.num.Params()...)
+	}
 	if e.bn != nil {
 		ps = append(ps, e.bn.Params()...)
 	}

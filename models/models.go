@@ -15,11 +15,25 @@ import (
 	"github.com/gotabular/gotabular/tensor"
 )
 
-// Schema describes the encoded features a network reads: standardised
-// continuous columns, then categorical columns as codes 0..Cardinality−1
-// (code 0 is "unknown or missing").
+// Schema describes the encoded features a network reads: encoded
+// (standardised or quantile-normal) continuous columns, then categorical
+// columns as codes 0..Cardinality−1 (code 0 is "unknown or missing").
 type Schema struct {
-	Continuous  []string
+	Continuous []string
+	// BinEdges holds, per continuous column, the edges b_0 < … < b_T of
+	// its bins for the piecewise-linear encoding (PLE), in encoded
+	// units; nil when the preprocessing fitted none. Only PLE reads them.
+	//
+	// The edges are statistics of the pretraining rows, like the means
+	// the encoding subtracts, so they are fitted with the preprocessing
+	// (data.FitWith), stored in its JSON and validated there, and come to
+	// the network through the schema like the categorical cardinalities.
+	// They are not a buffer of the layer filled by a fitting step of its
+	// own: the schema fixes each feature's number of bins, so the layer's
+	// size is known before anything is built, as loading needs to check a
+	// weights file; no training path needs an extra step; and fine-tuning
+	// and prediction cannot see other edges than pretraining did.
+	BinEdges    [][]float64
 	Categorical []Categorical
 }
 

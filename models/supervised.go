@@ -114,6 +114,9 @@ func (c Config) Validate() error {
 	if _, err := ParseLayers(c.Head.Layers); err != nil {
 		return fmt.Errorf("model config: head: %w", err)
 	}
+	if err := c.Embedding.NumEmbedding.Validate(); err != nil {
+		return fmt.Errorf("model config: embedding: %w", err)
+	}
 	return nil
 }
 

@@ -34,8 +34,14 @@ type SSLModelConfig struct {
 	// EmbeddingDropout drops learned-embedding columns in training.
 	EmbeddingDropout float64
 	// BatchNormContinuousInput normalises continuous inputs with
-	// BatchNorm1d inside the embedding layer.
+	// BatchNorm1d inside the embedding layer (after the numerical
+	// embedding, if any: see [models.EmbeddingConfig]).
 	BatchNormContinuousInput bool
+	// NumEmbedding embeds each continuous feature with PLR or PLE before
+	// the encoder. It is part of the featurizer, so fine-tuning keeps the
+	// pretrained embedding, and PLE's bins are fitted with the
+	// preprocessing on the pretraining rows.
+	NumEmbedding models.NumEmbeddingConfig
 	// LearningRate of pretraining (default 1e-3).
 	LearningRate float64
 	// Seed of weight initialisation, dropout and noise (default 42).
@@ -69,6 +75,9 @@ func (c SSLModelConfig) Validate() error {
 	if c.EmbeddingDropout < 0 || c.EmbeddingDropout >= 1 {
 		return fmt.Errorf("ssl config: embedding_dropout %v: want a probability in [0, 1)", c.EmbeddingDropout)
 	}
+	if err := c.NumEmbedding.Validate(); err != nil {
+		return fmt.Errorf("ssl config: %w", err)
+	}
 	if !(c.LearningRate >= 0) {
 		return fmt.Errorf("ssl config: learning_rate %v: must be positive", c.LearningRate)
 	}
@@ -83,19 +92,21 @@ func (c SSLModelConfig) Embedding(maxOnehot int) models.EmbeddingConfig {
 		Dropout:              c.EmbeddingDropout,
 		BatchNormContinuous:  c.BatchNormContinuousInput,
 		MaxOnehotCardinality: maxOnehot,
+		NumEmbedding:         c.NumEmbedding,
 	}
 }
 
 // commonWire is the serialised form of SSLModelConfig: backbone configs
 // are stored with their names so that loading can rebuild them.
 type commonWire struct {
-	Encoder                  json.RawMessage `json:"encoder_config"`
-	Decoder                  json.RawMessage `json:"decoder_config,omitempty"`
-	EmbeddingDims            map[string]int  `json:"embedding_dims,omitempty"`
-	EmbeddingDropout         float64         `json:"embedding_dropout"`
-	BatchNormContinuousInput bool            `json:"batch_norm_continuous_input"`
-	LearningRate             float64         `json:"learning_rate"`
-	Seed                     uint64          `json:"seed"`
+	Encoder                  json.RawMessage           `json:"encoder_config"`
+	Decoder                  json.RawMessage           `json:"decoder_config,omitempty"`
+	EmbeddingDims            map[string]int            `json:"embedding_dims,omitempty"`
+	EmbeddingDropout         float64                   `json:"embedding_dropout"`
+	BatchNormContinuousInput bool                      `json:"batch_norm_continuous_input"`
+	NumEmbedding             models.NumEmbeddingConfig `json:"num_embedding,omitzero"` // absent in older models: none
+	LearningRate             float64                   `json:"learning_rate"`
+	Seed                     uint64                    `json:"seed"`
 }
 
 // MarshalJSON encodes the shared settings.
@@ -104,7 +115,8 @@ func (c SSLModelConfig) MarshalJSON() ([]byte, error) {
 		return nil, fmt.Errorf("ssl config: encoder_config is required")
 	}
 	w := commonWire{EmbeddingDims: c.EmbeddingDims, EmbeddingDropout: c.EmbeddingDropout,
-		BatchNormContinuousInput: c.BatchNormContinuousInput, LearningRate: c.LearningRate, Seed: c.Seed}
+		BatchNormContinuousInput: c.BatchNormContinuousInput, NumEmbedding: c.NumEmbedding,
+		LearningRate: c.LearningRate, Seed: c.Seed}
 	var err error
 	if w.Encoder, err = models.MarshalBackbone(c.EncoderConfig); err != nil {
 		return nil, err
@@ -138,7 +150,7 @@ func (c *SSLModelConfig) UnmarshalJSON(b []byte) error {
 	}
 	*c = SSLModelConfig{EncoderConfig: enc, DecoderConfig: dec, EmbeddingDims: w.EmbeddingDims,
 		EmbeddingDropout: w.EmbeddingDropout, BatchNormContinuousInput: w.BatchNormContinuousInput,
-		LearningRate: w.LearningRate, Seed: w.Seed}
+		NumEmbedding: w.NumEmbedding, LearningRate: w.LearningRate, Seed: w.Seed}
 	return nil
 }
 

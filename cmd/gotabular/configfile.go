@@ -46,6 +46,7 @@ type daeModel struct {
 	EmbeddingDims                 map[string]int            `yaml:"embedding_dims"`
 	EmbeddingDropout              float64                   `yaml:"embedding_dropout"`
 	BatchNormContinuousInput      bool                      `yaml:"batch_norm_continuous_input"`
+	NumEmbedding                  models.NumEmbeddingConfig `yaml:"num_embedding"`
 	LearningRate                  float64                   `yaml:"learning_rate"`
 	Seed                          uint64                    `yaml:"seed"`
 }
@@ -62,6 +63,7 @@ func daeModelOf(c dae.Config) daeModel {
 		EmbeddingDims:                 c.EmbeddingDims,
 		EmbeddingDropout:              c.EmbeddingDropout,
 		BatchNormContinuousInput:      c.BatchNormContinuousInput,
+		NumEmbedding:                  c.NumEmbedding,
 		LearningRate:                  c.LearningRate,
 		Seed:                          c.Seed,
 	}
@@ -91,6 +93,7 @@ func (m daeModel) config() dae.Config {
 	c.EmbeddingDims = m.EmbeddingDims
 	c.EmbeddingDropout = m.EmbeddingDropout
 	c.BatchNormContinuousInput = m.BatchNormContinuousInput
+	c.NumEmbedding = m.NumEmbedding
 	c.LearningRate = m.LearningRate
 	c.Seed = m.Seed
 	return c

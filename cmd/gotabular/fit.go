@@ -25,6 +25,8 @@ a feature (numeric ones continuous, text ones categorical, unless
 
 %s
 
+` + numEmbeddingHelp + `
+
 Example:
   gotabular fit -data train.csv -target income -exclude id -layers 128-64 -head 32 -epochs 100 -out supervised
 
@@ -51,6 +53,7 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		tf                       trainFlags
 		cf                       crossFitFlags
 		of                       optimFlags
+		nf                       numEmbeddingFlags
 	)
 	fs.StringVar(&dataPath, "data", "", "CSV `file` of labelled training rows (required)")
 	tgt.register(fs)
@@ -61,6 +64,7 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&activation, "activation", file.Model.Activation, "`activation` of the backbone's layers: ReLU, LeakyReLU or GELU")
 	fs.Float64Var(&dropout, "dropout", file.Model.Dropout, "dropout `probability` after each backbone layer")
 	fs.BoolVar(&batchNorm, "batchnorm", file.Model.UseBatchNorm, "put a batch normalisation before each backbone layer")
+	nf.register(fs)
 	tf.register(fs, file.Trainer, file.Model.LearningRate, "")
 	cf.register(fs, file.Trainer)
 	of.register(fs, file.Optimizer.WithDefaults(), "")
@@ -113,6 +117,9 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if err := of.apply(set, &file.Optimizer); err != nil {
+		return err
+	}
+	if err := nf.apply(set, &file.Data, &mm.Embedding.NumEmbedding); err != nil {
 		return err
 	}
 	if err := file.Data.Validate(); err != nil {

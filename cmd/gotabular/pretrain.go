@@ -28,6 +28,8 @@ the file, with -exclude. The feature encoding (category levels, means,
 standard deviations) is learned here and kept by every model fine-tuned
 from this one.
 
+` + numEmbeddingHelp + `
+
 Example:
   gotabular pretrain -data unlabelled.csv -exclude id,income -encoder 256-128 -decoder 256 -epochs 20 -out pretrained
 
@@ -51,6 +53,7 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		dropout, noiseProb                  float64
 		batchNorm                           bool
 		tf                                  trainFlags
+		nf                                  numEmbeddingFlags
 	)
 	fs.StringVar(&dataPath, "data", "", "CSV `file` of the rows to pretrain on (required)")
 	fs.StringVar(&validPath, "valid", "", "CSV `file` of validation rows (default: hold out a share of -data, 0.2 unless the config's data.validation_split says otherwise)")
@@ -63,6 +66,7 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.BoolVar(&batchNorm, "batchnorm", false, "put a batch normalisation before each encoder and decoder layer")
 	fs.StringVar(&noise, "noise", file.Model.NoiseStrategy, "`strategy` of corruption: swap (with the same column of a random row of the batch) or zero (the column's mean, or the unknown category)")
 	fs.Float64Var(&noiseProb, "noise-prob", file.Model.DefaultNoiseProbability, "`probability` that a value is corrupted")
+	nf.register(fs)
 	tf.register(fs, file.Trainer, file.Model.LearningRate, "")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -124,6 +128,9 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		mm.DefaultNoiseProbability = noiseProb
 	}
 	if err := tf.apply(set, &file.Trainer, &mm.LearningRate, &mm.Seed); err != nil {
+		return err
+	}
+	if err := nf.apply(set, &file.Data, &mm.NumEmbedding); err != nil {
 		return err
 	}
 	excluded, err := feat.apply(set, &file.Data)

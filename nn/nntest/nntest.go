@@ -58,10 +58,15 @@ type Func struct {
 // weight.
 func CheckModule(t testing.TB, m nn.Module, x *tensor.Mat, opt Options) {
 	t.Helper()
-	opt.defaults()
+	Check(t, ModuleFunc(m, opt), x, opt)
+}
+
+// ModuleFunc returns the scalar L = Σ y ⊙ r of m's output y that
+// [CheckModule] checks, for use with [Check] and [CheckCatches].
+func ModuleFunc(m nn.Module, opt Options) Func {
 	rng := rand.New(rand.NewPCG(7, 11))
 	var r *tensor.Mat
-	f := Func{
+	return Func{
 		Forward: func(x *tensor.Mat) float64 {
 			if opt.Reset != nil {
 				opt.Reset()
@@ -84,8 +89,72 @@ func CheckModule(t testing.TB, m nn.Module, x *tensor.Mat, opt Options) {
 		Backward: func() *tensor.Mat { return m.Backward(r) },
 		Params:   m.Params(),
 	}
-	Check(t, f, x, opt)
 }
+
+// CheckCatches shows that [Check] has teeth for f: for the gradient with
+// respect to x (when f gives one) and for each trainable parameter in
+// turn, it makes the analytic gradient 10% too large and fails t unless
+// Check then reports an error. A check passes a gradient off by a factor
+// 1+δ only where δ·|g| ≤ Tol·max(1, |g|), so this fails when the checked
+// elements of a gradient are all too small for the tolerance to see such
+// an error: the test should then use larger gradients or a smaller Tol.
+func CheckCatches(t testing.TB, f Func, x *tensor.Mat, opt Options) {
+	t.Helper()
+	opt.defaults()
+	const factor = 1.1
+	targets := []int{-1} // the input, then the parameters by index
+	for i, p := range f.Params {
+		if p.Trainable() {
+			targets = append(targets, i)
+		}
+	}
+	for _, target := range targets {
+		name := "the input"
+		if target >= 0 {
+			name = f.Params[target].Name
+		}
+		off := f
+		gaveDx := false
+		off.Backward = func() *tensor.Mat {
+			dx := f.Backward()
+			if target < 0 && dx != nil {
+				gaveDx = true
+				scaleMat(dx, factor)
+			}
+			if target >= 0 {
+				scaleMat(f.Params[target].Grad, factor)
+			}
+			return dx
+		}
+		rec := &recorder{TB: t}
+		Check(rec, off, x, opt)
+		if target < 0 && !gaveDx {
+			continue
+		}
+		if !rec.failed {
+			t.Errorf("nntest: the gradient of %s made %v× too large passes the check (Eps %v, Tol %v)", name, factor, opt.Eps, opt.Tol)
+		}
+	}
+}
+
+func scaleMat(m *tensor.Mat, a float32) {
+	for i := range m.Rows {
+		r := m.Row(i)
+		for j := range r {
+			r[j] *= a
+		}
+	}
+}
+
+// recorder notes that a check failed instead of failing the test.
+type recorder struct {
+	testing.TB
+	failed bool
+}
+
+func (r *recorder) Helper()               {}
+func (r *recorder) Errorf(string, ...any) { r.failed = true }
+func (r *recorder) Fatal(...any)          { r.failed = true }
 
 // Check compares f's analytic gradients with central differences, for x
 // (when Backward returns one) and every trainable parameter.
