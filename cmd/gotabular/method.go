@@ -215,7 +215,6 @@ type methodFlags struct {
 // methodFlag is one flag name, with the methods that have a setting of
 // that name.
 type methodFlag struct {
-	name     string
 	owners   []ssl.Method
 	settings []ssl.Setting // of scratch configs, to check the text's type
 	text     string
@@ -264,7 +263,7 @@ func registerMethodFlags(fs *flag.FlagSet) (*methodFlags, error) {
 			case f == nil && fs.Lookup(s.Flag) != nil:
 				return nil, fmt.Errorf("method %s: the flag -%s of its setting %s is a general flag of pretrain; give the setting a flag tag", m.Name, s.Flag, s.Key)
 			case f == nil:
-				f = &methodFlag{name: s.Flag}
+				f = &methodFlag{}
 				mf.flags[s.Flag] = f
 				fs.Var(f, s.Flag, s.Usage())
 			case f.IsBoolFlag() != s.IsBool():
@@ -277,7 +276,7 @@ func registerMethodFlags(fs *flag.FlagSet) (*methodFlags, error) {
 	return mf, nil
 }
 
-// isMethodFlag reports whether fs's flag name is a method's.
+// isMethodFlag reports whether the flag called name is a method's.
 func (mf *methodFlags) isMethodFlag(name string) bool { return mf.flags[name] != nil }
 
 // apply sets the settings of m's config named by the flags given, and
@@ -401,9 +400,10 @@ func methodArg(args []string) string {
 // as flags and as keys of the model section.
 func printMethods(w io.Writer) {
 	fmt.Fprintf(w, "\nMethods (-method NAME, or method in the model section of the config file; names are matched without regard to case, the default is %s):\n", defaultMethod)
+	def, _ := ssl.Lookup(defaultMethod)
 	for _, m := range ssl.Methods() {
 		label := m.Label()
-		if slices.Contains(append(m.Aliases, m.Name), defaultMethod) {
+		if m.Name == def.Name {
 			label += ", the default"
 		}
 		var b strings.Builder
