@@ -41,17 +41,17 @@ func (n Network) Supervised(task string) models.Config {
 }
 
 // SSL returns the settings a self-supervised method shares that make this
-// network's embedding layer and encoder, with no decoder. How categories
-// are one-hot encoded is a setting of each method; see [Network.DAE].
+// network's embedding layer and encoder, with no decoder, and the other
+// shared settings at their defaults.
 func (n Network) SSL() ssl.SSLModelConfig {
-	return ssl.SSLModelConfig{
-		EncoderConfig:            n.Backbone,
-		EmbeddingDims:            n.Embedding.Dims,
-		EmbeddingDropout:         n.Embedding.Dropout,
-		BatchNormContinuousInput: n.Embedding.BatchNormContinuous,
-		LearningRate:             1e-3,
-		Seed:                     42,
-	}
+	c := ssl.NewSSLModelConfig()
+	c.EncoderConfig = n.Backbone
+	c.EmbeddingDims = n.Embedding.Dims
+	c.EmbeddingDropout = n.Embedding.Dropout
+	c.BatchNormContinuousInput = n.Embedding.BatchNormContinuous
+	c.NumEmbedding = n.Embedding.NumEmbedding
+	c.MaxOnehotCardinality = n.Embedding.MaxOnehotCardinality
+	return c
 }
 
 // DAE returns a denoising-autoencoder config (the other settings those of
@@ -60,7 +60,6 @@ func (n Network) SSL() ssl.SSLModelConfig {
 func (n Network) DAE() dae.Config {
 	c := dae.NewConfig()
 	c.SSLModelConfig = n.SSL()
-	c.MaxOnehotCardinality = n.Embedding.MaxOnehotCardinality
 	return c
 }
 

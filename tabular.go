@@ -30,7 +30,7 @@ import (
 	// The built-in backbones and self-supervised methods register
 	// themselves, so that saved models naming them can be loaded.
 	_ "github.com/gotabular/gotabular/models/categoryembedding"
-	_ "github.com/gotabular/gotabular/ssl/dae"
+	_ "github.com/gotabular/gotabular/ssl/methods"
 )
 
 // ModelConfig is a supervised [models.Config] or a self-supervised

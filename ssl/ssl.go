@@ -1,20 +1,29 @@
 // Package ssl defines what every self-supervised model provides (the
 // [Model] interface, after PyTorch Tabular's SSLBaseModel), the settings
-// they share ([SSLModelConfig]), a registry of methods ([Available]), and
-// the fine-tuning network that puts a prediction head on a copy of a
-// pretrained model's embedding layer and featurizer.
+// they share ([SSLModelConfig]), a registry of methods ([Register],
+// [Lookup], [Available]), and the fine-tuning network that puts a
+// prediction head on a copy of a pretrained model's embedding layer and
+// featurizer.
 //
-// Each method lives in its own sub-package (ssl/dae is the denoising
-// autoencoder) and registers itself from init. ssl knows nothing of files:
-// models see encoded batches only.
+// Each method lives in its own sub-package and registers itself from
+// init: ssl/dae (the denoising autoencoder), ssl/scarf (SCARF) and
+// ssl/vime (VIME); importing ssl/methods registers them all. A method's
+// own settings are fields of its config with struct tags (see [Setting]),
+// from which saved models, config files, command-line flags and help texts
+// follow, so the facade and the command line need no code per method.
+//
+// Every setting is taken as written: a zero means zero, and a method's
+// NewConfig supplies the defaults.
+//
+// ssl knows nothing of files: models see encoded batches only.
 package ssl
 
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
-	"github.com/gotabular/gotabular/internal/registry"
 	"github.com/gotabular/gotabular/models"
 	"github.com/gotabular/gotabular/nn"
 	"github.com/gotabular/gotabular/tensor"
@@ -42,22 +51,38 @@ type SSLModelConfig struct {
 	// pretrained embedding, and PLE's bins are fitted with the
 	// preprocessing on the pretraining rows.
 	NumEmbedding models.NumEmbeddingConfig
-	// LearningRate of pretraining (default 1e-3).
+	// MaxOnehotCardinality: categoricals with at most this many known
+	// levels enter the encoder one-hot, others as learned embeddings (4 in
+	// NewSSLModelConfig; 0 embeds all).
+	MaxOnehotCardinality int
+	// IncludeInputFeaturesInference appends the embedded clean input to
+	// the encoder's features when fine-tuning.
+	IncludeInputFeaturesInference bool
+	// LearningRate of pretraining; it must be positive (1e-3 in
+	// NewSSLModelConfig).
 	LearningRate float64
-	// Seed of weight initialisation, dropout and noise (default 42).
+	// Seed of weight initialisation and dropout (42 in NewSSLModelConfig;
+	// 0 is a seed like any other).
 	Seed uint64
 }
 
-// WithDefaults returns c with zero fields set to their defaults.
-func (c SSLModelConfig) WithDefaults() SSLModelConfig {
-	if c.LearningRate == 0 {
-		c.LearningRate = 1e-3
-	}
-	if c.Seed == 0 {
-		c.Seed = 42
-	}
-	return c
+// NewSSLModelConfig returns the shared settings with PyTorch Tabular's
+// defaults: embedding dropout 0.1, batch norm on the continuous inputs,
+// one-hot encoding up to 4 levels, learning rate 1e-3 and seed 42. The
+// encoder is left for the caller.
+//
+// Every field is taken as it is: a zero is a zero, not "the default". A
+// method's NewConfig starts from these values.
+func NewSSLModelConfig() SSLModelConfig {
+	return SSLModelConfig{EmbeddingDropout: 0.1, BatchNormContinuousInput: true, MaxOnehotCardinality: 4, LearningRate: 1e-3, Seed: 42}
 }
+
+// Common returns c: a method's config, embedding SSLModelConfig, has its
+// [Config.Common] from here.
+func (c SSLModelConfig) Common() SSLModelConfig { return c }
+
+// IncludeInputFeatures implements [InputFeaturesIncluder].
+func (c SSLModelConfig) IncludeInputFeatures() bool { return c.IncludeInputFeaturesInference }
 
 // Validate reports the first field that cannot work.
 func (c SSLModelConfig) Validate() error {
@@ -78,14 +103,19 @@ func (c SSLModelConfig) Validate() error {
 	if err := c.NumEmbedding.Validate(); err != nil {
 		return fmt.Errorf("ssl config: %w", err)
 	}
-	if !(c.LearningRate >= 0) {
-		return fmt.Errorf("ssl config: learning_rate %v: must be positive", c.LearningRate)
+	if c.MaxOnehotCardinality < 0 {
+		return fmt.Errorf("ssl config: max_onehot_cardinality %d: must be ≥ 0", c.MaxOnehotCardinality)
+	}
+	if !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 0) {
+		// A zero rate would train nothing; NewSSLModelConfig sets 1e-3.
+		return fmt.Errorf("ssl config: learning_rate %v: must be positive (the default is 1e-3)", c.LearningRate)
 	}
 	return nil
 }
 
 // Embedding returns the embedding-layer settings, with one-hot encoding up
-// to maxOnehot known levels.
+// to maxOnehot known levels (c.MaxOnehotCardinality for the encoders of
+// the self-supervised methods).
 func (c SSLModelConfig) Embedding(maxOnehot int) models.EmbeddingConfig {
 	return models.EmbeddingConfig{
 		Dims:                 c.EmbeddingDims,
@@ -96,15 +126,23 @@ func (c SSLModelConfig) Embedding(maxOnehot int) models.EmbeddingConfig {
 	}
 }
 
+// wireVersion marks the serialised form in which every field is taken as
+// written. Files without it were written when a zero learning rate or seed
+// stood for the default; they are read with the values they meant.
+const wireVersion = 2
+
 // commonWire is the serialised form of SSLModelConfig: backbone configs
 // are stored with their names so that loading can rebuild them.
 type commonWire struct {
+	Version                  int                       `json:"version,omitempty"`
 	Encoder                  json.RawMessage           `json:"encoder_config"`
 	Decoder                  json.RawMessage           `json:"decoder_config,omitempty"`
 	EmbeddingDims            map[string]int            `json:"embedding_dims,omitempty"`
 	EmbeddingDropout         float64                   `json:"embedding_dropout"`
 	BatchNormContinuousInput bool                      `json:"batch_norm_continuous_input"`
 	NumEmbedding             models.NumEmbeddingConfig `json:"num_embedding,omitzero"` // absent in older models: none
+	MaxOnehotCardinality     int                       `json:"max_onehot_cardinality"`
+	IncludeInput             bool                      `json:"include_input_features_inference"`
 	LearningRate             float64                   `json:"learning_rate"`
 	Seed                     uint64                    `json:"seed"`
 }
@@ -114,9 +152,10 @@ func (c SSLModelConfig) MarshalJSON() ([]byte, error) {
 	if c.EncoderConfig == nil {
 		return nil, fmt.Errorf("ssl config: encoder_config is required")
 	}
-	w := commonWire{EmbeddingDims: c.EmbeddingDims, EmbeddingDropout: c.EmbeddingDropout,
+	w := commonWire{Version: wireVersion, EmbeddingDims: c.EmbeddingDims, EmbeddingDropout: c.EmbeddingDropout,
 		BatchNormContinuousInput: c.BatchNormContinuousInput, NumEmbedding: c.NumEmbedding,
-		LearningRate: c.LearningRate, Seed: c.Seed}
+		MaxOnehotCardinality: c.MaxOnehotCardinality,
+		IncludeInput:         c.IncludeInputFeaturesInference, LearningRate: c.LearningRate, Seed: c.Seed}
 	var err error
 	if w.Encoder, err = models.MarshalBackbone(c.EncoderConfig); err != nil {
 		return nil, err
@@ -129,9 +168,11 @@ func (c SSLModelConfig) MarshalJSON() ([]byte, error) {
 	return json.Marshal(w)
 }
 
-// UnmarshalJSON decodes what MarshalJSON wrote.
+// UnmarshalJSON decodes what MarshalJSON wrote. The one-hot limit and
+// the input-features switch, which older files kept among the DAE's own
+// settings, keep the values c holds when b lacks them.
 func (c *SSLModelConfig) UnmarshalJSON(b []byte) error {
-	var w commonWire
+	w := commonWire{MaxOnehotCardinality: c.MaxOnehotCardinality, IncludeInput: c.IncludeInputFeaturesInference}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
@@ -148,9 +189,22 @@ func (c *SSLModelConfig) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("ssl config: decoder_config: %w", err)
 		}
 	}
+	if w.Version > wireVersion {
+		return fmt.Errorf("ssl config: version %d; this build reads up to version %d", w.Version, wireVersion)
+	}
+	if w.Version < wireVersion {
+		if w.LearningRate == 0 {
+			w.LearningRate = 1e-3
+		}
+		if w.Seed == 0 {
+			w.Seed = 42
+		}
+	}
 	*c = SSLModelConfig{EncoderConfig: enc, DecoderConfig: dec, EmbeddingDims: w.EmbeddingDims,
 		EmbeddingDropout: w.EmbeddingDropout, BatchNormContinuousInput: w.BatchNormContinuousInput,
-		NumEmbedding: w.NumEmbedding, LearningRate: w.LearningRate, Seed: w.Seed}
+		NumEmbedding:         w.NumEmbedding,
+		MaxOnehotCardinality: w.MaxOnehotCardinality, IncludeInputFeaturesInference: w.IncludeInput,
+		LearningRate: w.LearningRate, Seed: w.Seed}
 	return nil
 }
 
@@ -158,7 +212,7 @@ func (c *SSLModelConfig) UnmarshalJSON(b []byte) error {
 type Config interface {
 	// Name is the registered name, e.g. "DenoisingAutoEncoder".
 	Name() string
-	// Common returns the shared settings, defaults applied.
+	// Common returns the shared settings.
 	Common() SSLModelConfig
 	Validate() error
 	// Build returns a freshly initialised model for the schema.
@@ -237,17 +291,39 @@ type EncoderSetter interface {
 	WithEncoder(models.BackboneConfig) Config
 }
 
-var methods = registry.New[Config]("ssl method")
+// NewFeaturizer builds the part of a model that fine-tuning keeps: the
+// embedding layer for schema s and the encoder. Every method builds it with
+// these parameter names ("embedding…", "encoder…"), so that
+// [Config.BuildFeaturizer] matches Build and fine-tuning can copy the
+// pretrained values by name.
+func (c SSLModelConfig) NewFeaturizer(s models.Schema, rng *rand.Rand) (*models.Embedding, models.Backbone, error) {
+	embed, err := models.NewEmbedding("embedding", s, c.Embedding(c.MaxOnehotCardinality), rng)
+	if err != nil {
+		return nil, nil, err
+	}
+	enc, err := c.EncoderConfig.Build("encoder", embed.OutDim(), rng)
+	if err != nil {
+		return nil, nil, err
+	}
+	return embed, enc, nil
+}
 
-// Register makes a method available by name; decode reads its config from
-// the JSON its MarshalJSON wrote. Method packages call it from init.
-func Register(name string, decode func([]byte) (Config, error)) { methods.Register(name, decode) }
+// FeaturizerSize tells the size of what NewFeaturizer builds, without
+// building it. All counts the featurizer only; a method adds its heads.
+func (c SSLModelConfig) FeaturizerSize(s models.Schema) Size {
+	emb, in := c.Embedding(c.MaxOnehotCardinality).Size(s)
+	enc, h := c.EncoderConfig.Size(in)
+	return Size{All: emb + enc, Featurizer: emb + enc, FeatureDim: h, InputDim: in}
+}
 
-// Available lists the registered self-supervised methods, sorted.
-func Available() []string { return methods.Names() }
-
-// MarshalConfig encodes c with its method name.
-func MarshalConfig(c Config) ([]byte, error) { return methods.Marshal(c) }
-
-// UnmarshalConfig decodes what MarshalConfig wrote and validates it.
-func UnmarshalConfig(b []byte) (Config, error) { return methods.Unmarshal(b) }
+// BuildFeaturizer is [Config.BuildFeaturizer] for a method whose Build
+// calls NewFeaturizer first, with a PCG seeded with the config's Seed on
+// the method's stream: the parameters it returns have the names and
+// shapes of Build's.
+func BuildFeaturizer(c Config, s models.Schema, stream uint64) (*models.Embedding, models.Backbone, error) {
+	if err := c.Validate(); err != nil {
+		return nil, nil, err
+	}
+	common := c.Common()
+	return common.NewFeaturizer(s, rand.New(rand.NewPCG(common.Seed, stream)))
+}

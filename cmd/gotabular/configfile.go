@@ -14,90 +14,14 @@ import (
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/models"
 	"github.com/gotabular/gotabular/models/categoryembedding"
-	"github.com/gotabular/gotabular/ssl/dae"
 )
 
 // The YAML files given with -config have four sections: data, trainer and
 // optimizer are the config package's structs under their yaml names, and
-// model depends on the command. A file is decoded over the command's
-// defaults, so it needs to hold only what differs from them; the flags
-// set on the command line are applied last.
-
-// pretrainFile is the -config file of pretrain.
-type pretrainFile struct {
-	Data      config.DataConfig      `yaml:"data"`
-	Trainer   config.TrainerConfig   `yaml:"trainer"`
-	Optimizer config.OptimizerConfig `yaml:"optimizer"`
-	Model     daeModel               `yaml:"model"`
-}
-
-// daeModel is dae.Config under yaml names, with the encoder and decoder
-// as categoryembedding configs.
-type daeModel struct {
-	Encoder                       categoryembedding.Config  `yaml:"encoder"`
-	Decoder                       *categoryembedding.Config `yaml:"decoder"` // nil: identity
-	NoiseStrategy                 string                    `yaml:"noise_strategy"`
-	NoiseProbabilities            map[string]float64        `yaml:"noise_probabilities"`
-	DefaultNoiseProbability       float64                   `yaml:"default_noise_probability"`
-	LossTypeWeights               []float64                 `yaml:"loss_type_weights"`
-	MaskLossWeight                float64                   `yaml:"mask_loss_weight"`
-	MaxOnehotCardinality          int                       `yaml:"max_onehot_cardinality"`
-	IncludeInputFeaturesInference bool                      `yaml:"include_input_features_inference"`
-	EmbeddingDims                 map[string]int            `yaml:"embedding_dims"`
-	EmbeddingDropout              float64                   `yaml:"embedding_dropout"`
-	BatchNormContinuousInput      bool                      `yaml:"batch_norm_continuous_input"`
-	NumEmbedding                  models.NumEmbeddingConfig `yaml:"num_embedding"`
-	LearningRate                  float64                   `yaml:"learning_rate"`
-	Seed                          uint64                    `yaml:"seed"`
-}
-
-func daeModelOf(c dae.Config) daeModel {
-	m := daeModel{
-		NoiseStrategy:                 c.NoiseStrategy,
-		NoiseProbabilities:            c.NoiseProbabilities,
-		DefaultNoiseProbability:       c.DefaultNoiseProbability,
-		LossTypeWeights:               c.LossTypeWeights,
-		MaskLossWeight:                c.MaskLossWeight,
-		MaxOnehotCardinality:          c.MaxOnehotCardinality,
-		IncludeInputFeaturesInference: c.IncludeInputFeaturesInference,
-		EmbeddingDims:                 c.EmbeddingDims,
-		EmbeddingDropout:              c.EmbeddingDropout,
-		BatchNormContinuousInput:      c.BatchNormContinuousInput,
-		NumEmbedding:                  c.NumEmbedding,
-		LearningRate:                  c.LearningRate,
-		Seed:                          c.Seed,
-	}
-	if e, ok := c.EncoderConfig.(categoryembedding.Config); ok {
-		m.Encoder = e
-	}
-	if d, ok := c.DecoderConfig.(categoryembedding.Config); ok {
-		m.Decoder = &d
-	}
-	return m
-}
-
-func (m daeModel) config() dae.Config {
-	c := dae.NewConfig()
-	c.EncoderConfig = m.Encoder
-	c.DecoderConfig = nil // an interface holding a nil pointer would not mean identity
-	if m.Decoder != nil {
-		c.DecoderConfig = *m.Decoder
-	}
-	c.NoiseStrategy = m.NoiseStrategy
-	c.NoiseProbabilities = m.NoiseProbabilities
-	c.DefaultNoiseProbability = m.DefaultNoiseProbability
-	c.LossTypeWeights = m.LossTypeWeights
-	c.MaskLossWeight = m.MaskLossWeight
-	c.MaxOnehotCardinality = m.MaxOnehotCardinality
-	c.IncludeInputFeaturesInference = m.IncludeInputFeaturesInference
-	c.EmbeddingDims = m.EmbeddingDims
-	c.EmbeddingDropout = m.EmbeddingDropout
-	c.BatchNormContinuousInput = m.BatchNormContinuousInput
-	c.NumEmbedding = m.NumEmbedding
-	c.LearningRate = m.LearningRate
-	c.Seed = m.Seed
-	return c
-}
+// model depends on the command (for pretrain, on the method too: see
+// sslModel). A file is decoded over the command's defaults, so it needs to
+// hold only what differs from them; the flags set on the command line are
+// applied last.
 
 // fitFile is the -config file of fit.
 type fitFile struct {
@@ -214,6 +138,9 @@ func checkNode(n *yaml.Node, t reflect.Type, path string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return nil // a type that decodes itself checks itself
+	}
 	if n.Kind == yaml.DocumentNode {
 		for _, c := range n.Content {
 			if err := checkNode(c, t, path); err != nil {
@@ -286,6 +213,8 @@ func checkNode(n *yaml.Node, t reflect.Type, path string) error {
 	}
 	return nil
 }
+
+var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 
 func joinPath(path, key string) string {
 	if path == "" {
@@ -402,9 +331,18 @@ func configHelp(file any) string {
 	return b.String()
 }
 
+// keyLister is a section type whose keys are not its fields.
+type keyLister interface{ helpKeys() []string }
+
 // keyList lists the keys of struct t, with the keys of nested structs in
 // braces.
 func keyList(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if k, ok := reflect.New(t).Interface().(keyLister); ok {
+		return k.helpKeys()
+	}
 	var keys []string
 	for f := range t.Fields() {
 		name := yamlName(f)

@@ -21,7 +21,7 @@ Usage: gotabular <command> [flags]
 
 Commands:
   demo      pretrain on Adult census rows, fine-tune on 500 labels, compare with training from scratch
-  pretrain  pretrain a self-supervised model (denoising autoencoder) on unlabelled rows of a CSV file
+  pretrain  pretrain a self-supervised model on unlabelled rows of a CSV file (methods: see pretrain -h)
   finetune  put a head on a pretrained model and train it on labelled rows
   fit       train a supervised model from scratch
   predict   write a model's predictions for the rows of a CSV file

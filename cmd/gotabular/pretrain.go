@@ -2,24 +2,25 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 
 	"github.com/gotabular/gotabular"
+	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
 	"github.com/gotabular/gotabular/models/categoryembedding"
-	"github.com/gotabular/gotabular/ssl/dae"
+	"github.com/gotabular/gotabular/ssl"
 )
 
-const pretrainHelp = `Usage: gotabular pretrain -data FILE -out DIR [flags]
+const pretrainHelp = `Usage: gotabular pretrain -data FILE -out DIR [-method NAME] [flags]
 
-Pretrains a denoising autoencoder on the rows of a CSV file; no labels are
-needed. In every row a share of the values is corrupted (swapped with the
-same column of another row, or zeroed), the encoder maps the row to a
-vector of features, and the model learns to restore the clean row from
-them and to tell which values were corrupted. The encoder is what
-'gotabular finetune' puts a prediction head on and what 'gotabular embed'
-writes out.
+Pretrains a self-supervised model on the rows of a CSV file; no labels are
+needed. -method chooses how the model learns (the methods and their
+settings are listed below; the default is the denoising autoencoder).
+Whatever the method, an encoder maps each row to a vector of learned
+features: it is what 'gotabular finetune' puts a prediction head on and
+what 'gotabular embed' writes out.
 
 Every column of the file is a feature: numeric columns continuous, text
 columns categorical, unless -continuous or -categorical list them. Name
@@ -28,10 +29,10 @@ the file, with -exclude. The feature encoding (category levels, means,
 standard deviations) is learned here and kept by every model fine-tuned
 from this one.
 
-` + numEmbeddingHelp + `
-
 Example:
-  gotabular pretrain -data unlabelled.csv -exclude id,income -encoder 256-128 -decoder 256 -epochs 20 -out pretrained
+  gotabular pretrain -data unlabelled.csv -exclude id,income -method scarf -encoder 256-128 -epochs 20 -out pretrained
+
+` + numEmbeddingHelp + `
 
 Writes the directory -out: model.json (configs, feature encoding, training
 history) and weights.safetensors. An earlier saved model there is
@@ -39,35 +40,58 @@ replaced; any other non-empty directory is refused. A line per epoch goes
 to stderr (-quiet turns it off), and where the model went to stdout.
 `
 
+// pretrainFile is the -config file of pretrain.
+type pretrainFile struct {
+	Data      config.DataConfig      `yaml:"data"`
+	Trainer   config.TrainerConfig   `yaml:"trainer"`
+	Optimizer config.OptimizerConfig `yaml:"optimizer"`
+	Model     *sslModel              `yaml:"model"`
+}
+
 func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	file := pretrainFile{
 		Trainer: gotabular.DefaultPretrainTrainer(),
-		Model:   daeModelOf(gotabular.DefaultNetwork().DAE()), // the encoder that fit's backbone matches
+	}
+	dm, err := ssl.Lookup(defaultMethod)
+	if err != nil {
+		return err
+	}
+	def, err := newSSLModel(dm)
+	if err != nil {
+		return err
 	}
 
-	fs := newFlagSet("pretrain", pretrainHelp+"\n"+configHelp(&pretrainFile{})+"\nFlags:\n", stderr)
+	fs := newFlagSet("pretrain", "", stderr)
 	var (
-		dataPath, validPath, out            string
-		feat                                featureFlags
-		encoder, decoder, activation, noise string
-		dropout, noiseProb                  float64
-		batchNorm                           bool
-		tf                                  trainFlags
-		nf                                  numEmbeddingFlags
+		dataPath, validPath, out, method string
+		feat                             featureFlags
+		encoder, decoder, activation     string
+		dropout                          float64
+		batchNorm                        bool
+		tf                               trainFlags
+		nf                               numEmbeddingFlags
 	)
 	fs.StringVar(&dataPath, "data", "", "CSV `file` of the rows to pretrain on (required)")
 	fs.StringVar(&validPath, "valid", "", "CSV `file` of validation rows (default: hold out a share of -data, 0.2 unless the config's data.validation_split says otherwise)")
 	fs.StringVar(&out, "out", "", "`directory` to save the pretrained model to (required)")
+	fs.StringVar(&method, "method", defaultMethod, "self-supervised `method`, by name or alias: see Methods below")
 	feat.register(fs, "such as an id or the target")
-	fs.StringVar(&encoder, "encoder", file.Model.Encoder.Layers, "`widths` of the encoder's layers, such as 512-256-128; the last is the number of learned features")
-	fs.StringVar(&decoder, "decoder", "", "`widths` of the decoder's layers, such as 256-512 (default: none, the reconstruction heads read the encoder's output)")
-	fs.StringVar(&activation, "activation", file.Model.Encoder.Activation, "`activation` of the encoder and decoder layers: ReLU, LeakyReLU or GELU")
+	fs.StringVar(&encoder, "encoder", def.shared.Encoder.Layers, "`widths` of the encoder's layers, such as 512-256-128; the last is the number of learned features")
+	fs.StringVar(&decoder, "decoder", "", "`widths` of the decoder's layers, such as 256-512, for the methods that reconstruct their input (default: none, the heads read the encoder's output)")
+	fs.StringVar(&activation, "activation", def.shared.Encoder.Activation, "`activation` of the encoder and decoder layers: ReLU, LeakyReLU or GELU")
 	fs.Float64Var(&dropout, "dropout", 0, "dropout `probability` after each encoder and decoder layer")
 	fs.BoolVar(&batchNorm, "batchnorm", false, "put a batch normalisation before each encoder and decoder layer")
-	fs.StringVar(&noise, "noise", file.Model.NoiseStrategy, "`strategy` of corruption: swap (with the same column of a random row of the batch) or zero (the column's mean, or the unknown category)")
-	fs.Float64Var(&noiseProb, "noise-prob", file.Model.DefaultNoiseProbability, "`probability` that a value is corrupted")
 	nf.register(fs)
-	tf.register(fs, file.Trainer, file.Model.LearningRate, "")
+	tf.register(fs, file.Trainer, def.shared.LearningRate, "")
+	mf, err := registerMethodFlags(fs)
+	if err != nil {
+		return err
+	}
+	fs.Usage = func() { pretrainUsage(fs, mf) }
+
+	if err := checkFlagNames(fs, args, methodArg(args)); err != nil {
+		return err
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -76,30 +100,38 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	set := setFlags(fs)
 
+	m, err := chooseMethod(set, method, tf.config)
+	if err != nil {
+		return err
+	}
+	if file.Model, err = newSSLModel(m); err != nil {
+		return err
+	}
 	if tf.config != "" {
 		if err := readConfigFile(tf.config, &file); err != nil {
 			return err
 		}
 	}
-	mm := &file.Model
+	mm := file.Model
+	sh := &mm.shared
 	if set["encoder"] {
-		mm.Encoder.Layers = encoder
+		sh.Encoder.Layers = encoder
 	}
 	if set["decoder"] {
 		if decoder == "" {
-			mm.Decoder = nil
+			sh.Decoder = nil
 		} else {
-			if mm.Decoder == nil {
-				d := mm.Encoder // the decoder's blocks are made like the encoder's
-				mm.Decoder = &d
+			if sh.Decoder == nil {
+				d := sh.Encoder // the decoder's blocks are made like the encoder's
+				sh.Decoder = &d
 			}
-			mm.Decoder.Layers = decoder
+			sh.Decoder.Layers = decoder
 		}
 	}
 	if err := checkActivation(set, activation); err != nil {
 		return err
 	}
-	for _, c := range []*categoryembedding.Config{&mm.Encoder, mm.Decoder} {
+	for _, c := range []*categoryembedding.Config{&sh.Encoder, sh.Decoder} {
 		if c == nil {
 			continue
 		}
@@ -113,24 +145,19 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			c.UseBatchNorm = batchNorm
 		}
 	}
-	if set["noise"] {
-		if noise != dae.Swap && noise != dae.Zero {
-			return fmt.Errorf("-noise %q: want %s or %s", noise, dae.Swap, dae.Zero)
-		}
-		mm.NoiseStrategy = noise
-	}
-	if set["noise-prob"] {
-		if !(noiseProb > 0 && noiseProb <= 1) {
-			// 0 would stand for the default, and without noise there is
-			// nothing to learn.
-			return fmt.Errorf("-noise-prob %v: want a probability in (0, 1]", noiseProb)
-		}
-		mm.DefaultNoiseProbability = noiseProb
-	}
-	if err := tf.apply(set, &file.Trainer, &mm.LearningRate, &mm.Seed); err != nil {
+	setBy, err := mf.apply(mm)
+	if err != nil {
 		return err
 	}
-	if err := nf.apply(set, &file.Data, &mm.NumEmbedding); err != nil {
+	for key, name := range map[string]string{"learning_rate": "lr", "decoder": "decoder", "encoder": "encoder"} {
+		if set[name] {
+			setBy[key] = "-" + name
+		}
+	}
+	if err := tf.apply(set, &file.Trainer, &sh.LearningRate, &sh.Seed); err != nil {
+		return err
+	}
+	if err := nf.apply(set, &file.Data, &sh.NumEmbedding); err != nil {
 		return err
 	}
 	excluded, err := feat.apply(set, &file.Data)
@@ -141,22 +168,43 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 
-	m, err := gotabular.New(file.Data, mm.config(), file.Optimizer, file.Trainer)
+	sc := mm.config()
+	if err := sc.Validate(); err != nil {
+		return explainConfigError(err, setBy, tf.config, mm.keys)
+	}
+	model, err := gotabular.New(file.Data, sc, file.Optimizer, file.Trainer)
 	if err != nil {
 		return err
 	}
-	m.Progress = progress(file.Trainer.Quiet, stderr, "")
+	model.Progress = progress(file.Trainer.Quiet, stderr, "")
 	read := func(path string) (*data.Table, error) { return readTable(path, file.Data) }
 	tr, va, err := readTables(read, dataPath, validPath, excluded)
 	if err != nil {
 		return err
 	}
-	if err := m.Pretrain(ctx, tr, va); err != nil {
+	if err := model.Pretrain(ctx, tr, va); err != nil {
 		return trainingError(err)
 	}
-	if err := m.Save(out); err != nil {
+	if err := model.Save(out); err != nil {
 		return err
 	}
-	reportSaved(stdout, "pretrained", out, m.History)
+	reportSaved(stdout, "pretrained", out, model.History)
 	return nil
+}
+
+// pretrainUsage prints the help: the text, the config file's keys, the
+// general flags, then each method with its own flags.
+func pretrainUsage(fs *flag.FlagSet, mf *methodFlags) {
+	w := fs.Output()
+	fmt.Fprint(w, pretrainHelp+"\n"+configHelp(&pretrainFile{})+"\nFlags:\n")
+	general := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	general.SetOutput(w)
+	fs.VisitAll(func(f *flag.Flag) {
+		if !mf.isMethodFlag(f.Name) {
+			general.Var(f.Value, f.Name, f.Usage)
+			general.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	general.PrintDefaults()
+	printMethods(w)
 }

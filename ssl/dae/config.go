@@ -16,7 +16,11 @@
 //     cross-entropy), continuous values with mean squared error, so no
 //     target is a learned embedding that can collapse;
 //   - the default loss weights are the share of each feature type,
-//     n_type/n_features, with the mask loss weighted by MaskLossWeight.
+//     n_type/n_features, with the mask loss weighted by MaskLossWeight;
+//   - a zero noise probability means no noise, not the default.
+//
+// The corruption and the reconstruction heads are shared with VIME
+// (package ssl/vime), which weighs and samples them differently.
 package dae
 
 import (
@@ -32,10 +36,12 @@ import (
 const Name = "DenoisingAutoEncoder"
 
 func init() {
-	ssl.Register(Name, func(b []byte) (ssl.Config, error) {
-		var c Config
-		err := json.Unmarshal(b, &c)
-		return c, err
+	ssl.Register(ssl.Method{
+		Name:    Name,
+		Aliases: []string{"dae"},
+		Summary: "The denoising autoencoder of PyTorch Tabular: a share of the values of each row is corrupted (swapped with the same column of a random row of the batch, or zeroed), and the model learns to restore the clean row and to tell which values were corrupted.",
+		New:     func() ssl.Config { return NewConfig() },
+		Decode:  decode,
 	})
 }
 
@@ -45,56 +51,39 @@ const (
 	Zero = "zero" // replace the value with the feature's mean or the unknown category
 )
 
-// Config is PyTorch Tabular's DenoisingAutoEncoderConfig.
+// Config is PyTorch Tabular's DenoisingAutoEncoderConfig. Its fields are
+// taken as they are: start from NewConfig for the defaults.
 type Config struct {
 	ssl.SSLModelConfig
-	// NoiseStrategy is Swap (default) or Zero.
-	NoiseStrategy string
+	// NoiseStrategy is Swap or Zero.
+	NoiseStrategy string `json:"noise_strategy" flag:"noise" arg:"strategy" help:"corruption strategy: swap (with the same column of a random row of the batch) or zero (the column's mean, or the unknown category)"`
 	// NoiseProbabilities sets the corruption probability of features by
 	// column name; others use DefaultNoiseProbability.
-	NoiseProbabilities map[string]float64
+	NoiseProbabilities map[string]float64 `json:"noise_probabilities" arg:"probabilities" help:"corruption probabilities of single columns, overriding the default, e.g. color=0.3,size=0.1"`
 	// DefaultNoiseProbability is the chance that a feature of a row is
-	// corrupted (default 0.8, as in PyTorch Tabular).
-	DefaultNoiseProbability float64
+	// corrupted (0.8 in NewConfig, as in PyTorch Tabular; 0 means no
+	// noise).
+	DefaultNoiseProbability float64 `json:"default_noise_probability" flag:"noise-prob" arg:"probability" help:"probability that a value is corrupted; 0 corrupts nothing"`
 	// LossTypeWeights, when set, weigh the reconstruction losses of
 	// [binary, categorical, continuous] features instead of their shares.
-	LossTypeWeights []float64
-	// MaskLossWeight weighs the mask-prediction loss (default 2.0).
-	MaskLossWeight float64
-	// MaxOnehotCardinality: categoricals with at most this many known
-	// levels enter the encoder one-hot, others as learned embeddings
-	// (default 4).
-	MaxOnehotCardinality int
-	// IncludeInputFeaturesInference appends the embedded clean input to
-	// the encoder's features when fine-tuning.
-	IncludeInputFeaturesInference bool
+	LossTypeWeights []float64 `json:"loss_type_weights" arg:"weights" help:"three weights of the reconstruction losses of binary, categorical and continuous columns, e.g. 1,1,1 (default: each type's share of the columns)"`
+	// MaskLossWeight weighs the mask-prediction loss (2 in NewConfig).
+	MaskLossWeight float64 `json:"mask_loss_weight" arg:"weight" help:"weight of the loss of telling which values were corrupted"`
 }
 
 // NewConfig returns a config with PyTorch Tabular's defaults; the caller
 // sets EncoderConfig (and optionally DecoderConfig).
 func NewConfig() Config {
 	return Config{
-		SSLModelConfig: ssl.SSLModelConfig{
-			EmbeddingDropout:         0.1,
-			BatchNormContinuousInput: true,
-			LearningRate:             1e-3,
-			Seed:                     42,
-		},
+		SSLModelConfig:          ssl.NewSSLModelConfig(),
 		NoiseStrategy:           Swap,
 		DefaultNoiseProbability: 0.8,
 		MaskLossWeight:          2,
-		MaxOnehotCardinality:    4,
 	}
 }
 
 // Name implements [ssl.Config].
 func (c Config) Name() string { return Name }
-
-// Common implements [ssl.Config].
-func (c Config) Common() ssl.SSLModelConfig { return c.SSLModelConfig.WithDefaults() }
-
-// IncludeInputFeatures implements [ssl.InputFeaturesIncluder].
-func (c Config) IncludeInputFeatures() bool { return c.IncludeInputFeaturesInference }
 
 // WithEncoder implements [ssl.EncoderSetter].
 func (c Config) WithEncoder(e models.BackboneConfig) ssl.Config {
@@ -102,21 +91,8 @@ func (c Config) WithEncoder(e models.BackboneConfig) ssl.Config {
 	return c
 }
 
-// withDefaults fills the zero fields that have no meaningful zero.
-func (c Config) withDefaults() Config {
-	c.SSLModelConfig = c.SSLModelConfig.WithDefaults()
-	if c.NoiseStrategy == "" {
-		c.NoiseStrategy = Swap
-	}
-	if c.DefaultNoiseProbability == 0 && c.NoiseProbabilities == nil {
-		c.DefaultNoiseProbability = 0.8
-	}
-	return c
-}
-
 // Validate implements [ssl.Config].
 func (c Config) Validate() error {
-	c = c.withDefaults()
 	if err := c.SSLModelConfig.Validate(); err != nil {
 		return err
 	}
@@ -144,9 +120,6 @@ func (c Config) Validate() error {
 	if !(c.MaskLossWeight >= 0) || math.IsInf(c.MaskLossWeight, 0) {
 		return fmt.Errorf("dae config: mask_loss_weight %v: must be ≥ 0", c.MaskLossWeight)
 	}
-	if c.MaxOnehotCardinality < 0 {
-		return fmt.Errorf("dae config: max_onehot_cardinality %d: must be ≥ 0", c.MaxOnehotCardinality)
-	}
 	return nil
 }
 
@@ -169,31 +142,60 @@ func (c Config) validateSchema(s models.Schema) error {
 
 func isProb(p float64) bool { return p >= 0 && p <= 1 }
 
-type configWire struct {
-	Common                        ssl.SSLModelConfig `json:"common"`
-	NoiseStrategy                 string             `json:"noise_strategy"`
-	NoiseProbabilities            map[string]float64 `json:"noise_probabilities,omitempty"`
-	DefaultNoiseProbability       float64            `json:"default_noise_probability"`
-	LossTypeWeights               []float64          `json:"loss_type_weights,omitempty"`
-	MaskLossWeight                float64            `json:"mask_loss_weight"`
-	MaxOnehotCardinality          int                `json:"max_onehot_cardinality"`
-	IncludeInputFeaturesInference bool               `json:"include_input_features_inference"`
-}
+// MarshalJSON implements [json.Marshaler] with [ssl.MarshalSettings].
+func (c Config) MarshalJSON() ([]byte, error) { return ssl.MarshalSettings(c) }
 
-// MarshalJSON encodes the config; it is needed because the embedded
-// SSLModelConfig's own MarshalJSON would otherwise stand for the whole.
-func (c Config) MarshalJSON() ([]byte, error) {
-	return json.Marshal(configWire{c.SSLModelConfig, c.NoiseStrategy, c.NoiseProbabilities, c.DefaultNoiseProbability,
-		c.LossTypeWeights, c.MaskLossWeight, c.MaxOnehotCardinality, c.IncludeInputFeaturesInference})
-}
+// UnmarshalJSON implements [json.Unmarshaler] with [ssl.UnmarshalSettings];
+// a setting missing from b keeps the value c holds.
+func (c *Config) UnmarshalJSON(b []byte) error { return ssl.UnmarshalSettings(b, c) }
 
-// UnmarshalJSON decodes what MarshalJSON wrote.
-func (c *Config) UnmarshalJSON(b []byte) error {
-	var w configWire
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
+// decode reads a saved config. Files written before zeros were taken as
+// written had "" stand for the swap strategy and a zero default
+// probability, with no per-column ones, for 0.8; they keep meaning that.
+// They also kept the one-hot limit and the input-features switch among
+// the DAE's settings, which are now shared.
+func decode(b []byte) (ssl.Config, error) {
+	legacy := ssl.LegacyZeros(b)
+	if legacy {
+		var err error
+		if b, err = moveToCommon(b, "max_onehot_cardinality", "include_input_features_inference"); err != nil {
+			return nil, err
+		}
 	}
-	*c = Config{w.Common, w.NoiseStrategy, w.NoiseProbabilities, w.DefaultNoiseProbability,
-		w.LossTypeWeights, w.MaskLossWeight, w.MaxOnehotCardinality, w.IncludeInputFeaturesInference}
-	return nil
+	c := NewConfig()
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, err
+	}
+	if legacy {
+		if c.NoiseStrategy == "" {
+			c.NoiseStrategy = Swap
+		}
+		if c.DefaultNoiseProbability == 0 && c.NoiseProbabilities == nil {
+			c.DefaultNoiseProbability = 0.8
+		}
+	}
+	return c, nil
+}
+
+// moveToCommon moves the named settings of a config's JSON into its
+// "common" object.
+func moveToCommon(b []byte, keys ...string) ([]byte, error) {
+	var top, common map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(top["common"], &common); err != nil {
+		return nil, fmt.Errorf("common: %w", err)
+	}
+	for _, k := range keys {
+		if v, ok := top[k]; ok {
+			common[k] = v
+			delete(top, k)
+		}
+	}
+	var err error
+	if top["common"], err = json.Marshal(common); err != nil {
+		return nil, err
+	}
+	return json.Marshal(top)
 }

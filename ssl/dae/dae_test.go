@@ -11,38 +11,15 @@ import (
 	"github.com/gotabular/gotabular/nn"
 	"github.com/gotabular/gotabular/nn/nntest"
 	"github.com/gotabular/gotabular/ssl"
+	"github.com/gotabular/gotabular/ssl/internal/pretext"
+	"github.com/gotabular/gotabular/ssl/internal/ssltest"
 	"github.com/gotabular/gotabular/tensor"
 )
 
-var schema = models.Schema{
-	Continuous: []string{"x1", "x2", "x3"},
-	Categorical: []models.Categorical{
-		{Name: "yes_no", Cardinality: 3}, // binary
-		{Name: "colour", Cardinality: 4}, // one-hot input, cross-entropy target
-		{Name: "city", Cardinality: 9},   // embedded input, cross-entropy target
-	},
-}
-
-// rows returns a batch whose features are correlated, so that there is
-// something to reconstruct.
-func rows(rng *rand.Rand, n int) (*tensor.Mat, *tensor.IntMat) {
-	cont := tensor.New(n, 3)
-	cat := tensor.NewInt(n, 3)
-	for i := range n {
-		z := rng.NormFloat64()
-		cont.Set(i, 0, float32(z))
-		cont.Set(i, 1, float32(z+0.1*rng.NormFloat64()))
-		cont.Set(i, 2, float32(rng.NormFloat64()))
-		c := cat.Row(i)
-		c[0] = 1
-		if z > 0 {
-			c[0] = 2
-		}
-		c[1] = int32(1 + rng.IntN(3))
-		c[2] = int32(rng.IntN(9))
-	}
-	return cont, cat
-}
+var (
+	schema = ssltest.Schema
+	rows   = ssltest.Rows
+)
 
 func smallConfig() Config {
 	c := NewConfig()
@@ -54,13 +31,9 @@ func smallConfig() Config {
 	return c
 }
 
-func build(t *testing.T, c Config) *Model {
+func build(t *testing.T, c Config) *pretext.Denoiser {
 	t.Helper()
-	m, err := c.Build(schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m.(*Model)
+	return ssltest.Build(t, c).(*pretext.Denoiser)
 }
 
 func TestGradients(t *testing.T) {
@@ -79,19 +52,7 @@ func TestGradients(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := smallConfig()
 			tt.modify(&c)
-			m := build(t, c)
-			cont, cat := rows(rand.New(rand.NewPCG(1, 2)), 9)
-			noise := rand.NewPCG(3, 4)
-			f := nntest.Func{
-				Forward: func(*tensor.Mat) float64 {
-					noise.Seed(3, 4) // the same corruption on every pass
-					m.Forward(cont, cat, true, rand.New(noise))
-					return m.Loss(true)
-				},
-				Backward: func() *tensor.Mat { m.Backward(); return nil },
-				Params:   m.Params(),
-			}
-			nntest.Check(t, f, nil, nntest.Options{Eps: 1e-2, Tol: 1e-2})
+			ssltest.CheckGradients(t, build(t, c), 1)
 		})
 	}
 }
@@ -105,9 +66,10 @@ func TestNoiseProbabilitiesByName(t *testing.T) {
 	m := build(t, c)
 	cont, cat := rows(rand.New(rand.NewPCG(5, 6)), 200)
 	m.Forward(cont, cat, true, rand.New(rand.NewPCG(7, 8)))
+	noisy := m.Corrupter()
 	counts := make([]int, 6)
 	for i := range 200 {
-		for j, v := range m.mask.Row(i) {
+		for j, v := range noisy.Mask.Row(i) {
 			if v != 0 {
 				counts[j]++
 			}
@@ -121,7 +83,7 @@ func TestNoiseProbabilitiesByName(t *testing.T) {
 			t.Errorf("feature %d corrupted in %d of 200 rows", j, n)
 		}
 	}
-	if m.mask.At(0, 1) == 1 && m.noisyCont.At(0, 1) == cont.At(0, 1) {
+	if noisy.Mask.At(0, 1) == 1 && noisy.Cont.At(0, 1) == cont.At(0, 1) {
 		t.Error("the mask marks an unchanged value")
 	}
 }
@@ -135,7 +97,7 @@ func TestNoiseRate(t *testing.T) {
 	m.Forward(cont, cat, true, rand.New(rand.NewPCG(1, 1)))
 	n := 0
 	for i := range 500 {
-		n += int(m.mask.At(i, 2)) // x3 is continuous: a swap almost surely changes it
+		n += int(m.Corrupter().Mask.At(i, 2)) // x3 is continuous: a swap almost surely changes it
 	}
 	if got := float64(n) / 500; math.Abs(got-0.8) > 0.05 {
 		t.Errorf("continuous corruption rate %v, want about 0.8", got)
@@ -149,18 +111,19 @@ func TestZeroNoise(t *testing.T) {
 	m := build(t, c)
 	cont, cat := rows(rand.New(rand.NewPCG(2, 2)), 20)
 	m.Forward(cont, cat, true, rand.New(rand.NewPCG(3, 3)))
+	noisy := m.Corrupter()
 	for i := range 20 {
-		for j, v := range m.noisyCont.Row(i) {
+		for j, v := range noisy.Cont.Row(i) {
 			if v != 0 {
 				t.Fatalf("zero noise left continuous [%d,%d] = %v", i, j, v)
 			}
 		}
-		for j, v := range m.noisyCat.Row(i) {
+		for j, v := range noisy.Cat.Row(i) {
 			if v != 0 {
 				t.Fatalf("zero noise left categorical [%d,%d] = %v", i, j, v)
 			}
-			if want := float32(min(cat.At(i, j), 1)); m.mask.At(i, 3+j) != want {
-				t.Errorf("mask [%d,%d] = %v, want %v", i, 3+j, m.mask.At(i, 3+j), want)
+			if want := float32(min(cat.At(i, j), 1)); noisy.Mask.At(i, 3+j) != want {
+				t.Errorf("mask [%d,%d] = %v, want %v", i, 3+j, noisy.Mask.At(i, 3+j), want)
 			}
 		}
 	}
@@ -170,11 +133,13 @@ func TestZeroNoise(t *testing.T) {
 // two-level columns get the binary loss.
 func TestLossWeights(t *testing.T) {
 	m := build(t, smallConfig())
-	if got, want := []float64{m.wBin, m.wCat, m.wCont, m.wMask}, []float64{1.0 / 6, 2.0 / 6, 3.0 / 6, 2}; !reflect.DeepEqual(got, want) {
-		t.Errorf("weights [bin cat cont mask] = %v, want %v", got, want)
+	if got, want := m.Weights(), (pretext.Weights{Binary: 1.0 / 6, Categorical: 2.0 / 6, Continuous: 3.0 / 6, Mask: 2}); got != want {
+		t.Errorf("weights %+v, want %+v", got, want)
 	}
-	if !reflect.DeepEqual(m.binary, []int{0}) || len(m.multi) != 2 {
-		t.Errorf("binary columns %v, cross-entropy columns %v", m.binary, m.multi)
+	c := smallConfig()
+	c.LossTypeWeights = []float64{0.5, 2, 3}
+	if got, want := build(t, c).Weights(), (pretext.Weights{Binary: 0.5, Categorical: 2, Continuous: 3, Mask: 2}); got != want {
+		t.Errorf("with loss_type_weights: weights %+v, want %+v", got, want)
 	}
 	cont, cat := rows(rand.New(rand.NewPCG(1, 1)), 16)
 	m.Forward(cont, cat, true, rand.New(rand.NewPCG(1, 1)))
@@ -192,27 +157,18 @@ func TestLossWeights(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	for _, tt := range []struct {
-		name   string
-		modify func(*Config)
-	}{
-		{"no encoder", func(c *Config) { c.EncoderConfig = nil }},
-		{"strategy", func(c *Config) { c.NoiseStrategy = "gaussian" }},
-		{"probability", func(c *Config) { c.DefaultNoiseProbability = 1.5 }},
-		{"feature probability", func(c *Config) { c.NoiseProbabilities = map[string]float64{"x1": -0.1} }},
-		{"unknown feature", func(c *Config) { c.NoiseProbabilities = map[string]float64{"nope": 0.5} }},
-		{"weights", func(c *Config) { c.LossTypeWeights = []float64{1, 2} }},
-		{"mask weight", func(c *Config) { c.MaskLossWeight = math.NaN() }},
-		{"encoder layers", func(c *Config) { c.EncoderConfig = categoryembedding.Config{Layers: "8-0"} }},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			c := smallConfig()
-			tt.modify(&c)
-			if _, err := c.Build(schema); err == nil {
-				t.Error("accepted")
-			}
-		})
-	}
+	ssltest.CheckRejects(t, smallConfig(), map[string]func(*Config){
+		"no encoder":          func(c *Config) { c.EncoderConfig = nil },
+		"strategy":            func(c *Config) { c.NoiseStrategy = "gaussian" },
+		"no strategy":         func(c *Config) { c.NoiseStrategy = "" },
+		"zero learning rate":  func(c *Config) { c.LearningRate = 0 },
+		"probability":         func(c *Config) { c.DefaultNoiseProbability = 1.5 },
+		"feature probability": func(c *Config) { c.NoiseProbabilities = map[string]float64{"x1": -0.1} },
+		"unknown feature":     func(c *Config) { c.NoiseProbabilities = map[string]float64{"nope": 0.5} },
+		"weights":             func(c *Config) { c.LossTypeWeights = []float64{1, 2} },
+		"mask weight":         func(c *Config) { c.MaskLossWeight = math.NaN() },
+		"encoder layers":      func(c *Config) { c.EncoderConfig = categoryembedding.Config{Layers: "8-0"} },
+	})
 }
 
 func TestConfigJSONRoundTrip(t *testing.T) {
@@ -221,17 +177,7 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	c.LossTypeWeights = []float64{1, 2, 3}
 	c.EmbeddingDims = map[string]int{"city": 4}
 	c.IncludeInputFeaturesInference = true
-	b, err := ssl.MarshalConfig(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := ssl.UnmarshalConfig(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(back, ssl.Config(c)) {
-		t.Errorf("round trip:\ngot  %#v\nwant %#v", back, c)
-	}
+	ssltest.CheckJSONRoundTrip(t, c)
 	if got := ssl.Available(); !reflect.DeepEqual(got, []string{Name}) {
 		t.Errorf("Available() = %v", got)
 	}
@@ -242,55 +188,12 @@ func TestLearns(t *testing.T) {
 	c := smallConfig()
 	c.EncoderConfig = categoryembedding.Config{Layers: "32-16"}
 	c.DecoderConfig = categoryembedding.Config{Layers: "32"}
-	m := build(t, c)
-	cont, cat := rows(rand.New(rand.NewPCG(4, 4)), 256)
-	opt := newAdam(m.Params())
-	noise := rand.New(rand.NewPCG(5, 5))
-	eval := func() float64 {
-		m.Forward(cont, cat, false, rand.New(rand.NewPCG(6, 6)))
-		return m.Loss(false)
-	}
-	before := eval()
-	for range 300 {
-		nn.ZeroGrad(m.Params())
-		m.Forward(cont, cat, true, noise)
-		m.Loss(true)
-		m.Backward()
-		opt()
-	}
-	if after := eval(); after > 0.8*before {
+	if before, after, _, _ := ssltest.Train(build(t, c), 256, 300, 0.05); after > 0.8*before {
 		t.Errorf("loss %v before, %v after 300 steps; want a clear decrease", before, after)
 	}
 }
 
-// newAdam avoids importing optim for one test: plain gradient steps
-// suffice to show learning.
-func newAdam(ps []*nn.Param) func() {
-	return func() {
-		for _, p := range nn.Trainable(ps) {
-			for i, g := range p.Grad.Data {
-				p.Value.Data[i] -= 0.05 * g
-			}
-		}
-	}
-}
-
-func TestStepAllocations(t *testing.T) {
-	m := build(t, smallConfig())
-	cont, cat := rows(rand.New(rand.NewPCG(1, 1)), 32)
-	noise := rand.New(rand.NewPCG(2, 2))
-	params := m.Params()
-	step := func() {
-		nn.ZeroGrad(params)
-		m.Forward(cont, cat, true, noise)
-		m.Loss(true)
-		m.Backward()
-	}
-	step()
-	if n := testing.AllocsPerRun(10, step); n != 0 {
-		t.Errorf("%v allocations per pretraining step, want 0", n)
-	}
-}
+func TestStepAllocations(t *testing.T) { ssltest.CheckStepAllocations(t, build(t, smallConfig())) }
 
 func TestFinetuneGradients(t *testing.T) {
 	for _, tt := range []struct {
@@ -340,36 +243,73 @@ func contains(ps []*nn.Param, p *nn.Param) bool {
 	return false
 }
 
-// Size must agree with what Build allocates: loading relies on it.
 func TestSize(t *testing.T) {
-	for _, tt := range []struct {
-		name   string
-		modify func(*Config)
-	}{
-		{"default", func(*Config) {}},
-		{"identity decoder, batch norm", func(c *Config) {
+	for name, modify := range map[string]func(*Config){
+		"default": func(*Config) {},
+		"identity decoder, batch norm": func(c *Config) {
 			c.DecoderConfig = nil
 			c.EncoderConfig = categoryembedding.Config{Layers: "8-6", UseBatchNorm: true}
-		}},
-		{"all embedded", func(c *Config) { c.MaxOnehotCardinality = 0; c.EmbeddingDims = map[string]int{"city": 5} }},
+		},
+		"all embedded": func(c *Config) { c.MaxOnehotCardinality = 0; c.EmbeddingDims = map[string]int{"city": 5} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := smallConfig()
+			modify(&c)
+			ssltest.CheckSize(t, c)
+		})
+	}
+}
+
+// A zero noise probability means no noise, not the default.
+func TestZeroProbabilityIsZero(t *testing.T) {
+	c := smallConfig()
+	c.DefaultNoiseProbability = 0
+	m := build(t, c)
+	cont, cat := rows(rand.New(rand.NewPCG(3, 1)), 50)
+	m.Forward(cont, cat, true, rand.New(rand.NewPCG(3, 2)))
+	for i := range 50 {
+		for j, v := range m.Corrupter().Mask.Row(i) {
+			if v != 0 {
+				t.Fatalf("value [%d,%d] corrupted with probability 0", i, j)
+			}
+		}
+	}
+	ssltest.CheckJSONRoundTrip(t, c) // the zero is saved as a zero
+}
+
+// Files written when zeros stood for defaults are read with the values
+// they meant. The JSON is what the earlier format wrote for a Config whose
+// zero fields were left for the defaults.
+func TestLegacyConfig(t *testing.T) {
+	for _, tt := range []struct {
+		name, json string
+		want       func(Config) bool
+	}{
+		{"zeros were defaults",
+			`{"name":"DenoisingAutoEncoder","config":{"common":{"encoder_config":{"name":"CategoryEmbedding","config":{"layers":"8"}},"embedding_dropout":0,"batch_norm_continuous_input":false,"learning_rate":0,"seed":0},"noise_strategy":"","default_noise_probability":0,"mask_loss_weight":0,"max_onehot_cardinality":0,"include_input_features_inference":false}}`,
+			func(c Config) bool {
+				return c.NoiseStrategy == Swap && c.DefaultNoiseProbability == 0.8 && c.LearningRate == 1e-3 && c.Seed == 42 &&
+					c.MaskLossWeight == 0 && c.MaxOnehotCardinality == 0
+			}},
+		{"per-column probabilities kept the zero",
+			`{"name":"DenoisingAutoEncoder","config":{"common":{"encoder_config":{"name":"CategoryEmbedding","config":{"layers":"8"}},"embedding_dropout":0.1,"batch_norm_continuous_input":true,"learning_rate":0.01,"seed":7},"noise_strategy":"zero","noise_probabilities":{"x1":0.5},"default_noise_probability":0,"mask_loss_weight":2,"max_onehot_cardinality":4,"include_input_features_inference":true}}`,
+			func(c Config) bool {
+				return c.NoiseStrategy == Zero && c.DefaultNoiseProbability == 0 && c.NoiseProbabilities["x1"] == 0.5 &&
+					c.LearningRate == 0.01 && c.Seed == 7 && c.IncludeInputFeaturesInference
+			}},
+		{"current format takes zeros as written",
+			`{"name":"DenoisingAutoEncoder","config":{"common":{"version":2,"encoder_config":{"name":"CategoryEmbedding","config":{"layers":"8"}},"embedding_dropout":0,"batch_norm_continuous_input":false,"max_onehot_cardinality":0,"include_input_features_inference":true,"learning_rate":0.001,"seed":0},"noise_strategy":"swap","default_noise_probability":0,"mask_loss_weight":2}}`,
+			func(c Config) bool {
+				return c.DefaultNoiseProbability == 0 && c.Seed == 0 && c.MaxOnehotCardinality == 0 && c.IncludeInputFeaturesInference
+			}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			c := smallConfig()
-			tt.modify(&c)
-			m := build(t, c)
-			z := c.Size(schema)
-			embed, enc, err := c.BuildFeaturizer(schema)
+			c, err := ssl.UnmarshalConfig([]byte(tt.json))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := z.All, nn.Size(m.Params()); got != want {
-				t.Errorf("Size().All = %d, Build allocates %d", got, want)
-			}
-			if got, want := z.Featurizer, nn.Size(embed.Params())+nn.Size(enc.Params()); got != want {
-				t.Errorf("Size().Featurizer = %d, BuildFeaturizer allocates %d", got, want)
-			}
-			if z.FeatureDim != enc.OutDim() || z.InputDim != embed.OutDim() {
-				t.Errorf("Size() dims %d, %d; built %d, %d", z.FeatureDim, z.InputDim, enc.OutDim(), embed.OutDim())
+			if !tt.want(c.(Config)) {
+				t.Errorf("read %+v", c)
 			}
 		})
 	}

@@ -51,7 +51,7 @@ func TestNumEmbedding(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := built.(*Model)
+			m := built
 			cont, cat := rows(rand.New(rand.NewPCG(1, 2)), 9)
 			noise := rand.NewPCG(3, 4)
 			t.Run("gradients", func(t *testing.T) {
