@@ -114,7 +114,13 @@ func (m *TabularModel) members() []models.Network {
 // edges. validation may be nil: then a ValidationSplit of the rows is
 // held out.
 func (m *TabularModel) Pretrain(ctx context.Context, unlabelled, validation *data.Table) error {
-	p, err := m.preparePretrain("Pretrain", unlabelled)
+	return m.pretrain(ctx, "Pretrain", unlabelled, validation, nil)
+}
+
+// pretrain trains the self-supervised model, with a supervised objective
+// on labelled rows beside it when ta is not nil.
+func (m *TabularModel) pretrain(ctx context.Context, op string, unlabelled, validation *data.Table, ta *TargetAware) error {
+	p, err := m.preparePretrain(op, unlabelled)
 	if err != nil {
 		return err
 	}
@@ -139,7 +145,16 @@ func (m *TabularModel) Pretrain(ctx context.Context, unlabelled, validation *dat
 	if err != nil {
 		return err
 	}
-	h, err := train.Run(ctx, &sslTask{m: p.model, sample: tr}, opt, tr, va, cfg)
+	var task train.Model = &sslTask{m: p.model, sample: tr}
+	if ta != nil {
+		if task, err = newTargetAwareTask(p, ta, m.TrainerConfig.Seed); err != nil {
+			return err
+		}
+		if opt, err = m.optimizer(task.Trainable(), p.lr); err != nil {
+			return err
+		}
+	}
+	h, err := train.Run(ctx, task, opt, tr, va, cfg)
 	m.History = h
 	if err != nil {
 		return err

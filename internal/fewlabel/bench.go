@@ -43,7 +43,11 @@ type Method struct {
 // dataset, labels removed.
 type Pretraining struct {
 	Key string
-	Run func(ctx context.Context, d *Dataset, seed int) (*gotabular.TabularModel, error)
+	// PerCell pretrains for each label count apart, for a pretraining that
+	// uses the labelled rows; otherwise the cell's label count and
+	// labelled rows are not to be used.
+	PerCell bool
+	Run     func(ctx context.Context, c *Cell) (*gotabular.TabularModel, error)
 }
 
 // Record is the result of one run, as written by -json.
@@ -121,16 +125,20 @@ func Run(ctx context.Context, m *Manifest, o Options) ([]Record, error) {
 					var start *gotabular.TabularModel
 					var ps float64
 					if p := meth.Pretraining; p != nil {
-						if pre[p.Key] == nil {
+						key := p.Key
+						if p.PerCell {
+							key = fmt.Sprintf("%s/%d", key, n)
+						}
+						if pre[key] == nil {
 							t0 := time.Now()
-							model, err := p.Run(ctx, d, seed)
+							model, err := p.Run(ctx, cell)
 							if err != nil {
 								return out, fmt.Errorf("%s, seed %d: pretraining for %s: %w", name, seed, meth.Name, err)
 							}
-							pre[p.Key], preSeconds[p.Key] = model, time.Since(t0).Seconds()
-							say("%s seed %d: pretrained for %s in %.1f s\n", name, seed, meth.Name, preSeconds[p.Key])
+							pre[key], preSeconds[key] = model, time.Since(t0).Seconds()
+							say("%s seed %d: pretrained for %s in %.1f s\n", name, seed, meth.Name, preSeconds[key])
 						}
-						start, ps = pre[p.Key], preSeconds[p.Key]
+						start, ps = pre[key], preSeconds[key]
 					}
 					t0 := time.Now()
 					scores, err := meth.Fit(ctx, cell, start)

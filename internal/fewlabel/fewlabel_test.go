@@ -160,7 +160,7 @@ func TestRun(t *testing.T) {
 	dir := t.TempDir()
 	m := writeDatasets(t, dir)
 	var methods []Method
-	names := []string{"linear", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01", "scratch+enc=16-8+ftepochs=30+ftlr=0.01"}
+	names := []string{"linear", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01", "scratch+enc=16-8+ftepochs=30+ftlr=0.01", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01+ta=1+cv=3"}
 	for _, n := range names {
 		meth, err := ParseMethod(n)
 		if err != nil {
@@ -232,7 +232,10 @@ func TestParseMethod(t *testing.T) {
 		{"gotabular+nosuch", "unknown lever"},
 		{"gotabular+noise", "needs a value"},
 		{"gotabular+input=1", "takes no value"},
-		{"gotabular+noise=2", "not a probability"},
+		{"gotabular+noise=2", "probability"},
+		{"gotabular+ssl=scarf+set=corruption_rate:0.4+ple=8+qn", ""},
+		{"gotabular+ssl=scarf+noise=0.3", "no setting"},
+		{"gotabular+ssl=nosuch", "nosuch"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseMethod(tc.name)

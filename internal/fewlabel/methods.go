@@ -30,6 +30,10 @@ type Recipe struct {
 	// are filled in per cell.
 	Finetune gotabular.FinetuneOptions
 	Run      gotabular.FinetuneRun
+	// TargetAware, when set, pretrains for each label count with a
+	// supervised loss on the labelled rows to fit on (not the validation
+	// rows, which stay unseen until fine-tuning stops on them).
+	TargetAware *gotabular.TargetAware
 
 	probe bool
 }
@@ -154,8 +158,11 @@ func (r Recipe) method(name string, scratch bool) (Method, error) {
 	if scratch {
 		key = "fresh:" + key
 	}
-	p := &Pretraining{Key: key, Run: func(ctx context.Context, d *Dataset, seed int) (*gotabular.TabularModel, error) {
-		return r.pretrain(ctx, d, seed, scratch)
+	if r.TargetAware != nil {
+		key += fmt.Sprintf("target-aware:%+v", *r.TargetAware)
+	}
+	p := &Pretraining{Key: key, PerCell: r.TargetAware != nil && !scratch, Run: func(ctx context.Context, c *Cell) (*gotabular.TabularModel, error) {
+		return r.pretrain(ctx, c, scratch)
 	}}
 	if r.probe {
 		return Method{Name: name, Pretraining: p, Fit: r.probeFit}, nil
@@ -182,7 +189,8 @@ func (r Recipe) pretrainKey() (string, error) {
 // pretrain trains the recipe's self-supervised model on every training
 // row, labels removed; with fresh set it only fits the preprocessing and
 // initialises the network, for training from scratch.
-func (r Recipe) pretrain(ctx context.Context, d *Dataset, seed int, fresh bool) (*gotabular.TabularModel, error) {
+func (r Recipe) pretrain(ctx context.Context, c *Cell, fresh bool) (*gotabular.TabularModel, error) {
+	d, seed := c.Data, c.Seed
 	dc := r.Data
 	dc.Target = nil
 	dc.ContinuousCols, dc.CategoricalCols = d.Continuous, d.Categorical
@@ -196,6 +204,11 @@ func (r Recipe) pretrain(ctx context.Context, d *Dataset, seed int, fresh bool) 
 	if fresh {
 		return m, m.Initialize(d.Unlabelled())
 	}
+	if ta := r.TargetAware; ta != nil {
+		o := *ta
+		o.Labelled, o.Target, o.Task = c.Train, d.Entry.Target, task(d)
+		return m, m.PretrainTargetAware(ctx, d.Unlabelled(), nil, o)
+	}
 	return m, m.Pretrain(ctx, d.Unlabelled(), nil)
 }
 
@@ -206,15 +219,12 @@ func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (
 	o := r.Finetune
 	o.Train, o.Validation, o.Target = c.Train, c.Valid, d.Entry.Target
 	seed := uint64(c.Seed)
-	o.Task = config.Classification
-	if d.Entry.Kind() == Regression {
-		o.Task = config.Regression
-	}
+	o.Task = task(d)
 	o.Seed = seed
 	if o.Trainer != nil {
 		tc := *o.Trainer
 		tc.Seed = seed
-		if tc.EarlyStopping == "valid_metric" {
+		if tc.EarlyStopping == taskMetric {
 			tc.EarlyStopping = "valid_" + d.Entry.Metric()
 		}
 		o.Trainer = &tc
@@ -228,6 +238,14 @@ func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (
 		return nil, err
 	}
 	return outputs(ft, d)
+}
+
+// task is the library's task of a dataset.
+func task(d *Dataset) string {
+	if d.Entry.Kind() == Regression {
+		return config.Regression
+	}
+	return config.Classification
 }
 
 // outputs returns a trained model's outputs on the test rows.
