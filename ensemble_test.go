@@ -205,3 +205,38 @@ func TestLoadBadMembers(t *testing.T) {
 		})
 	}
 }
+
+func TestDeepFeatures(t *testing.T) {
+	pre := pretrained(t)
+	tr := quiet
+	tr.MaxEpochs = 3
+	ft, err := pre.CreateFinetuneModel(gotabular.FinetuneOptions{Task: config.Classification, Target: "label",
+		Train: synthetic(100, 5).Without("amount"), Trainer: &tr, DeepFeatures: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ft.Finetune(context.Background(), gotabular.FinetuneRun{}); err != nil {
+		t.Fatal(err)
+	}
+	test := synthetic(50, 6)
+	f, err := ft.Featurize(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// daeConfig's encoder is 32-16: the head reads both layers.
+	if f.Cols != 32+16 {
+		t.Errorf("%d features, want the 48 of both encoder layers", f.Cols)
+	}
+	pred, err := ft.Predict(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := roundTrip(t, ft)
+	again, err := back.Predict(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equal(pred.Probabilities.Data, again.Probabilities.Data) {
+		t.Error("the loaded model predicts other probabilities")
+	}
+}

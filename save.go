@@ -321,6 +321,16 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 			return nil, bad("finetune task %q but target task %q", m.ft.Task, m.target.Task)
 		}
 		in := size.FeatureDim
+		if m.ft.DeepFeatures {
+			st, ok := sc.Common().EncoderConfig.(models.StagedConfig)
+			if !ok {
+				return nil, bad("finetune: deep features of an encoder (%s) without stages", sc.Common().EncoderConfig.Name())
+			}
+			in = 0
+			for _, w := range st.StageWidths(size.InputDim) {
+				in += w
+			}
+		}
 		if m.ft.IncludeInput {
 			in += size.InputDim
 		}

@@ -80,6 +80,7 @@ type finetuneSpec struct {
 	Task            string            `json:"task"`
 	Head            models.HeadConfig `json:"head"`
 	IncludeInput    bool              `json:"include_input"`
+	DeepFeatures    bool              `json:"deep_features,omitempty"`
 	Frozen          bool              `json:"frozen"`
 	LearningRate    float64           `json:"learning_rate"`
 	BackboneLRScale *float64          `json:"backbone_lr_scale,omitempty"`

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
-	"github.com/gotabular/gotabular/models"
 	"github.com/gotabular/gotabular/nn"
 	"github.com/gotabular/gotabular/ssl"
 	"github.com/gotabular/gotabular/tensor"
@@ -92,7 +91,7 @@ func newTargetAwareTask(p *pretraining, ta *TargetAware, seed uint64) (*targetAw
 	if err != nil {
 		return nil, err
 	}
-	net, err := ssl.NewFinetune(p.model.EmbeddingLayer(), p.model.Featurizer(), models.HeadConfig{}, outputs(target), false, false, seed)
+	net, err := ssl.NewFinetune(p.model.EmbeddingLayer(), p.model.Featurizer(), ssl.FinetuneSpec{Outputs: outputs(target), Seed: seed})
 	if err != nil {
 		return nil, err
 	}

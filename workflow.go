@@ -244,6 +244,12 @@ type FinetuneOptions struct {
 	// implements models.DropoutSetter, as the built-in ones do. The head's
 	// dropout is Head.Dropout.
 	EncoderDropout *float64
+	// DeepFeatures gives the head every hidden layer of the pretrained
+	// encoder, concatenated (beside the embedded input too, when the
+	// method's config includes it), not only the last: the lower layers
+	// keep detail of the input that the last may have abstracted away.
+	// It needs an encoder made of stages (models.Staged), as the MLP is.
+	DeepFeatures bool
 	// Seed of the head's initialisation (default 42).
 	Seed uint64
 }
@@ -335,7 +341,8 @@ func (m *TabularModel) CreateFinetuneModel(opts FinetuneOptions) (*TabularModel,
 	if err != nil {
 		return nil, err
 	}
-	ft.ft = &finetuneSpec{Task: opts.Task, Head: opts.Head.WithDefaults(), IncludeInput: includeInput, LearningRate: lr, parts: parts}
+	ft.ft = &finetuneSpec{Task: opts.Task, Head: opts.Head.WithDefaults(), IncludeInput: includeInput, DeepFeatures: opts.DeepFeatures,
+		LearningRate: lr, parts: parts}
 	nets := make([]models.Network, len(parts))
 	for i := range parts {
 		if nets[i], err = ft.buildFinetune(sc, m.ssl, seed+uint64(i)); err != nil {
@@ -367,7 +374,8 @@ func (m *TabularModel) buildFinetune(sc ssl.Config, pretrained ssl.Model, seed u
 			p.Value.CopyFrom(q.Value)
 		}
 	}
-	return ssl.NewFinetune(embed, enc, m.ft.Head, outputs(m.target), m.ft.IncludeInput, m.ft.Frozen, seed)
+	return ssl.NewFinetune(embed, enc, ssl.FinetuneSpec{Head: m.ft.Head, Outputs: outputs(m.target),
+		IncludeInput: m.ft.IncludeInput, DeepFeatures: m.ft.DeepFeatures, Frozen: m.ft.Frozen, Seed: seed})
 }
 
 // withEncoderDropout returns a copy of sc whose encoder has dropout p.

@@ -53,6 +53,23 @@ type Backbone interface {
 	OutDim() int
 }
 
+// Staged is a backbone made of stages, each feeding the next, whose
+// outputs are its hidden layers: a fine-tuning head can read them all
+// ("deep features"), not only the last.
+type Staged interface {
+	Backbone
+	// Stages returns the stages in order; they share the backbone's
+	// layers and parameters.
+	Stages() []nn.Module
+}
+
+// StagedConfig is a backbone config whose backbones are [Staged].
+type StagedConfig interface {
+	// StageWidths returns the output width of each stage of the backbone
+	// built for inDim inputs, without building it.
+	StageWidths(inDim int) []int
+}
+
 // BackboneConfig configures a backbone. A config is serialised with its
 // Name so that a saved model can be rebuilt; see [RegisterBackbone].
 type BackboneConfig interface {

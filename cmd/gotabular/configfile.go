@@ -85,6 +85,7 @@ type finetuneModel struct {
 	BackboneLRScale *float64          `yaml:"backbone_lr_scale"` // nil: 1
 	EncoderDropout  *float64          `yaml:"encoder_dropout"`   // nil: the pretrained encoder's
 	ProbeEpochs     int               `yaml:"probe_epochs"`
+	DeepFeatures    bool              `yaml:"deep_features"`
 }
 
 // readConfigFile decodes the YAML file at path over *dst, which holds the

@@ -157,7 +157,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Optimizer: &file.Optimizer, Trainer: &file.Trainer,
 		LearningRate: file.Model.LearningRate, Seed: file.Trainer.Seed,
 		ValidationSplit: file.Data.ValidationSplit, ScaleTarget: file.Data.ScaleTarget,
-		EncoderDropout: file.Model.EncoderDropout,
+		EncoderDropout: file.Model.EncoderDropout, DeepFeatures: file.Model.DeepFeatures,
 	})
 	if err != nil {
 		return err
@@ -178,7 +178,7 @@ type finetuneFlags struct {
 	head                                 string
 	headDrop, backboneScale, encoderDrop float64
 	probe                                int
-	freeze                               bool
+	freeze, deep                         bool
 }
 
 func (f *finetuneFlags) register(fs *flag.FlagSet, m finetuneModel) {
@@ -187,6 +187,7 @@ func (f *finetuneFlags) register(fs *flag.FlagSet, m finetuneModel) {
 	fs.BoolVar(&f.freeze, "freeze", false, "train the head alone: the pretrained layers keep their weights and run as in prediction")
 	fs.Float64Var(&f.backboneScale, "backbone-lr-scale", 1, "`factor` of the learning rate of the pretrained layers (the head's is -lr): below 1 they adjust the features they learned rather than overwrite them; 0 keeps their weights")
 	fs.IntVar(&f.probe, "probe-epochs", m.ProbeEpochs, "`epochs` of training the head alone, the pretrained layers frozen, before the whole network is trained for up to -epochs")
+	fs.BoolVar(&f.deep, "deep-features", m.DeepFeatures, "the head reads every hidden layer of the pretrained encoder, side by side, not only the last")
 	fs.Float64Var(&f.encoderDrop, "encoder-dropout", 0, "dropout `probability` after each layer of the pretrained encoder, in fine-tuning (default: the encoder's own, as pretrained; the pretrained model is not changed)")
 }
 
@@ -228,6 +229,9 @@ func (f *finetuneFlags) apply(set map[string]bool, m *finetuneModel) error {
 			return fmt.Errorf("-probe-epochs %d: must be ≥ 0", f.probe)
 		}
 		m.ProbeEpochs = f.probe
+	}
+	if set["deep-features"] {
+		m.DeepFeatures = f.deep
 	}
 	if f.freeze && m.ProbeEpochs > 0 {
 		return fmt.Errorf("-freeze with -probe-epochs %d: a frozen backbone is never fine-tuned after the probe; give one of them", m.ProbeEpochs)

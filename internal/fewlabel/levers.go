@@ -114,6 +114,11 @@ func init() {
 			r.common(func(c *ssl.SSLModelConfig) { c.IncludeInputFeaturesInference = true })
 			return nil
 		}})
+	registerLever("deep", Lever{Doc: "the head reads every hidden layer of the encoder, not only the last",
+		Apply: func(r *Recipe, _ string) error {
+			r.Finetune.DeepFeatures = true
+			return nil
+		}})
 	registerLever("embdrop", Lever{Doc: "dropout of the learned embeddings of categories", Arg: "P",
 		Apply: func(r *Recipe, arg string) error {
 			v, err := probability(arg)

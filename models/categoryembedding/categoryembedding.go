@@ -118,3 +118,30 @@ func (c Config) Build(prefix string, inDim int, rng *rand.Rand) (models.Backbone
 	}
 	return &Backbone{Sequential: seq, out: layers[len(layers)-1]}, nil
 }
+
+// StageWidths implements [models.StagedConfig]: each block is a stage.
+func (c Config) StageWidths(int) []int {
+	layers, _ := models.ParseLayers(c.WithDefaults().Layers)
+	return layers
+}
+
+// Stages implements [models.Staged]: a stage is a block, from its batch
+// norm or linear layer to the end of its activation and dropout.
+func (b *Backbone) Stages() []nn.Module {
+	var stages []nn.Module
+	var cur *nn.Sequential
+	for i, l := range b.Layers {
+		_, bn := l.(*nn.BatchNorm1d)
+		_, lin := l.(*nn.Linear)
+		if i > 0 {
+			_, prevBN := b.Layers[i-1].(*nn.BatchNorm1d)
+			lin = lin && !prevBN
+		}
+		if cur == nil || bn || lin {
+			cur = &nn.Sequential{}
+			stages = append(stages, cur)
+		}
+		cur.Layers = append(cur.Layers, l)
+	}
+	return stages
+}

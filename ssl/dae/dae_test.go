@@ -197,28 +197,59 @@ func TestStepAllocations(t *testing.T) { ssltest.CheckStepAllocations(t, build(t
 
 func TestFinetuneGradients(t *testing.T) {
 	for _, tt := range []struct {
-		name                 string
-		includeInput, frozen bool
-	}{{"plain", false, false}, {"include input", true, false}, {"frozen", false, true}, {"frozen+input", true, true}} {
+		name                       string
+		includeInput, frozen, deep bool
+		encoder                    categoryembedding.Config
+	}{
+		{name: "plain"}, {name: "include input", includeInput: true}, {name: "frozen", frozen: true},
+		{name: "frozen+input", includeInput: true, frozen: true},
+		{name: "deep", deep: true}, {name: "deep+input", deep: true, includeInput: true},
+		// Stages that start with a batch norm; stages whose ReLU is fused
+		// into the linear layer (the rows were drawn so that no value
+		// sits within the step of a ReLU's kink).
+		{name: "deep, batch norm", deep: true, includeInput: true,
+			encoder: categoryembedding.Config{Layers: "8-7-6", Activation: "GELU", UseBatchNorm: true}},
+		{name: "fused ReLU", encoder: categoryembedding.Config{Layers: "8-7-6", Activation: "ReLU"}},
+		{name: "deep, fused ReLU", deep: true, includeInput: true,
+			encoder: categoryembedding.Config{Layers: "8-7-6", Activation: "ReLU"}},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := smallConfig()
 			c.BatchNormContinuousInput = true
+			if tt.encoder.Layers != "" {
+				c.EncoderConfig = tt.encoder
+			}
 			m := build(t, c)
-			f, err := ssl.NewFinetune(m.EmbeddingLayer(), m.Featurizer(), models.HeadConfig{Layers: "5", Activation: "GELU"}, 2, tt.includeInput, tt.frozen, 1)
+			f, err := ssl.NewFinetune(m.EmbeddingLayer(), m.Featurizer(), ssl.FinetuneSpec{Head: models.HeadConfig{Layers: "5", Activation: "GELU"},
+				Outputs: 2, IncludeInput: tt.includeInput, DeepFeatures: tt.deep, Frozen: tt.frozen, Seed: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
 			cont, cat := rows(rand.New(rand.NewPCG(8, 8)), 7)
 			labels := []int32{0, 1, 1, 0, 1, 0, 0}
 			grad := tensor.New(7, 2)
+			// The loss is scaled up so that the gradients are large
+			// against the check's absolute tolerance, and one 10% off
+			// cannot pass.
+			const scale = 100
 			fn := nntest.Func{
 				Forward: func(*tensor.Mat) float64 {
-					return nn.CrossEntropy(f.Forward(cont, cat, true), labels, grad)
+					loss := nn.CrossEntropy(f.Forward(cont, cat, true), labels, grad)
+					for i := range grad.Data {
+						grad.Data[i] *= scale
+					}
+					return scale * loss
 				},
 				Backward: func() *tensor.Mat { f.Backward(grad); return nil },
 				Params:   f.Trainable(),
 			}
-			nntest.Check(t, fn, nil, nntest.Options{Tol: 1e-2})
+			opt := nntest.Options{Eps: 1e-3, Tol: 1e-2}
+			nntest.Check(t, fn, nil, opt)
+			if tt.deep {
+				// Each stage's gradient sums two paths; the check must see
+				// either of them 10% off.
+				nntest.CheckCatches(t, fn, nil, opt)
+			}
 			if tt.frozen {
 				for _, p := range f.Params() {
 					if p.Grad != nil && !contains(f.Trainable(), p) {
