@@ -240,3 +240,59 @@ func TestDeepFeatures(t *testing.T) {
 		t.Error("the loaded model predicts other probabilities")
 	}
 }
+
+func TestSelfTraining(t *testing.T) {
+	pre := pretrained(t)
+	labelled := synthetic(60, 5).Without("amount")
+	unlabelled := synthetic(300, 9).Without("amount", "label")
+	tr := quiet
+	tr.MaxEpochs, tr.Folds = 30, 2
+	fit := func(pseudo int) *gotabular.TabularModel {
+		ft, err := pre.CreateFinetuneModel(gotabular.FinetuneOptions{Task: config.Classification, Target: "label",
+			Train: labelled, Trainer: &tr, Unlabelled: unlabelled, PseudoLabels: pseudo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ft.Finetune(context.Background(), gotabular.FinetuneRun{}); err != nil {
+			t.Fatal(err)
+		}
+		return ft
+	}
+	plain, self := fit(0), fit(100)
+	test := synthetic(100, 6)
+	a, err := plain.Predict(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := self.Predict(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if equal(a.Probabilities.Data, b.Probabilities.Data) {
+		t.Error("self-training changed nothing")
+	}
+	p, _ := plain.Evaluate(test)
+	if figs, err := self.Evaluate(test); err != nil || figs["roc_auc"] < 0.8 {
+		t.Errorf("self-trained test ROC-AUC %.3f (%v), %.3f without; the data is easy", figs["roc_auc"], err, p["roc_auc"])
+	}
+	back := roundTrip(t, self)
+	c, err := back.Predict(test)
+	if err != nil || !equal(b.Probabilities.Data, c.Probabilities.Data) {
+		t.Errorf("the loaded self-trained model predicts otherwise (%v)", err)
+	}
+	for _, tc := range []struct {
+		name string
+		opts gotabular.FinetuneOptions
+		want string
+	}{
+		{"regression", gotabular.FinetuneOptions{Task: config.Regression, Target: "amount", Train: synthetic(60, 5).Without("label"), Unlabelled: unlabelled, PseudoLabels: 10}, "classification"},
+		{"no unlabelled rows", gotabular.FinetuneOptions{Task: config.Classification, Target: "label", Train: labelled, PseudoLabels: 10}, "Unlabelled"},
+		{"negative", gotabular.FinetuneOptions{Task: config.Classification, Target: "label", Train: labelled, Unlabelled: unlabelled, PseudoLabels: -1}, "≥ 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := pre.CreateFinetuneModel(tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one about %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/gotabular/gotabular/models"
 	"github.com/gotabular/gotabular/optim"
 	"github.com/gotabular/gotabular/ssl"
+	"github.com/gotabular/gotabular/tensor"
 	"github.com/gotabular/gotabular/train"
 
 	// The built-in backbones and self-supervised methods register
@@ -86,7 +87,13 @@ type finetuneSpec struct {
 	BackboneLRScale *float64          `json:"backbone_lr_scale,omitempty"`
 	ProbeEpochs     int               `json:"probe_epochs,omitempty"`
 
-	parts []part // encoded labelled data of each member, not saved
+	// PseudoLabels is the number of unlabelled rows self-training added
+	// (0: none).
+	PseudoLabels int `json:"pseudo_labels,omitempty"`
+
+	parts      []part        // encoded labelled data of each member, not saved
+	unlabelled *data.Dataset // encoded rows for self-training, not saved
+	init       [][]*tensor.Mat
 }
 
 // ErrKind is wrapped by errors about calling a method on the wrong kind of

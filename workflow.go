@@ -244,6 +244,14 @@ type FinetuneOptions struct {
 	// implements models.DropoutSetter, as the built-in ones do. The head's
 	// dropout is Head.Dropout.
 	EncoderDropout *float64
+	// Unlabelled and PseudoLabels self-train a classifier: once
+	// fine-tuned, the model labels the Unlabelled rows, and each member is
+	// fine-tuned again from the pretrained weights on its labelled rows
+	// plus the PseudoLabels unlabelled rows the model is surest of (per
+	// class in the proportions of the labelled rows), still stopping early
+	// on true labels only. 0 does not self-train.
+	Unlabelled   *data.Table
+	PseudoLabels int
 	// DeepFeatures gives the head every hidden layer of the pretrained
 	// encoder, concatenated (beside the embedded input too, when the
 	// method's config includes it), not only the last: the lower layers
@@ -343,10 +351,16 @@ func (m *TabularModel) CreateFinetuneModel(opts FinetuneOptions) (*TabularModel,
 	}
 	ft.ft = &finetuneSpec{Task: opts.Task, Head: opts.Head.WithDefaults(), IncludeInput: includeInput, DeepFeatures: opts.DeepFeatures,
 		LearningRate: lr, parts: parts}
+	if err := ft.ft.prepareSelfTraining(m.prep, opts); err != nil {
+		return nil, fmt.Errorf("CreateFinetuneModel: %w", err)
+	}
 	nets := make([]models.Network, len(parts))
 	for i := range parts {
 		if nets[i], err = ft.buildFinetune(sc, m.ssl, seed+uint64(i)); err != nil {
 			return nil, err
+		}
+		if ft.ft.PseudoLabels > 0 {
+			ft.ft.init = append(ft.ft.init, nn.Snapshot(nets[i].Params()))
 		}
 	}
 	ft.net = joinMembers(nets, target)
@@ -451,10 +465,22 @@ func (m *TabularModel) Finetune(ctx context.Context, run FinetuneRun) error {
 			return fmt.Errorf("Finetune: BackboneLRScale %v: want a finite value ≥ 0", scale)
 		}
 	}
-	members := m.members()
 	m.ft.Frozen, m.ft.ProbeEpochs, m.ft.BackboneLRScale = run.FreezeBackbone, run.ProbeEpochs, run.BackboneLRScale
+	if m.ft.PseudoLabels == 0 {
+		return m.trainMembers(ctx, run, tc, scale, nil)
+	}
+	return m.selfTrain(ctx, run, tc, scale)
+}
+
+// trainMembers fine-tunes each member on its part of the labelled rows,
+// with the rows of extra added to its training rows when extra is not nil.
+func (m *TabularModel) trainMembers(ctx context.Context, run FinetuneRun, tc config.TrainerConfig, scale float64, extra *data.Dataset) error {
+	members := m.members()
 	m.History, m.MemberHistories = nil, nil
 	for i, p := range m.ft.parts {
+		if extra != nil {
+			p.train = p.train.Append(extra)
+		}
 		net := members[i].(*ssl.Finetune)
 		task := newSupervisedTask(net, m.target)
 		mtc := memberTrainer(tc, i)

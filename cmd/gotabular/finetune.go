@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gotabular/gotabular"
 	"github.com/gotabular/gotabular/config"
+	"github.com/gotabular/gotabular/data"
 	"github.com/gotabular/gotabular/models"
 )
 
@@ -65,6 +67,8 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlagSet("finetune", finetuneHelp+"\n"+configHelp(&finetuneFile{})+"\nFlags:\n", stderr)
 	var (
 		modelDir, dataPath, out string
+		unlabelledPath          string
+		pseudo                  int
 		tgt                     targetFlags
 		ff                      finetuneFlags
 		tf                      trainFlags
@@ -73,6 +77,8 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	)
 	fs.StringVar(&modelDir, "model", "", "`directory` of the pretrained model, as written by gotabular pretrain (required)")
 	fs.StringVar(&dataPath, "data", "", "CSV `file` of labelled training rows (required)")
+	fs.StringVar(&unlabelledPath, "unlabelled", "", "CSV `file` of unlabelled rows, for self-training with -pseudo-labels (such as the pretraining rows)")
+	fs.IntVar(&pseudo, "pseudo-labels", 0, "self-train a classifier: once fine-tuned, fine-tune again from the pretrained weights with this many -unlabelled `rows` added, those the model is surest of, labelled as it predicts (0: none)")
 	tgt.register(fs)
 	fs.StringVar(&out, "out", "", "`directory` to save the fine-tuned model to (required)")
 	ff.register(fs, file.Model)
@@ -140,9 +146,21 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("-out %s is the pretrained model's directory; save the fine-tuned model elsewhere", out)
 	}
 
+	if pseudo < 0 {
+		return fmt.Errorf("-pseudo-labels %d: must be ≥ 0", pseudo)
+	}
+	if (pseudo > 0) != (unlabelledPath != "") {
+		return errors.New("-pseudo-labels and -unlabelled go together: self-training needs both")
+	}
 	tr, va, err := readTables(pre.ReadCSV, dataPath, tgt.valid, nil)
 	if err != nil {
 		return err
+	}
+	var unlabelled *data.Table
+	if unlabelledPath != "" {
+		if unlabelled, err = pre.ReadCSV(unlabelledPath); err != nil {
+			return err
+		}
 	}
 	note := ""
 	if task == "" {
@@ -158,6 +176,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		LearningRate: file.Model.LearningRate, Seed: file.Trainer.Seed,
 		ValidationSplit: file.Data.ValidationSplit, ScaleTarget: file.Data.ScaleTarget,
 		EncoderDropout: file.Model.EncoderDropout, DeepFeatures: file.Model.DeepFeatures,
+		Unlabelled: unlabelled, PseudoLabels: pseudo,
 	})
 	if err != nil {
 		return err

@@ -220,6 +220,13 @@ func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (
 	o.Train, o.Validation, o.Target = c.Train, c.Valid, d.Entry.Target
 	seed := uint64(c.Seed)
 	o.Task = task(d)
+	if o.PseudoLabels > 0 {
+		if d.Entry.Kind() == Binary {
+			o.Unlabelled = d.Unlabelled()
+		} else {
+			o.PseudoLabels = 0 // self-training chooses rows by confidence, which a regression lacks
+		}
+	}
 	o.Seed = seed
 	if o.Trainer != nil {
 		tc := *o.Trainer
