@@ -125,6 +125,15 @@ func init() {
 			r.common(func(c *ssl.SSLModelConfig) { c.EmbeddingDropout = v })
 			return err
 		}})
+	registerLever("onehot", Lever{Doc: "categories of at most N levels enter one-hot, others as learned embeddings", Arg: "N",
+		Apply: func(r *Recipe, arg string) error {
+			n, err := strconv.Atoi(arg)
+			if err != nil || n < 0 {
+				return fmt.Errorf("%q is not a number of levels", arg)
+			}
+			r.common(func(c *ssl.SSLModelConfig) { c.MaxOnehotCardinality = n })
+			return nil
+		}})
 	registerLever("nobn", Lever{Doc: "no batch normalisation of the continuous inputs",
 		Apply: func(r *Recipe, _ string) error {
 			r.common(func(c *ssl.SSLModelConfig) { c.BatchNormContinuousInput = false })
