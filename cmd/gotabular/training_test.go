@@ -173,3 +173,52 @@ func TestTrainingFlagErrors(t *testing.T) {
 		})
 	}
 }
+
+// A cross-fitted, self-trained fine-tuning with deep features, from the
+// flags: the saved model is an ensemble of folds × repeats members.
+func TestFinetuneEnsembleFlags(t *testing.T) {
+	f := fixtures(t)
+	out := filepath.Join(t.TempDir(), "ensemble")
+	mustRun(t, "finetune", "-model", f.pretrained, "-data", f.labelled, "-target", "label", "-out", out,
+		"-folds", "3", "-fold-repeats", "2", "-deep-features", "-unlabelled", f.unlabelled, "-pseudo-labels", "50",
+		"-epochs", "3", "-quiet")
+	m, err := gotabular.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tc := m.TrainerConfig; tc.Folds != 3 || tc.FoldRepeats != 2 || len(m.MemberHistories) != 5 {
+		t.Errorf("folds %d, repeats %d, %d more members; want 3, 2 and 5", tc.Folds, tc.FoldRepeats, len(m.MemberHistories))
+	}
+	b, err := os.ReadFile(filepath.Join(out, gotabular.ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"members": 6`, `"deep_features": true`, `"pseudo_labels": 50`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("model.json lacks %s", want)
+		}
+	}
+	stdout, _ := mustRun(t, "evaluate", "-model", out, "-data", f.test)
+	if !strings.Contains(stdout, "roc_auc") {
+		t.Errorf("evaluate printed %q", stdout)
+	}
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-folds", "-1"}, "-folds -1"},
+		{[]string{"-folds", "3", "-fold-repeats", "0"}, "-fold-repeats 0"},
+		{[]string{"-pseudo-labels", "10"}, "-pseudo-labels and -unlabelled go together"},
+		{[]string{"-unlabelled", f.unlabelled}, "-pseudo-labels and -unlabelled go together"},
+		{[]string{"-pseudo-labels", "-1", "-unlabelled", f.unlabelled}, "-pseudo-labels -1"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			bad := filepath.Join(t.TempDir(), "bad")
+			code, _, stderr := runArgs(t, append([]string{"finetune", "-model", f.pretrained, "-data", f.labelled, "-target", "label", "-out", bad}, tt.args...)...)
+			if code != 1 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit status %d, stderr %q; want 1 and %q", code, stderr, tt.want)
+			}
+		})
+	}
+}
