@@ -114,9 +114,13 @@ func (e *ensemble) Features(cont *tensor.Mat, cat *tensor.IntMat) *tensor.Mat {
 	return out
 }
 
-// part is what one member trains on and stops early on.
+// part is what one member trains on and stops early on. Under
+// cross-fitting, held lists the rows of the pooled labelled rows that
+// valid holds, for the out-of-fold predictions.
 type part struct {
 	train, valid *data.Dataset
+	pool         *data.Dataset
+	held         []int
 }
 
 // labelledParts encodes the labelled rows and divides them among the
@@ -126,7 +130,7 @@ type part struct {
 func labelledParts(prep *data.Preprocessor, target *data.Target, trainTable, validation *data.Table, split float64, tc config.TrainerConfig) ([]part, error) {
 	if tc.Folds < 2 {
 		tr, va, err := labelledData(prep, target, trainTable, validation, split, tc.Seed)
-		return []part{{tr, va}}, err
+		return []part{{train: tr, valid: va}}, err
 	}
 	all, err := encodeLabelled(prep, target, trainTable)
 	if err != nil {
@@ -161,7 +165,7 @@ func labelledParts(prep *data.Preprocessor, target *data.Target, trainTable, val
 					rest = append(rest, g...)
 				}
 			}
-			parts = append(parts, part{all.Subset(rest), all.Subset(f)})
+			parts = append(parts, part{train: all.Subset(rest), valid: all.Subset(f), pool: all, held: f})
 		}
 	}
 	return parts, nil
@@ -180,4 +184,36 @@ func memberName(name string, i, n int) string {
 		return name
 	}
 	return fmt.Sprintf("%s %d/%d", name, i+1, n)
+}
+
+// crossValidate returns the figures of the out-of-fold predictions of a
+// cross-fitted ensemble: each labelled row predicted by the members that
+// did not train on it (averaged over repeats). They estimate the
+// ensemble's figures on new rows without spending any labelled row on a
+// test set. It returns nil for a single model.
+func crossValidate(members []models.Network, parts []part, target *data.Target) (map[string]float64, error) {
+	if len(parts) < 2 || parts[0].pool == nil {
+		return nil, nil
+	}
+	pool := parts[0].pool
+	var sum *tensor.Mat
+	counts := make([]int, pool.N)
+	for i, p := range parts {
+		out := newSupervisedTask(members[i], target).outputs(p.valid)
+		if sum == nil {
+			sum = tensor.New(pool.N, out.Cols)
+		}
+		for j, r := range p.held {
+			tensor.Axpy(1, out.Row(j), sum.Row(r))
+			counts[r]++
+		}
+	}
+	for r, n := range counts {
+		if n == 0 {
+			return nil, fmt.Errorf("labelled row %d has no out-of-fold prediction", r)
+		}
+		tensor.Scale(1/float32(n), sum.Row(r))
+	}
+	figs, err := newSupervisedTask(members[0], target).figures(pool, sum)
+	return finite(figs), err
 }

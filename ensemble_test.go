@@ -88,6 +88,21 @@ func TestCrossFit(t *testing.T) {
 					}
 				}
 			}
+			cv := ft.CrossValidation
+			metric := map[string]string{config.Classification: "roc_auc", config.Regression: "rmse"}[tc.task]
+			if _, ok := cv[metric]; !ok {
+				t.Errorf("cross-validated figures %v lack %s", cv, metric)
+			}
+			// Out-of-fold predictions come from single members trained on
+			// part of the rows: well above chance, though below the
+			// ensemble's test figure. A misaligned row would bring them to
+			// chance; TestCrossValidateAligned checks the alignment itself.
+			if tc.task == config.Classification && cv["roc_auc"] < 0.65 {
+				t.Errorf("out-of-fold ROC-AUC %.3f (test %.3f): near chance", cv["roc_auc"], figs["roc_auc"])
+			}
+			if back.CrossValidation[metric] != cv[metric] {
+				t.Errorf("the loaded model's cross-validated %s is %v, not %v", metric, back.CrossValidation[metric], cv[metric])
+			}
 			if len(back.MemberHistories) != members-1 {
 				t.Errorf("the loaded ensemble has %d member histories, want %d", len(back.MemberHistories), members-1)
 			}

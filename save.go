@@ -42,8 +42,9 @@ type modelFile struct {
 	Target          *data.Target           `json:"target,omitempty"`
 	History         *train.History         `json:"history,omitempty"`
 	// Members is the number of networks of an ensemble (absent for one).
-	Members         int              `json:"members,omitempty"`
-	MemberHistories []*train.History `json:"member_histories,omitempty"`
+	Members         int                `json:"members,omitempty"`
+	MemberHistories []*train.History   `json:"member_histories,omitempty"`
+	CrossValidation map[string]float64 `json:"cross_validation,omitempty"`
 }
 
 // supervisedWire is models.Config with its backbone stored by name.
@@ -69,7 +70,7 @@ func (m *TabularModel) Save(dir string) error {
 		Format: formatName, Version: formatVersion, Kind: m.kind,
 		DataConfig: m.DataConfig, OptimizerConfig: m.OptimizerConfig, TrainerConfig: m.TrainerConfig,
 		Finetune: m.ft, Preprocessing: m.prep, Target: m.target, History: m.History,
-		MemberHistories: m.MemberHistories,
+		MemberHistories: m.MemberHistories, CrossValidation: m.CrossValidation,
 	}
 	if m.kind != Pretrained {
 		if n := len(m.members()); n > 1 {
@@ -236,7 +237,8 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 	m := &TabularModel{
 		DataConfig: mf.DataConfig.WithDefaults(), OptimizerConfig: mf.OptimizerConfig.WithDefaults(),
 		TrainerConfig: mf.TrainerConfig.WithDefaults(), History: mf.History, MemberHistories: mf.MemberHistories,
-		kind: mf.Kind, prep: mf.Preprocessing, target: mf.Target, ft: mf.Finetune,
+		CrossValidation: mf.CrossValidation,
+		kind:            mf.Kind, prep: mf.Preprocessing, target: mf.Target, ft: mf.Finetune,
 	}
 	members := max(mf.Members, 1)
 	switch {

@@ -65,6 +65,10 @@ type TabularModel struct {
 	// that of its first member, and MemberHistories those of the others.
 	History         *train.History
 	MemberHistories []*train.History
+	// CrossValidation holds the loss and metrics of a cross-fitted
+	// ensemble's out-of-fold predictions on its labelled rows: an estimate
+	// of its figures on new rows (nil for a single model).
+	CrossValidation map[string]float64
 
 	kind   Kind
 	prep   *data.Preprocessor

@@ -77,6 +77,9 @@ func (m *TabularModel) Fit(ctx context.Context, trainTable, validation *data.Tab
 			return err
 		}
 	}
+	if m.CrossValidation, err = crossValidate(nets, parts, target); err != nil {
+		return err
+	}
 	m.kind, m.prep, m.target, m.schema, m.net = Supervised, prep, target, schema, joinMembers(nets, target)
 	return nil
 }
@@ -515,7 +518,9 @@ func (m *TabularModel) trainMembers(ctx context.Context, run FinetuneRun, tc con
 			return err
 		}
 	}
-	return nil
+	var err error
+	m.CrossValidation, err = crossValidate(members, m.ft.parts, m.target)
+	return err
 }
 
 // finetunePhase runs one training of the fine-tuning network: the head at

@@ -430,6 +430,23 @@ func (n *notedWriter) Write(p []byte) (int, error) {
 
 // reportSaved says where the model went and how its training ended.
 func reportSaved(w io.Writer, what, dir string, h *train.History) {
+	reportSavedCV(w, what, dir, h, nil)
+}
+
+// reportSavedCV is reportSaved for a model that may be a cross-fitted
+// ensemble, with its out-of-fold figures on a second line.
+func reportSavedCV(w io.Writer, what, dir string, h *train.History, cv map[string]float64) {
+	defer func() {
+		if len(cv) == 0 {
+			return
+		}
+		names := slices.Sorted(maps.Keys(cv))
+		var parts []string
+		for _, n := range names {
+			parts = append(parts, fmt.Sprintf("%s %.4f", n, cv[n]))
+		}
+		fmt.Fprintf(w, "cross-validated (out-of-fold predictions of the labelled rows): %s\n", strings.Join(parts, ", "))
+	}()
 	fmt.Fprintf(w, "saved the %s model to %s", what, dir)
 	if h != nil && h.BestEpoch > 0 && h.BestEpoch <= len(h.Epochs) {
 		e := h.Epochs[h.BestEpoch-1]

@@ -188,7 +188,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := ft.Save(out); err != nil {
 		return err
 	}
-	reportSaved(stdout, "fine-tuned", out, ft.History)
+	reportSavedCV(stdout, "fine-tuned", out, ft.History, ft.CrossValidation)
 	return nil
 }
 

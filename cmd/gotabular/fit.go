@@ -168,6 +168,6 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := m.Save(out); err != nil {
 		return err
 	}
-	reportSaved(stdout, "trained", out, m.History)
+	reportSavedCV(stdout, "trained", out, m.History, m.CrossValidation)
 	return nil
 }

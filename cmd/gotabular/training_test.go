@@ -179,9 +179,12 @@ func TestTrainingFlagErrors(t *testing.T) {
 func TestFinetuneEnsembleFlags(t *testing.T) {
 	f := fixtures(t)
 	out := filepath.Join(t.TempDir(), "ensemble")
-	mustRun(t, "finetune", "-model", f.pretrained, "-data", f.labelled, "-target", "label", "-out", out,
+	report, _ := mustRun(t, "finetune", "-model", f.pretrained, "-data", f.labelled, "-target", "label", "-out", out,
 		"-folds", "3", "-fold-repeats", "2", "-deep-features", "-unlabelled", f.unlabelled, "-pseudo-labels", "50",
 		"-epochs", "3", "-quiet")
+	if !strings.Contains(report, "cross-validated (out-of-fold predictions of the labelled rows): accuracy") {
+		t.Errorf("finetune reported %q", report)
+	}
 	m, err := gotabular.Load(out)
 	if err != nil {
 		t.Fatal(err)
