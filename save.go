@@ -55,6 +55,8 @@ type supervisedWire struct {
 	Embedding    models.EmbeddingConfig `json:"embedding"`
 	LearningRate float64                `json:"learning_rate"`
 	Seed         uint64                 `json:"seed"`
+	DeepFeatures bool                   `json:"deep_features,omitempty"`
+	IncludeInput bool                   `json:"include_input,omitempty"`
 }
 
 // Save writes the model to the directory dir: model.json (configs,
@@ -82,7 +84,7 @@ func (m *TabularModel) Save(dir string) error {
 		if err != nil {
 			return fmt.Errorf("save %s: %w", dir, err)
 		}
-		mf.Supervised = &supervisedWire{mc.Task, raw, mc.Head, mc.Embedding, mc.LearningRate, mc.Seed}
+		mf.Supervised = &supervisedWire{mc.Task, raw, mc.Head, mc.Embedding, mc.LearningRate, mc.Seed, mc.DeepFeatures, mc.IncludeInput}
 	} else if sc, ok := m.sslConfig(); ok {
 		raw, err := ssl.MarshalConfig(sc)
 		if err != nil {
@@ -276,7 +278,8 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 			return nil, bad("supervised_model: %v", err)
 		}
 		w := mf.Supervised
-		mc := models.Config{Task: w.Task, Backbone: bb, Head: w.Head, Embedding: w.Embedding, LearningRate: w.LearningRate, Seed: w.Seed}
+		mc := models.Config{Task: w.Task, Backbone: bb, Head: w.Head, Embedding: w.Embedding, LearningRate: w.LearningRate, Seed: w.Seed,
+			DeepFeatures: w.DeepFeatures, IncludeInput: w.IncludeInput}
 		if err := mc.Validate(); err != nil {
 			return nil, bad("supervised_model: %v", err)
 		}
@@ -322,19 +325,9 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 		if m.ft.Task != m.target.Task {
 			return nil, bad("finetune task %q but target task %q", m.ft.Task, m.target.Task)
 		}
-		in := size.FeatureDim
-		if m.ft.DeepFeatures {
-			st, ok := sc.Common().EncoderConfig.(models.StagedConfig)
-			if !ok {
-				return nil, bad("finetune: deep features of an encoder (%s) without stages", sc.Common().EncoderConfig.Name())
-			}
-			in = 0
-			for _, w := range st.StageWidths(size.InputDim) {
-				in += w
-			}
-		}
-		if m.ft.IncludeInput {
-			in += size.InputDim
+		in, err := models.HeadInputWidth(sc.Common().EncoderConfig, size.InputDim, m.ft.DeepFeatures, m.ft.IncludeInput)
+		if err != nil {
+			return nil, bad("finetune: %v", err)
 		}
 		head, err := models.HeadSize(in, outputs(m.target), m.ft.Head)
 		if err != nil {

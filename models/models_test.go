@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -124,13 +125,21 @@ func TestEmbeddingConfigErrors(t *testing.T) {
 }
 
 func TestSupervisedGradients(t *testing.T) {
-	for _, task := range []string{"classification", "regression"} {
-		t.Run(task, func(t *testing.T) {
+	for _, tt := range []struct {
+		task        string
+		deep, input bool
+	}{
+		{"classification", false, false}, {"regression", false, false},
+		{"classification", true, false}, {"regression", false, true}, {"classification", true, true},
+	} {
+		task := tt.task
+		t.Run(fmt.Sprintf("%s deep=%v input=%v", task, tt.deep, tt.input), func(t *testing.T) {
 			c := models.Config{
-				Task:      task,
-				Backbone:  categoryembedding.Config{Layers: "8-6", Activation: "GELU", UseBatchNorm: true},
-				Head:      models.HeadConfig{Layers: "5", Activation: "GELU"},
-				Embedding: models.EmbeddingConfig{MaxOnehotCardinality: 2, BatchNormContinuous: true},
+				Task:         task,
+				Backbone:     categoryembedding.Config{Layers: "8-6", Activation: "GELU", UseBatchNorm: true},
+				Head:         models.HeadConfig{Layers: "5", Activation: "GELU"},
+				Embedding:    models.EmbeddingConfig{MaxOnehotCardinality: 2, BatchNormContinuous: true},
+				DeepFeatures: tt.deep, IncludeInput: tt.input,
 			}
 			n, err := models.NewSupervised(c, schema, 3)
 			if err != nil {

@@ -79,6 +79,10 @@ type Config struct {
 	Head HeadConfig
 	// Embedding says how categorical and continuous inputs are embedded.
 	Embedding EmbeddingConfig
+	// DeepFeatures gives the head every hidden layer of the backbone,
+	// side by side, not only the last; IncludeInput gives it the embedded
+	// input too. See [HeadInput].
+	DeepFeatures, IncludeInput bool
 	// LearningRate of the optimiser (default 1e-3).
 	LearningRate float64
 	// Seed of the weight initialisation and dropout (default 42).
@@ -124,7 +128,11 @@ func (c Config) Validate() error {
 // NewSupervised builds for schema s with out outputs.
 func (c Config) Size(s Schema, out int) (int, error) {
 	emb, in := c.Embedding.Size(s)
-	body, h := c.Backbone.Size(in)
+	body, _ := c.Backbone.Size(in)
+	h, err := HeadInputWidth(c.Backbone, in, c.DeepFeatures, c.IncludeInput)
+	if err != nil {
+		return 0, err
+	}
 	head, err := HeadSize(h, out, c.Head)
 	return emb + body + head, err
 }
@@ -134,6 +142,7 @@ type Supervised struct {
 	Embed    *Embedding
 	Backbone Backbone
 	Head     *nn.Sequential
+	in       *HeadInput
 	params   []*nn.Param
 }
 
@@ -149,24 +158,27 @@ func NewSupervised(c Config, s Schema, out int) (*Supervised, error) {
 	if err != nil {
 		return nil, err
 	}
-	head, err := NewHead("head", body.OutDim(), out, c.Head, rng)
+	in, err := NewHeadInput(body, emb.OutDim(), c.DeepFeatures, c.IncludeInput)
 	if err != nil {
 		return nil, err
 	}
-	n := &Supervised{Embed: emb, Backbone: body, Head: head}
+	head, err := NewHead("head", in.Width(), out, c.Head, rng)
+	if err != nil {
+		return nil, err
+	}
+	n := &Supervised{Embed: emb, Backbone: body, Head: head, in: in}
 	n.params = append(append(emb.Params(), body.Params()...), head.Params()...)
 	return n, nil
 }
 
 // Forward implements [Network].
 func (n *Supervised) Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool) *tensor.Mat {
-	x := n.Embed.Forward(cont, cat, train)
-	return n.Head.Forward(n.Backbone.Forward(x, train), train)
+	return n.Head.Forward(n.in.Forward(n.Embed.Forward(cont, cat, train), train), train)
 }
 
 // Backward implements [Network].
 func (n *Supervised) Backward(dy *tensor.Mat) {
-	n.Embed.Backward(n.Backbone.Backward(n.Head.Backward(dy)))
+	n.Embed.Backward(n.in.Backward(n.Head.Backward(dy)))
 }
 
 // Params implements [Network].
@@ -175,8 +187,9 @@ func (n *Supervised) Params() []*nn.Param { return n.params }
 // Trainable implements [Network].
 func (n *Supervised) Trainable() []*nn.Param { return nn.Trainable(n.params) }
 
-// Features returns the backbone's output for clean rows, in evaluation
-// mode.
+// Features returns what the head reads for clean rows, in evaluation
+// mode: the backbone's output (every stage's with DeepFeatures), with the
+// embedded input beside it when IncludeInput.
 func (n *Supervised) Features(cont *tensor.Mat, cat *tensor.IntMat) *tensor.Mat {
-	return n.Backbone.Forward(n.Embed.Forward(cont, cat, false), false)
+	return n.in.Forward(n.Embed.Forward(cont, cat, false), false)
 }

@@ -26,15 +26,8 @@ type Finetune struct {
 	// no gradients.
 	Frozen bool
 
-	// blocks are what the head reads, side by side: the encoder's output
-	// (or its stages' with DeepFeatures), then the input if IncludeInput.
-	stages []nn.Module
-	widths []int
-	width  int // of all the head reads
-
-	feats, dEmb, dStage *tensor.Mat
-	view                tensor.Mat // scratch for column views, so that steps do not allocate
-	params              []*nn.Param
+	in     *models.HeadInput
+	params []*nn.Param
 }
 
 // FinetuneSpec says what head NewFinetune puts on a featurizer and what it
@@ -54,30 +47,12 @@ type FinetuneSpec struct {
 // [Config.BuildFeaturizer]), not the pretrained model's own. DeepFeatures
 // needs a [models.Staged] encoder.
 func NewFinetune(embed *models.Embedding, encoder models.Backbone, spec FinetuneSpec) (*Finetune, error) {
-	f := &Finetune{Embed: embed, Encoder: encoder, IncludeInput: spec.IncludeInput, DeepFeatures: spec.DeepFeatures, Frozen: spec.Frozen}
-	in := encoder.OutDim()
-	if spec.DeepFeatures {
-		st, ok := encoder.(models.Staged)
-		if !ok {
-			return nil, fmt.Errorf("fine-tune: deep features need an encoder made of stages, and %T is not", encoder)
-		}
-		f.stages = st.Stages()
-		in = 0
-		x := tensor.New(1, embed.OutDim())
-		for _, s := range f.stages {
-			// A one-row pass in evaluation mode tells each stage's width
-			// and changes nothing.
-			x = s.Forward(x, false)
-			f.widths = append(f.widths, x.Cols)
-			in += x.Cols
-		}
+	in, err := models.NewHeadInput(encoder, embed.OutDim(), spec.DeepFeatures, spec.IncludeInput)
+	if err != nil {
+		return nil, fmt.Errorf("fine-tune: %w", err)
 	}
-	if spec.IncludeInput {
-		in += embed.OutDim()
-	}
-	f.width = in
-	var err error
-	f.Head, err = models.NewHead("head", in, spec.Outputs, spec.Head, rand.New(rand.NewPCG(spec.Seed, 0x4ead)))
+	f := &Finetune{Embed: embed, Encoder: encoder, IncludeInput: spec.IncludeInput, DeepFeatures: spec.DeepFeatures, Frozen: spec.Frozen, in: in}
+	f.Head, err = models.NewHead("head", in.Width(), spec.Outputs, spec.Head, rand.New(rand.NewPCG(spec.Seed, 0x4ead)))
 	if err != nil {
 		return nil, fmt.Errorf("fine-tune head: %w", err)
 	}
@@ -98,28 +73,7 @@ func (f *Finetune) Features(cont *tensor.Mat, cat *tensor.IntMat) *tensor.Mat {
 }
 
 func (f *Finetune) features(cont *tensor.Mat, cat *tensor.IntMat, body bool) *tensor.Mat {
-	x := f.Embed.Forward(cont, cat, body)
-	if !f.DeepFeatures {
-		z := f.Encoder.Forward(x, body)
-		if !f.IncludeInput {
-			return z
-		}
-		f.feats = tensor.Ensure(f.feats, z.Rows, z.Cols+x.Cols)
-		f.view.SetColView(f.feats, 0, z.Cols).CopyFrom(z)
-		f.view.SetColView(f.feats, z.Cols, z.Cols+x.Cols).CopyFrom(x)
-		return f.feats
-	}
-	f.feats = tensor.Ensure(f.feats, x.Rows, f.width)
-	h, at := x, 0
-	for i, s := range f.stages {
-		h = s.Forward(h, body)
-		f.view.SetColView(f.feats, at, at+f.widths[i]).CopyFrom(h)
-		at += f.widths[i]
-	}
-	if f.IncludeInput {
-		f.view.SetColView(f.feats, at, at+x.Cols).CopyFrom(x)
-	}
-	return f.feats
+	return f.in.Forward(f.Embed.Forward(cont, cat, body), body)
 }
 
 // Backward implements [models.Network].
@@ -128,49 +82,7 @@ func (f *Finetune) Backward(dy *tensor.Mat) {
 	if f.Frozen {
 		return
 	}
-	var dx *tensor.Mat
-	at := 0
-	if !f.DeepFeatures {
-		at = f.Encoder.OutDim()
-		if !f.IncludeInput {
-			f.Embed.Backward(f.Encoder.Backward(d))
-			return
-		}
-		dx = f.Encoder.Backward(f.view.SetColView(d, 0, at))
-	} else {
-		// Each stage's output reaches the head directly and through the
-		// stages after it: its gradient is the sum of both.
-		for _, w := range f.widths {
-			at += w
-		}
-		end := at
-		for i := len(f.stages) - 1; i >= 0; i-- {
-			part := f.view.SetColView(d, end-f.widths[i], end)
-			end -= f.widths[i]
-			g := part
-			if dx != nil {
-				f.dStage = tensor.Ensure(f.dStage, dx.Rows, dx.Cols)
-				f.dStage.CopyFrom(dx)
-				addInto(f.dStage, part)
-				g = f.dStage
-			}
-			dx = f.stages[i].Backward(g)
-		}
-	}
-	if f.IncludeInput {
-		f.dEmb = tensor.Ensure(f.dEmb, dx.Rows, dx.Cols)
-		f.dEmb.CopyFrom(dx)
-		addInto(f.dEmb, f.view.SetColView(d, at, d.Cols))
-		dx = f.dEmb
-	}
-	f.Embed.Backward(dx)
-}
-
-// addInto adds src to dst, row by row (src may be a column view).
-func addInto(dst, src *tensor.Mat) {
-	for i := range dst.Rows {
-		tensor.Axpy(1, src.Row(i), dst.Row(i))
-	}
+	f.Embed.Backward(f.in.Backward(d))
 }
 
 // Params implements [models.Network].
