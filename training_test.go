@@ -50,7 +50,7 @@ func TestDefaultNetworkIsShared(t *testing.T) {
 	if err := pre.Pretrain(ctx, synthetic(200, 1).Without("label", "amount"), nil); err != nil {
 		t.Fatal(err)
 	}
-	ft, err := pre.CreateFinetuneModel(gotabular.FinetuneOptions{Task: "classification", Train: labelled, Target: "label", Head: net.Head, Trainer: &tc})
+	ft, err := pre.CreateFinetuneModel(gotabular.FinetuneOptions{Task: "classification", Train: labelled, Target: "label", Head: net.Head, DeepFeatures: net.DeepFeatures, Trainer: &tc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,8 +58,8 @@ func TestDefaultNetworkIsShared(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("fine-tuned network:\n%s\nfrom scratch:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if !slices.Contains(got, "encoder.1.linear.weight 256×128") || !slices.Contains(got, "head.0.linear.weight 128×64") {
-		t.Errorf("the default network is not 256-128 with a head of 64:\n%s", strings.Join(got, "\n"))
+	if !slices.Contains(got, "encoder.1.linear.weight 512×256") || !slices.Contains(got, "head.0.linear.weight 768×64") {
+		t.Errorf("the default network is not 512-256 with a head of 64 on both layers:\n%s", strings.Join(got, "\n"))
 	}
 }
 

@@ -41,6 +41,7 @@ type fitModel struct {
 	Initialization string                 `yaml:"initialization"`
 	Head           models.HeadConfig      `yaml:"head"`
 	Embedding      models.EmbeddingConfig `yaml:"embedding"`
+	DeepFeatures   bool                   `yaml:"deep_features"`
 	LearningRate   float64                `yaml:"learning_rate"`
 	Seed           uint64                 `yaml:"seed"`
 }
@@ -51,7 +52,7 @@ func fitModelOf(c models.Config) fitModel {
 	bb, _ := c.Backbone.(categoryembedding.Config)
 	return fitModel{
 		Layers: bb.Layers, Activation: bb.Activation, Dropout: bb.Dropout, UseBatchNorm: bb.UseBatchNorm, Initialization: bb.Initialization,
-		Head: c.Head, Embedding: c.Embedding, LearningRate: c.LearningRate, Seed: c.Seed,
+		Head: c.Head, Embedding: c.Embedding, DeepFeatures: c.DeepFeatures, LearningRate: c.LearningRate, Seed: c.Seed,
 	}
 }
 
@@ -62,7 +63,7 @@ func (m fitModel) config(task string) models.Config {
 			Layers: m.Layers, Activation: m.Activation, Dropout: m.Dropout,
 			UseBatchNorm: m.UseBatchNorm, Initialization: m.Initialization,
 		},
-		Head: m.Head, Embedding: m.Embedding, LearningRate: m.LearningRate, Seed: m.Seed,
+		Head: m.Head, Embedding: m.Embedding, DeepFeatures: m.DeepFeatures, LearningRate: m.LearningRate, Seed: m.Seed,
 	}
 }
 
@@ -112,6 +113,7 @@ func readConfigFile(path string, dst any) error {
 	if err := checkNode(&doc, reflect.TypeOf(dst), ""); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	clearReplaced(&doc, reflect.ValueOf(dst))
 	// checkNode found the mistakes it knows of; the decoder is strict as
 	// well, for any it does not.
 	dec = yaml.NewDecoder(bytes.NewReader(b))
@@ -120,6 +122,43 @@ func readConfigFile(path string, dst any) error {
 		return fmt.Errorf("%s: %s", path, yamlMessage(err))
 	}
 	return nil
+}
+
+// replacedWhole reports whether a mapping of the file for a value of type
+// t replaces the default value whole instead of changing its fields: a
+// numerical embedding's fields belong to its kind, so one of another kind
+// must not keep the default's.
+func replacedWhole(t reflect.Type) bool {
+	return t == reflect.TypeFor[models.NumEmbeddingConfig]()
+}
+
+// clearReplaced zeroes the fields of v that the YAML node n sets and that
+// it replaces whole, before n is decoded over v.
+func clearReplaced(n *yaml.Node, v reflect.Value) {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	if n.Kind == yaml.DocumentNode {
+		for _, c := range n.Content {
+			clearReplaced(c, v)
+		}
+		return
+	}
+	if n.Kind != yaml.MappingNode || v.Kind() != reflect.Struct {
+		return
+	}
+	if replacedWhole(v.Type()) {
+		v.SetZero()
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if f, ok := yamlField(v, n.Content[i].Value); ok {
+			clearReplaced(n.Content[i+1], f)
+		}
+	}
 }
 
 // yamlMessage puts the yaml package's errors on one line.

@@ -59,9 +59,10 @@ stderr (-quiet turns it off), and where the model went to stdout.
 `
 
 func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	def := gotabular.DefaultFinetuneOptions()
 	file := finetuneFile{
-		Trainer: supervisedTrainer(),
-		Model:   finetuneModel{Head: gotabular.DefaultNetwork().Head},
+		Trainer: *def.Trainer,
+		Model:   finetuneModel{Head: def.Head, DeepFeatures: def.DeepFeatures, LearningRate: def.LearningRate},
 	}
 
 	fs := newFlagSet("finetune", finetuneHelp+"\n"+configHelp(&finetuneFile{})+"\nFlags:\n", stderr)
@@ -82,7 +83,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	tgt.register(fs)
 	fs.StringVar(&out, "out", "", "`directory` to save the fine-tuned model to (required)")
 	ff.register(fs, file.Model)
-	tf.register(fs, file.Trainer, 0, " (default: the pretraining rate)")
+	tf.register(fs, file.Trainer, file.Model.LearningRate, "")
 	cf.register(fs, file.Trainer)
 	// The optimizer config is the pretrained model's unless changed, so
 	// the flags have no defaults of their own.

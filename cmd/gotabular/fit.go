@@ -39,7 +39,7 @@ to stdout.
 
 func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	net := gotabular.DefaultNetwork()
-	file := fitFile{Trainer: supervisedTrainer(), Model: fitModelOf(net.Supervised(""))}
+	file := fitFile{Data: gotabular.DefaultDataConfig(), Trainer: supervisedTrainer(), Model: fitModelOf(net.Supervised(""))}
 
 	help := fmt.Sprintf(fitHelp, paragraph("By default the network is the one that pretrain and finetune build, so that the two can be compared: "+describeNetwork(net)+"."))
 	fs := newFlagSet("fit", help+"\n"+configHelp(&fitFile{})+"\nFlags:\n", stderr)

@@ -138,8 +138,8 @@ func (m *sslModel) UnmarshalYAML(n *yaml.Node) error {
 		if k.Value != "method" {
 			m.keys[k.Value] = k.Line
 		}
-		if dst.Kind() == reflect.Map || dst.Kind() == reflect.Slice {
-			dst.Set(reflect.Zero(dst.Type())) // the file's list or map replaces the default, not adds to it
+		if dst.Kind() == reflect.Map || dst.Kind() == reflect.Slice || replacedWhole(dst.Type()) {
+			dst.Set(reflect.Zero(dst.Type())) // the file's value replaces the default, not adds to it
 		}
 		if err := v.Decode(dst.Addr().Interface()); err != nil {
 			return fmt.Errorf("line %d: %s: %s", v.Line, path, yamlMessage(err))

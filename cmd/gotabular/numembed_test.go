@@ -43,7 +43,7 @@ func TestNumEmbeddingFlags(t *testing.T) {
 	t.Run("Fit", func(t *testing.T) {
 		out := filepath.Join(dir, "fit")
 		mustRun(t, "fit", "-data", f.labelled, "-target", "label", "-exclude", "id,price", "-out", out, "-epochs", "1", "-quiet",
-			"-num-embedding", "ple", "-ple-bins", "4", "-num-embedding-dim", "3")
+			"-num-embedding", "ple", "-ple-bins", "4", "-num-embedding-dim", "3", "-continuous-transform", "standard")
 		m, err := gotabular.Load(out)
 		if err != nil {
 			t.Fatal(err)
@@ -110,7 +110,7 @@ func TestNumEmbeddingFlags(t *testing.T) {
 	}{
 		{"Transform", []string{"-continuous-transform", "rank_gauss"}, `-continuous-transform "rank_gauss": want standard or quantile_normal`},
 		{"Kind", []string{"-num-embedding", "periodic"}, `-num-embedding "periodic": want none, plr, ple`},
-		{"DimWithoutEmbedding", []string{"-num-embedding-dim", "8"}, "-num-embedding-dim applies to -num-embedding plr or ple, and the embedding is none"},
+		{"DimWithoutEmbedding", []string{"-num-embedding", "none", "-num-embedding-dim", "8"}, "-num-embedding-dim applies to -num-embedding plr or ple, and the embedding is none"},
 		{"BinsOfPLR", []string{"-num-embedding", "plr", "-ple-bins", "8"}, "-ple-bins applies to -num-embedding ple, and the embedding is plr"},
 		{"FrequenciesOfPLE", []string{"-num-embedding", "ple", "-plr-frequencies", "8"}, "-plr-frequencies applies to -num-embedding plr"},
 		{"ZeroFrequencies", []string{"-num-embedding", "plr", "-plr-frequencies", "0"}, "-plr-frequencies 0: must be ≥ 1"},

@@ -50,6 +50,7 @@ type pretrainFile struct {
 
 func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	file := pretrainFile{
+		Data:    gotabular.DefaultDataConfig(),
 		Trainer: gotabular.DefaultPretrainTrainer(),
 	}
 	dm, err := ssl.Lookup(defaultMethod)

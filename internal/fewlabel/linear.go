@@ -2,6 +2,7 @@ package fewlabel
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -27,52 +28,80 @@ const (
 func linearMethod() Method {
 	return Method{Name: "linear", Fit: func(ctx context.Context, c *Cell, _ *gotabular.TabularModel) ([]float64, error) {
 		d := c.Data
-		prep, err := data.Fit(d.Unlabelled(), d.Continuous, d.Categorical)
-		if err != nil {
-			return nil, err
-		}
-		all := c.All
-		x, err := design(prep, all)
-		if err != nil {
-			return nil, err
-		}
-		test, err := design(prep, d.Test)
-		if err != nil {
-			return nil, err
-		}
-		tc, err := all.Col(d.Entry.Target)
-		if err != nil {
-			return nil, err
-		}
-		var m *linear.Model
+		positive := ""
 		if d.Entry.Kind() == Binary {
-			y := make([]bool, all.Rows)
-			for i := range y {
-				s, _ := tc.Text(i)
-				y[i] = s == d.Positive
-			}
-			if m, err = linear.FitLogistic(x, y, linearC); err != nil {
-				return nil, err
-			}
-		} else {
-			y := make([]float64, all.Rows)
-			for i := range y {
-				y[i] = float64(tc.Floats[i])
-			}
-			if m, err = linear.FitRidge(x, y, ridgeAlpha); err != nil {
-				return nil, err
-			}
+			positive = d.Positive
 		}
-		out := make([]float64, test.N)
-		for i := range out {
-			if d.Entry.Kind() == Binary {
-				out[i] = m.Probability(test.Row(i))
-			} else {
-				out[i] = m.Predict(test.Row(i))
-			}
-		}
-		return out, nil
+		return Linear(d.Unlabelled(), c.All, d.Test, d.Continuous, d.Categorical, d.Entry.Target, positive)
 	}}
+}
+
+// Linear fits the linear baseline, an L2 logistic regression (C 0.3) when
+// positive names the positive class or a ridge regression (alpha 1) when
+// it is "", on the labelled rows, their features one-hot and standardised
+// with an encoding fitted on the unlabelled rows (the continuous and
+// categorical columns named, or all columns of their kinds but the target
+// when both lists are nil). It returns its outputs on the test rows: the
+// positive class's probability, or the predicted value.
+func Linear(unlabelled, labelled, test *data.Table, cont, cat []string, target, positive string) ([]float64, error) {
+	if cont == nil && cat == nil {
+		for _, c := range unlabelled.Columns {
+			switch {
+			case c.Name == target:
+			case c.Kind == data.Categorical:
+				cat = append(cat, c.Name)
+			default:
+				cont = append(cont, c.Name)
+			}
+		}
+	}
+	prep, err := data.Fit(unlabelled, cont, cat)
+	if err != nil {
+		return nil, err
+	}
+	x, err := design(prep, labelled)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := design(prep, test)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := labelled.Col(target)
+	if err != nil {
+		return nil, err
+	}
+	var m *linear.Model
+	if positive != "" {
+		y := make([]bool, labelled.Rows)
+		for i := range y {
+			s, _ := tc.Text(i)
+			y[i] = s == positive
+		}
+		if m, err = linear.FitLogistic(x, y, linearC); err != nil {
+			return nil, err
+		}
+	} else {
+		if tc.Kind != data.Continuous {
+			return nil, fmt.Errorf("the target %q holds text: a regression needs numbers", target)
+		}
+		y := make([]float64, labelled.Rows)
+		for i := range y {
+			y[i] = float64(tc.Floats[i])
+		}
+		if m, err = linear.FitRidge(x, y, ridgeAlpha); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]float64, tx.N)
+	for i := range out {
+		if positive != "" {
+			out[i] = m.Probability(tx.Row(i))
+		} else {
+			out[i] = m.Predict(tx.Row(i))
+		}
+	}
+	return out, nil
 }
 
 // design encodes a table as a linear model's input: the standardised

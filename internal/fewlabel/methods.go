@@ -48,13 +48,12 @@ func DefaultRecipe() Recipe {
 		return c
 	}
 	pt := gotabular.DefaultPretrainTrainer()
-	ft := gotabular.DefaultFinetuneTrainer()
-	pt.Quiet, ft.Quiet = true, true
-	return Recipe{
-		SSL:             newSSL,
-		PretrainTrainer: pt,
-		Finetune:        gotabular.FinetuneOptions{Head: net.Head, Trainer: &ft},
-	}
+	pt.Quiet = true
+	ft := gotabular.DefaultFinetuneOptions()
+	tc := *ft.Trainer
+	tc.Quiet = true
+	ft.Trainer = &tc
+	return Recipe{Data: gotabular.DefaultDataConfig(), SSL: newSSL, PretrainTrainer: pt, Finetune: ft}
 }
 
 // Lever is a change to the recipe, named in a method as base+lever, or
