@@ -2,7 +2,6 @@ package gotabular_test
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -53,7 +52,7 @@ func TestMethods(t *testing.T) {
 				t.Errorf("pretrained evaluation lacks %s: %v", tt.metric, figs)
 			}
 
-			pre := reloaded(t, m)
+			pre := roundTrip(t, m)
 			if !reflect.DeepEqual(pre.ModelConfig, tt.cfg) {
 				t.Errorf("config after a round trip:\ngot  %#v\nwant %#v", pre.ModelConfig, tt.cfg)
 			}
@@ -77,7 +76,7 @@ func TestMethods(t *testing.T) {
 			if figs["roc_auc"] < 0.8 {
 				t.Errorf("fine-tuned figures %v; want ROC-AUC ≥ 0.8 on learnable data", figs)
 			}
-			back := reloaded(t, ft)
+			back := roundTrip(t, ft)
 			sameFeatures(t, ft, back, test)
 			p1, _ := ft.Predict(test)
 			if p2, err := back.Predict(test); err != nil || !reflect.DeepEqual(p1.Probabilities.Data, p2.Probabilities.Data) {
@@ -85,20 +84,6 @@ func TestMethods(t *testing.T) {
 			}
 		})
 	}
-}
-
-// saveLoad saves m and loads it back.
-func reloaded(t *testing.T, m *gotabular.TabularModel) *gotabular.TabularModel {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "model")
-	if err := m.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	back, err := gotabular.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return back
 }
 
 // sameFeatures checks that two models compute the same features.
