@@ -438,3 +438,30 @@ func roundTrip(t *testing.T, m *gotabular.TabularModel) *gotabular.TabularModel 
 	}
 	return back
 }
+
+// A log target trains on log(1+y) and predicts in the target's units.
+func TestLogTarget(t *testing.T) {
+	ctx := context.Background()
+	tc := config.TrainerConfig{MaxEpochs: 20, Quiet: true}
+	m, err := gotabular.New(config.DataConfig{Target: []string{"amount"}, LogTarget: true},
+		gotabular.DefaultNetwork().Supervised(config.Regression), config.OptimizerConfig{}, tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Fit(ctx, synthetic(300, 2).Without("label"), nil); err != nil {
+		t.Fatal(err)
+	}
+	back := roundTrip(t, m)
+	if !back.Target().Log {
+		t.Fatal("the loaded model's target is not a log target")
+	}
+	figs, err := back.Evaluate(synthetic(200, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// amount is about 110 ± 20: a model that forgot to undo the logarithm
+	// would be off by about 100.
+	if figs["rmse"] > 15 {
+		t.Errorf("test RMSE %.1f in the target's units", figs["rmse"])
+	}
+}

@@ -43,7 +43,7 @@ func (m *TabularModel) Fit(ctx context.Context, trainTable, validation *data.Tab
 	if err != nil {
 		return err
 	}
-	target, err := data.FitTarget(trainTable, targetName, mc.Task, m.DataConfig.ScalesTarget())
+	target, err := data.FitTargetWith(trainTable, targetName, mc.Task, targetOptions(m.DataConfig))
 	if err != nil {
 		return err
 	}
@@ -240,6 +240,9 @@ type FinetuneOptions struct {
 	// ScaleTarget says whether a regression target is standardised for
 	// training (nil: the data config's, which is true by default).
 	ScaleTarget *bool
+	// LogTarget says whether a regression target is modelled as
+	// log(1+y) (nil: the data config's, false by default).
+	LogTarget *bool
 	// EncoderDropout sets the dropout after each layer of the copy of the
 	// pretrained encoder, for fine-tuning only: the pretrained model keeps
 	// its config (nil: the pretrained encoder's own). It needs a method
@@ -322,7 +325,10 @@ func (m *TabularModel) CreateFinetuneModel(opts FinetuneOptions) (*TabularModel,
 		return nil, fmt.Errorf("CreateFinetuneModel: %w", err)
 	}
 	dc = dc.WithDefaults()
-	target, err := data.FitTarget(opts.Train, targetName, opts.Task, dc.ScalesTarget())
+	if opts.LogTarget != nil {
+		dc.LogTarget = *opts.LogTarget
+	}
+	target, err := data.FitTargetWith(opts.Train, targetName, opts.Task, targetOptions(dc))
 	if err != nil {
 		return nil, err
 	}
@@ -581,6 +587,11 @@ func labelledData(prep *data.Preprocessor, target *data.Target, trainTable, vali
 		ti, vi = data.Split(all.N, split, rng)
 	}
 	return all.Subset(ti), all.Subset(vi), nil
+}
+
+// targetOptions are the data config's settings of a regression target.
+func targetOptions(dc config.DataConfig) data.TargetOptions {
+	return data.TargetOptions{Scale: dc.ScalesTarget(), Log: dc.LogTarget}
 }
 
 // encodeLabelled encodes the features and the target of t.

@@ -44,6 +44,10 @@ type DataConfig struct {
 	// target's units; predictions are returned in the original units. nil
 	// means true; false trains on the raw values.
 	ScaleTarget *bool `json:"scale_target,omitempty" yaml:"scale_target,omitempty"`
+	// LogTarget models a regression target of values ≥ 0 as log(1+y),
+	// which suits prices, counts and other quantities that vary by
+	// factors; predictions are returned in the original units.
+	LogTarget bool `json:"log_target,omitempty" yaml:"log_target,omitempty"`
 	// ContinuousTransform is how continuous features are encoded, fitted
 	// on the pretraining rows (or the training rows of a model trained
 	// from scratch) and kept with the model: "standard" (the default)

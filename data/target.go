@@ -24,6 +24,10 @@ type Target struct {
 	Task    string   `json:"task"`              // "classification" or "regression"
 	Classes []string `json:"classes,omitempty"` // classification: the labels in text form; a label's code is its index
 	Scale   bool     `json:"scale,omitempty"`   // regression: train on the standardised target
+	// Log models a regression target y ≥ 0 as log(1+y) (before Scale):
+	// prices, counts and other skewed quantities vary by factors, which
+	// the logarithm turns into steps of one size.
+	Log bool `json:"log,omitempty"`
 	Mean    float64  `json:"mean,omitempty"`
 	Std     float64  `json:"std,omitempty"`
 }
@@ -39,6 +43,20 @@ type Target struct {
 // [Target.Encode] only if scale is true. A missing target value is an
 // error.
 func FitTarget(t *Table, name, task string, scale bool) (*Target, error) {
+	return FitTargetWith(t, name, task, TargetOptions{Scale: scale})
+}
+
+// TargetOptions say how [FitTargetWith] encodes a regression target.
+type TargetOptions struct {
+	// Scale standardises the target; Log models log(1+y) instead of y,
+	// for a target that is never negative. See [Target].
+	Scale, Log bool
+}
+
+// FitTargetWith is [FitTarget] with the options of a regression target;
+// with Log, a negative value is an error naming its row.
+func FitTargetWith(t *Table, name, task string, opt TargetOptions) (*Target, error) {
+	scale := opt.Scale
 	if task != taskClassification && task != taskRegression {
 		return nil, fmt.Errorf("target %q: unknown task %q (want %q or %q)", name, task, taskClassification, taskRegression)
 	}
@@ -60,9 +78,21 @@ func FitTarget(t *Table, name, task string, scale bool) (*Target, error) {
 		if err != nil {
 			return nil, err
 		}
-		g.Scale = scale
+		g.Scale, g.Log = scale, opt.Log
+		if g.Log {
+			logged := make([]float32, len(vals))
+			for i, v := range vals {
+				if logged[i], err = g.logOf(t, i, v); err != nil {
+					return nil, err
+				}
+			}
+			vals = logged
+		}
 		g.Mean, g.Std = meanStd(vals)
 		return g, nil
+	}
+	if opt.Log {
+		return nil, fmt.Errorf("target %q: a log target is for regression, and the task is %s", name, task)
 	}
 	g.Classes = levels(c)
 	if len(g.Classes) < 2 {
@@ -92,6 +122,9 @@ func (g *Target) Validate() error {
 	}
 	if g.Name == "" {
 		return errors.New("target: empty name")
+	}
+	if g.Log && g.Task != taskRegression {
+		return fmt.Errorf("target %q: log is set, but the task is %s", g.Name, g.Task)
 	}
 	switch g.Task {
 	case taskClassification:
@@ -147,6 +180,11 @@ func (g *Target) Encode(t *Table, d *Dataset) error {
 			if isNaN32(v) {
 				return missingTarget(t, g.Name, i)
 			}
+			if g.Log {
+				if v, err = g.logOf(t, i, v); err != nil {
+					return err
+				}
+			}
 			y.Data[i] = v
 			if g.Scale {
 				y.Data[i] = float32((float64(v) - g.Mean) / g.Std)
@@ -181,10 +219,26 @@ func (g *Target) Encode(t *Table, d *Dataset) error {
 
 // Unscale returns a regression output v in the target's original units.
 func (g *Target) Unscale(v float32) float64 {
-	if !g.Scale {
-		return float64(v)
+	y := float64(v)
+	if g.Scale {
+		y = y*g.Std + g.Mean
 	}
-	return float64(v)*g.Std + g.Mean
+	if g.Log {
+		// An output far beyond the logarithms of the training targets
+		// would overflow; it is capped at the largest finite value.
+		return math.Min(math.Expm1(y), math.MaxFloat64)
+	}
+	return y
+}
+
+// logOf returns log(1+v) for a log target, or an error naming row i of t
+// when v is negative.
+func (g *Target) logOf(t *Table, i int, v float32) (float32, error) {
+	if v < 0 {
+		return 0, &Error{Source: t.source(), Row: i + 1, Column: g.Name,
+			Err: fmt.Errorf("%v is negative, and a log target must be ≥ 0", v)}
+	}
+	return float32(math.Log1p(float64(v))), nil
 }
 
 func missingTarget(t *Table, name string, i int) error {

@@ -190,3 +190,46 @@ func TestTargetJSONRoundTrip(t *testing.T) {
 		t.Errorf("round trip: got %+v, want %+v (json %s)", back, *g, blob)
 	}
 }
+
+func TestLogTarget(t *testing.T) {
+	tab, err := ParseCSV(strings.NewReader("price\n10\n100\n1000\n0\n"), "prices.csv", ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, scale := range []bool{false, true} {
+		g, err := FitTargetWith(tab, "price", "regression", TargetOptions{Scale: scale, Log: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &Dataset{N: tab.Rows}
+		if err := g.Encode(tab, d); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []float64{10, 100, 1000, 0} {
+			enc := d.Targets.At(i, 0)
+			raw := float64(enc)
+			if scale {
+				raw = raw*g.Std + g.Mean
+			}
+			if math.Abs(raw-math.Log1p(want)) > 1e-5 {
+				t.Errorf("scale %v: row %d encoded %v, want log(1+%v)", scale, i, raw, want)
+			}
+			if back := g.Unscale(enc); math.Abs(back-want) > 1e-3*max(1, want) {
+				t.Errorf("scale %v: row %d unscaled to %v, want %v", scale, i, back, want)
+			}
+		}
+		if err := g.Validate(); err != nil {
+			t.Error(err)
+		}
+	}
+	neg, _ := ParseCSV(strings.NewReader("price\n10\n-1\n"), "prices.csv", ReadOptions{})
+	if _, err := FitTargetWith(neg, "price", "regression", TargetOptions{Log: true}); err == nil || !strings.Contains(err.Error(), "row 2") {
+		t.Errorf("a negative log target: %v, want an error naming row 2", err)
+	}
+	if _, err := FitTargetWith(tab, "price", "classification", TargetOptions{Log: true}); err == nil {
+		t.Error("a log target for classification: no error")
+	}
+	if (&Target{Name: "y", Task: "classification", Classes: []string{"a", "b"}, Log: true}).Validate() == nil {
+		t.Error("Validate accepted a log target for classification")
+	}
+}

@@ -55,12 +55,13 @@ func (f *featureFlags) apply(set map[string]bool, dc *config.DataConfig) ([]stri
 // targetFlags name what to predict and how (fit and finetune).
 type targetFlags struct {
 	target, task, valid string
-	scale               bool
+	scale, logTarget    bool
 }
 
 func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.target, "target", "", "the target `column` (required, unless the config's data.target names it)")
 	fs.StringVar(&f.task, "task", "", "`task`: classification or regression (default: classification if the target column holds text, else regression)")
+	fs.BoolVar(&f.logTarget, "log-target", false, "model a regression target of values ≥ 0 as log(1+y), as suits prices and counts; predictions stay in the target's units")
 	fs.StringVar(&f.valid, "valid", "", "CSV `file` of labelled validation rows (default: hold out a share of -data, stratified for classification; 0.2 unless the config's data.validation_split says otherwise)")
 	fs.BoolVar(&f.scale, "scale-target", config.DefaultScaleTarget, "train a regression on the standardised target, which suits any units; predictions are in the target's units either way (-scale-target=false trains on the raw values)")
 }
@@ -70,6 +71,9 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 func (f *targetFlags) apply(fs *flag.FlagSet, set map[string]bool, dc *config.DataConfig) error {
 	if set["target"] {
 		dc.Target = splitList(f.target)
+	}
+	if set["log-target"] {
+		dc.LogTarget = f.logTarget
 	}
 	if set["scale-target"] {
 		dc.ScaleTarget = new(f.scale)

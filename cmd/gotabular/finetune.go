@@ -175,7 +175,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Task: task, Head: file.Model.Head, Train: tr, Validation: va, Target: target,
 		Optimizer: &file.Optimizer, Trainer: &file.Trainer,
 		LearningRate: file.Model.LearningRate, Seed: file.Trainer.Seed,
-		ValidationSplit: file.Data.ValidationSplit, ScaleTarget: file.Data.ScaleTarget,
+		ValidationSplit: file.Data.ValidationSplit, ScaleTarget: file.Data.ScaleTarget, LogTarget: new(file.Data.LogTarget),
 		EncoderDropout: file.Model.EncoderDropout, DeepFeatures: file.Model.DeepFeatures,
 		Unlabelled: unlabelled, PseudoLabels: pseudo,
 	})

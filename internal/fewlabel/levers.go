@@ -238,6 +238,11 @@ func init() {
 			r.Finetune.Head.Dropout = v
 			return err
 		}})
+	registerLever("logtarget", Lever{Doc: "a regression target is modelled as log(1+y)",
+		Apply: func(r *Recipe, _ string) error {
+			r.Finetune.LogTarget = new(true)
+			return nil
+		}})
 	registerLever("pseudo", Lever{Doc: "self-training: fine-tune again with the N unlabelled rows the model is surest of, pseudo-labelled (binary targets)", Arg: "N",
 		Apply: intLever(func(r *Recipe, n int) { r.Finetune.PseudoLabels = n })})
 	registerLever("cv", Lever{Doc: "cross-fit: K fine-tunes, each on all labelled rows but one fold, stopping early on that fold; averaged", Arg: "K",
