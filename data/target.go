@@ -27,9 +27,9 @@ type Target struct {
 	// Log models a regression target y ≥ 0 as log(1+y) (before Scale):
 	// prices, counts and other skewed quantities vary by factors, which
 	// the logarithm turns into steps of one size.
-	Log bool `json:"log,omitempty"`
-	Mean    float64  `json:"mean,omitempty"`
-	Std     float64  `json:"std,omitempty"`
+	Log  bool    `json:"log,omitempty"`
+	Mean float64 `json:"mean,omitempty"`
+	Std  float64 `json:"std,omitempty"`
 }
 
 // FitTarget learns a [Target] for column name of t. task is
