@@ -30,6 +30,11 @@ type Target struct {
 	Log  bool    `json:"log,omitempty"`
 	Mean float64 `json:"mean,omitempty"`
 	Std  float64 `json:"std,omitempty"`
+	// LogMax is the largest log(1+y) of the training targets of a log
+	// target. Predictions are capped at twice that target: a network's
+	// output grows linearly beyond its training range, and its
+	// exponential would be off by orders of magnitude.
+	LogMax float64 `json:"log_max,omitempty"`
 }
 
 // FitTarget learns a [Target] for column name of t. task is
@@ -87,6 +92,9 @@ func FitTargetWith(t *Table, name, task string, opt TargetOptions) (*Target, err
 				}
 			}
 			vals = logged
+			for _, v := range vals {
+				g.LogMax = max(g.LogMax, float64(v))
+			}
 		}
 		g.Mean, g.Std = meanStd(vals)
 		return g, nil
@@ -125,6 +133,9 @@ func (g *Target) Validate() error {
 	}
 	if g.Log && g.Task != taskRegression {
 		return fmt.Errorf("target %q: log is set, but the task is %s", g.Name, g.Task)
+	}
+	if !(g.LogMax >= 0) || math.IsInf(g.LogMax, 0) || g.LogMax > 0 && !g.Log {
+		return fmt.Errorf("target %q: log_max is %v", g.Name, g.LogMax)
 	}
 	switch g.Task {
 	case taskClassification:
@@ -224,9 +235,7 @@ func (g *Target) Unscale(v float32) float64 {
 		y = y*g.Std + g.Mean
 	}
 	if g.Log {
-		// An output far beyond the logarithms of the training targets
-		// would overflow; it is capped at the largest finite value.
-		return math.Min(math.Expm1(y), math.MaxFloat64)
+		return math.Expm1(min(max(y, 0), g.LogMax+math.Ln2))
 	}
 	return y
 }

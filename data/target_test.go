@@ -221,6 +221,11 @@ func TestLogTarget(t *testing.T) {
 		if err := g.Validate(); err != nil {
 			t.Error(err)
 		}
+		// Outputs far outside the training range stay within it: at most
+		// twice the largest target, never negative.
+		if hi, lo := g.Unscale(1e6), g.Unscale(-1e6); hi > 2*1001 || lo != 0 {
+			t.Errorf("scale %v: huge outputs unscaled to %v and %v; want at most 2002 and 0", scale, hi, lo)
+		}
 	}
 	neg, _ := ParseCSV(strings.NewReader("price\n10\n-1\n"), "prices.csv", ReadOptions{})
 	if _, err := FitTargetWith(neg, "price", "regression", TargetOptions{Log: true}); err == nil || !strings.Contains(err.Error(), "row 2") {
