@@ -33,10 +33,20 @@ type Method struct {
 	// shared by every method of the run with the same Key.
 	Pretraining *Pretraining
 	// Fit trains on the cell's labelled rows, starting from the pretrained
-	// model when the method has a Pretraining, and returns its outputs on
-	// the test rows: the positive class's probability for a binary
-	// dataset, the prediction in the target's units for regression.
-	Fit func(ctx context.Context, c *Cell, pre *gotabular.TabularModel) ([]float64, error)
+	// model when the method has a Pretraining, and returns its outputs.
+	Fit func(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (Outputs, error)
+}
+
+// Outputs are what a method gives for a cell.
+type Outputs struct {
+	// Test holds the outputs on the test rows: the positive class's
+	// probability for a binary dataset, the prediction in the target's
+	// units for regression.
+	Test []float64
+	// CV is the dataset's metric of the method's out-of-fold predictions
+	// on the labelled rows, when it cross-fits, or NaN: a figure to
+	// choose methods by without looking at the test rows.
+	CV float64
 }
 
 // Pretraining is a self-supervised training on every training row of a
@@ -62,6 +72,9 @@ type Record struct {
 	// PretrainSeconds is the time of the pretraining the run started
 	// from, which it shares with the other runs of its dataset and seed.
 	PretrainSeconds float64 `json:"pretrain_seconds,omitempty"`
+	// CV is the metric of the out-of-fold predictions on the labelled
+	// rows, for methods that cross-fit.
+	CV *float64 `json:"cv,omitempty"`
 }
 
 // Options choose what Run runs.
@@ -141,13 +154,16 @@ func Run(ctx context.Context, m *Manifest, o Options) ([]Record, error) {
 						start, ps = pre[key], preSeconds[key]
 					}
 					t0 := time.Now()
-					scores, err := meth.Fit(ctx, cell, start)
+					res, err := meth.Fit(ctx, cell, start)
 					if err != nil {
 						return out, fmt.Errorf("%s, seed %d, %d labels, method %s: %w", name, seed, n, meth.Name, err)
 					}
 					r := Record{Dataset: name, Labels: n, Seed: seed, Method: meth.Name, Metric: e.Metric(),
 						Seconds: time.Since(t0).Seconds(), PretrainSeconds: ps}
-					if r.Value, err = score(e, pos, y, scores); err != nil {
+					if !math.IsNaN(res.CV) && !math.IsInf(res.CV, 0) {
+						r.CV = &res.CV
+					}
+					if r.Value, err = score(e, pos, y, res.Test); err != nil {
 						return out, fmt.Errorf("%s, seed %d, %d labels, method %s: %w", name, seed, n, meth.Name, err)
 					}
 					say("%s seed %d labels %d %-24s %s %.4f  %.1f s\n", name, seed, n, meth.Name, r.Metric, r.Value, r.Seconds)

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -180,6 +181,10 @@ func TestRun(t *testing.T) {
 		t.Fatalf("%d records (%d reported), want %d", len(rs), seen, want)
 	}
 	for _, r := range rs {
+		// The default recipe cross-fits; the linear baseline does not.
+		if crossFits := r.Method != "linear"; crossFits != (r.CV != nil) {
+			t.Errorf("%s: cross-validated figure %v; want one exactly for the cross-fitting methods", r.Method, r.CV)
+		}
 		if r.Dataset == "toy" && (r.Metric != "roc_auc" || !(r.Value > 0.5 && r.Value <= 1)) {
 			t.Errorf("%+v: want a ROC-AUC better than chance", r)
 		}
@@ -218,7 +223,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	back, err := ReadJSON(path)
-	if err != nil || len(back) != len(rs) || back[3] != rs[3] {
+	if err != nil || len(back) != len(rs) || !reflect.DeepEqual(back[3], rs[3]) {
 		t.Errorf("JSON round trip: %v, %d records", err, len(back))
 	}
 }

@@ -26,13 +26,14 @@ const (
 // encoding (levels, means and deviations) is fitted on all training rows,
 // which needs no labels.
 func linearMethod() Method {
-	return Method{Name: "linear", Fit: func(ctx context.Context, c *Cell, _ *gotabular.TabularModel) ([]float64, error) {
+	return Method{Name: "linear", Fit: func(ctx context.Context, c *Cell, _ *gotabular.TabularModel) (Outputs, error) {
 		d := c.Data
 		positive := ""
 		if d.Entry.Kind() == Binary {
 			positive = d.Positive
 		}
-		return Linear(d.Unlabelled(), c.All, d.Test, d.Continuous, d.Categorical, d.Entry.Target, positive)
+		test, err := Linear(d.Unlabelled(), c.All, d.Test, d.Continuous, d.Categorical, d.Entry.Target, positive)
+		return Outputs{Test: test, CV: math.NaN()}, err
 	}}
 }
 
@@ -136,11 +137,18 @@ func design(prep *data.Preprocessor, t *data.Table) (*linear.Design, error) {
 // probeMethod fits the linear baseline on the pretrained encoder's
 // features of each labelled row beside its one-hot and standardised
 // input, choosing the penalty by cross-validated ROC-AUC (binary) or RMSE.
-func (r Recipe) probeFit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) ([]float64, error) {
+func (r Recipe) probeFit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (Outputs, error) {
+	test, cv, err := r.linearProbe(c, pre)
+	return Outputs{Test: test, CV: cv}, err
+}
+
+// linearProbe fits the linear probe and returns its test outputs and the
+// cross-validated ROC-AUC of the penalty it chose.
+func (r Recipe) linearProbe(c *Cell, pre *gotabular.TabularModel) ([]float64, float64, error) {
 	d := c.Data
 	prep, err := data.Fit(d.Unlabelled(), d.Continuous, d.Categorical)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	build := func(t *data.Table) (*linear.Design, error) {
 		x, err := design(prep, t)
@@ -164,16 +172,16 @@ func (r Recipe) probeFit(ctx context.Context, c *Cell, pre *gotabular.TabularMod
 	}
 	x, err := build(c.All)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	test, err := build(d.Test)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	scaleCols(x, test)
 	tc, err := c.All.Col(d.Entry.Target)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	y := make([]bool, x.N)
 	for i := range y {
@@ -182,7 +190,7 @@ func (r Recipe) probeFit(ctx context.Context, c *Cell, pre *gotabular.TabularMod
 	}
 	folds, err := c.folds(5, uint64(c.Seed))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	bestC, bestAUC := 0.0, -1.0
 	for _, cc := range []float64{0.003, 0.01, 0.03, 0.1, 0.3, 1} {
@@ -200,7 +208,7 @@ func (r Recipe) probeFit(ctx context.Context, c *Cell, pre *gotabular.TabularMod
 			}
 			m, err := linear.FitLogistic(rowsOf(x, tr), pick(y, tr), cc)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			for _, i := range f {
 				score[i] = m.Predict(x.Row(i))
@@ -208,7 +216,7 @@ func (r Recipe) probeFit(ctx context.Context, c *Cell, pre *gotabular.TabularMod
 		}
 		auc, err := metrics.ROCAUC(y, score)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if auc > bestAUC {
 			bestC, bestAUC = cc, auc
@@ -216,13 +224,13 @@ func (r Recipe) probeFit(ctx context.Context, c *Cell, pre *gotabular.TabularMod
 	}
 	m, err := linear.FitLogistic(x, y, bestC)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	out := make([]float64, test.N)
 	for i := range out {
 		out[i] = m.Probability(test.Row(i))
 	}
-	return out, nil
+	return out, bestAUC, nil
 }
 
 func rowsOf(x *linear.Design, rows []int) *linear.Design {

@@ -2,6 +2,7 @@ package fewlabel
 
 import (
 	"context"
+	"math"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -213,7 +214,7 @@ func (r Recipe) pretrain(ctx context.Context, c *Cell, fresh bool) (*gotabular.T
 
 // fit fine-tunes a copy of the pretrained model on the cell's labelled
 // rows and returns its test outputs.
-func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) ([]float64, error) {
+func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (Outputs, error) {
 	d := c.Data
 	o := r.Finetune
 	o.Train, o.Validation, o.Target = c.Train, c.Valid, d.Entry.Target
@@ -237,13 +238,18 @@ func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (
 	}
 	ft, err := pre.CreateFinetuneModel(o)
 	if err != nil {
-		return nil, err
+		return Outputs{}, err
 	}
 	ft.Progress = nil
 	if err := ft.Finetune(ctx, r.Run); err != nil {
-		return nil, err
+		return Outputs{}, err
 	}
-	return outputs(ft, d)
+	test, err := outputs(ft, d)
+	cv := math.NaN()
+	if v, ok := ft.CrossValidation[d.Entry.Metric()]; ok {
+		cv = v
+	}
+	return Outputs{Test: test, CV: cv}, err
 }
 
 // task is the library's task of a dataset.
