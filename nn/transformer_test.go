@@ -3,6 +3,7 @@ package nn_test
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gotabular/gotabular/nn"
@@ -309,4 +310,124 @@ func TestMultiHeadAttentionForward(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Ghost batch norm is batch norm over each chunk in turn, chunked as
+// torch.chunk does (300 rows in chunks of 128: three of 100), the running
+// statistics updated once per chunk.
+func TestGhostBatchNormChunks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 14))
+	for _, tt := range []struct {
+		rows, vbs int
+		chunks    []int
+	}{
+		{300, 128, []int{100, 100, 100}},
+		{256, 128, []int{128, 128}},
+		{129, 128, []int{65, 64}},
+		{5, 4, []int{3, 2}},
+		{10, 4, []int{4, 4, 2}},
+		{7, 100, []int{7}},
+	} {
+		g := nn.NewGhostBatchNorm("g", 2, tt.vbs, 0.02)
+		bn := nn.NewBatchNorm1d("b", 2)
+		bn.Momentum = 0.02
+		for _, p := range [][2]*nn.Param{{g.Gamma, bn.Gamma}, {g.Beta, bn.Beta}} {
+			for j := range 2 {
+				v := float32(rng.NormFloat64())
+				p[0].Value.Data[j], p[1].Value.Data[j] = v, v
+			}
+		}
+		x := nntest.Rand(rng, tt.rows, 2)
+		dy := nntest.Rand(rng, tt.rows, 2)
+		y := g.Forward(x, true).Clone()
+		dx := g.Backward(dy).Clone()
+		r0 := 0
+		for _, n := range tt.chunks {
+			yc := bn.Forward(x.RowView(r0, r0+n), true)
+			dxc := bn.Backward(dy.RowView(r0, r0+n))
+			if !slices.Equal(yc.Data, y.RowView(r0, r0+n).Data) || !slices.Equal(dxc.Data, dx.RowView(r0, r0+n).Data) {
+				t.Errorf("%d rows by %d: chunk at row %d differs from batch norm's", tt.rows, tt.vbs, r0)
+			}
+			r0 += n
+		}
+		for _, p := range [][2]*nn.Param{{g.RunMean, bn.RunMean}, {g.RunVar, bn.RunVar}} {
+			if !slices.Equal(p[0].Value.Data, p[1].Value.Data) {
+				t.Errorf("%d rows by %d: %s %v, want %v", tt.rows, tt.vbs, p[0].Name, p[0].Value.Data, p[1].Value.Data)
+			}
+		}
+		for _, p := range [][2]*nn.Param{{g.Gamma, bn.Gamma}, {g.Beta, bn.Beta}} {
+			if !closeTo(p[0].Grad.Data, p[1].Grad.Data, 1e-4) {
+				t.Errorf("%d rows by %d: %s gradient %v, want %v", tt.rows, tt.vbs, p[0].Name, p[0].Grad.Data, p[1].Grad.Data)
+			}
+		}
+	}
+}
+
+// An FT-Transformer stack: CLS token, a pre-norm attention block without
+// the first norm, a ReGLU feed-forward block, a second attention block,
+// the CLS token's state, and a head with every other new layer; large
+// enough that the batched products and the row loops are split over the
+// worker pool.
+func engineStack(rng *rand.Rand) (*nn.Sequential, int) {
+	const T, d, h = 8, 32, 4
+	drop := func(p float64) *nn.Dropout { return nn.NewDropout(p, rng) }
+	block := func(name string, first bool) []nn.Module {
+		var norm nn.Module
+		if !first {
+			norm = nn.NewLayerNorm(name+".ln0", d)
+		}
+		return []nn.Module{
+			&nn.Residual{Norm: norm, F: nn.NewMultiHeadAttention(name+".mha", d, h, T+1, 0.2, rng), Drop: drop(0.1)},
+			&nn.Residual{Norm: nn.NewLayerNorm(name+".ln1", d), F: &nn.Sequential{Layers: []nn.Module{
+				nn.NewLinear(name+".ffn.0", d, 2*40, rng), nn.NewReGLU(), drop(0.1), nn.NewLinear(name+".ffn.3", 40, d, rng),
+			}}, Drop: drop(0.1)},
+		}
+	}
+	layers := []nn.Module{nn.NewCLSToken("cls", d, T, rng)}
+	layers = append(layers, block("b0", true)...)
+	layers = append(layers, block("b1", false)...)
+	layers = append(layers, &nn.LastToken{Tokens: T + 1}, nn.NewLayerNorm("head.ln", d),
+		nn.NewLinear("head.0", d, 12, rng), nn.NewGLU(), nn.NewGhostBatchNorm("head.gbn", 6, 64, 0.02),
+		nn.NewLinear("head.1", 6, 8, rng), nn.NewGEGLU(), &nn.RowSoftmax{}, &nn.Sparsemax{})
+	return &nn.Sequential{Layers: layers}, T
+}
+
+func TestEngineStepAllocations(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 15))
+	m, T := engineStack(rng)
+	const B = 256
+	x := nntest.Rand(rng, B*T, 32)
+	target := nntest.Rand(rng, B, 4)
+	grad := tensor.New(B, 4)
+	params := m.Params()
+	step := func() {
+		nn.ZeroGrad(params)
+		y := m.Forward(x, true)
+		nn.MSE(y, target, grad)
+		m.Backward(grad)
+	}
+	step()
+	if n := testing.AllocsPerRun(5, step); n != 0 {
+		t.Errorf("%v allocations per step, want 0", n)
+	}
+	// A smaller last batch reuses the buffers too.
+	small, smallTarget, smallGrad := x.RowView(0, 100*T), target.RowView(0, 100), grad.RowView(0, 100)
+	smallStep := func() {
+		nn.ZeroGrad(params)
+		y := m.Forward(small, true)
+		nn.MSE(y, smallTarget, smallGrad)
+		m.Backward(smallGrad)
+	}
+	if n := testing.AllocsPerRun(5, smallStep); n != 0 {
+		t.Errorf("%v allocations per step of a smaller batch, want 0", n)
+	}
+}
+
+// The whole stack's gradient, dropout included, on a small batch.
+func TestEngineStackGradient(t *testing.T) {
+	src := rand.NewPCG(16, 16)
+	rng := rand.New(src)
+	m, T := engineStack(rng)
+	x := nntest.Rand(rand.New(rand.NewPCG(17, 17)), 5*T, 32)
+	nntest.CheckModule(t, m, x, nntest.Options{Train: true, Reset: func() { src.Seed(16, 16) }, MaxChecks: 8})
 }
