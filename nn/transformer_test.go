@@ -431,3 +431,18 @@ func TestEngineStackGradient(t *testing.T) {
 	x := nntest.Rand(rand.New(rand.NewPCG(17, 17)), 5*T, 32)
 	nntest.CheckModule(t, m, x, nntest.Options{Train: true, Reset: func() { src.Seed(16, 16) }, MaxChecks: 8})
 }
+
+// The CLS token is each example's last; LastToken reads it back.
+func TestCLSTokenLayout(t *testing.T) {
+	c := nn.NewCLSToken("cls", 2, 2, rand.New(rand.NewPCG(18, 18)))
+	copy(c.Token.Value.Data, []float32{9, 9})
+	x := tensor.FromSlice(4, 2, []float32{1, 1, 2, 2, 3, 3, 4, 4}) // 2 examples of 2 tokens
+	y := c.Forward(x, false)
+	if want := []float32{1, 1, 2, 2, 9, 9, 3, 3, 4, 4, 9, 9}; !slices.Equal(y.Data, want) {
+		t.Errorf("with the CLS token: %v, want %v", y.Data, want)
+	}
+	last := &nn.LastToken{Tokens: 3}
+	if got := last.Forward(y, false).Data; !slices.Equal(got, []float32{9, 9, 9, 9}) {
+		t.Errorf("last tokens %v, want the CLS token's", got)
+	}
+}
