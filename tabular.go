@@ -61,6 +61,9 @@ type TabularModel struct {
 	// Progress receives a line per epoch; New sets it to os.Stderr unless
 	// TrainerConfig.Quiet, and nil is silent.
 	Progress io.Writer
+	// Watcher, when not nil, is told of every training step and epoch,
+	// for a live display of progress or machine-readable records.
+	Watcher train.Watcher
 	// History is the record of the last training run; for an ensemble,
 	// that of its first member, and MemberHistories those of the others.
 	History         *train.History
@@ -272,6 +275,6 @@ func (m *TabularModel) trainConfig(tc config.TrainerConfig, name string) (train.
 		Patience: tc.Patience(), MinDelta: tc.MinDelta(),
 		KeepLast: tc.KeepLastWeights, Seed: tc.Seed,
 		GradientClip: oc.GradientClip, Schedule: schedule,
-		Progress: m.Progress, Name: name,
+		Progress: m.Progress, Name: name, Watcher: m.Watcher,
 	}, nil
 }
