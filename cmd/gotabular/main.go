@@ -41,6 +41,13 @@ Run 'gotabular <command> -h' for the flags of a command.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	go func() {
+		// The first Ctrl-C asks the command to stop cleanly; from then
+		// on the default handling is back, so a second one ends the
+		// process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -74,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errInterrupted):
+		return 130 // as a shell reports a command stopped by Ctrl-C
 	}
 	fmt.Fprintf(stderr, "gotabular %s: %v\n", name, err)
 	return 1
