@@ -27,7 +27,10 @@ Commands:
   predict   write a model's predictions for the rows of a CSV file
   evaluate  print a model's loss and metrics on a labelled CSV file
   embed     write the learned features of the rows of a CSV file
+  report    write a model's report.html: training curves and validation plots
   bench     measure the engine's training and inference speed
+  ssl list  list the self-supervised methods and their settings
+  version   print the version, commit, Go version and GEMM kernel in use
 
 The few-label workflow:
   gotabular pretrain -data unlabelled.csv -exclude income -out pretrained
@@ -61,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"demo": runDemo, "pretrain": runPretrain, "finetune": runFinetune, "fit": runFit,
 		"predict": runPredict, "evaluate": runEvaluate, "embed": runEmbed, "bench": runBench,
+		"version": runVersion, "ssl": runSSL, "report": runReport,
 	}
 	name := args[0]
 	switch name {
