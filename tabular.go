@@ -72,6 +72,10 @@ type TabularModel struct {
 	// ensemble's out-of-fold predictions on its labelled rows: an estimate
 	// of its figures on new rows (nil for a single model).
 	CrossValidation map[string]float64
+	// Validation describes the predictions of a supervised or fine-tuned
+	// model on its validation rows, as training left it (nil without
+	// validation rows, and for pretrained models).
+	Validation *Diagnostics
 
 	kind   Kind
 	prep   *data.Preprocessor

@@ -77,6 +77,7 @@ func (m *TabularModel) Fit(ctx context.Context, trainTable, validation *data.Tab
 			k, ierr := m.interrupted(ctx, err, i, h)
 			if k > 0 {
 				m.kind, m.prep, m.target, m.schema, m.net = Supervised, prep, target, schema, joinMembers(nets[:k], target)
+				m.diagnoseValidation(parts)
 			}
 			return ierr
 		}
@@ -85,6 +86,7 @@ func (m *TabularModel) Fit(ctx context.Context, trainTable, validation *data.Tab
 		return err
 	}
 	m.kind, m.prep, m.target, m.schema, m.net = Supervised, prep, target, schema, joinMembers(nets, target)
+	m.diagnoseValidation(parts)
 	return nil
 }
 
@@ -535,6 +537,7 @@ func (m *TabularModel) trainMembers(ctx context.Context, run FinetuneRun, tc con
 	}
 	var err error
 	m.CrossValidation, err = crossValidate(members, m.ft.parts, m.target)
+	m.diagnoseValidation(m.ft.parts)
 	return err
 }
 
@@ -549,6 +552,7 @@ func (m *TabularModel) interruptedFinetune(ctx context.Context, err error, i int
 			m.ft.init = m.ft.init[:k]
 		}
 	}
+	m.diagnoseValidation(m.ft.parts)
 	return err
 }
 
