@@ -241,7 +241,7 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 		DataConfig: mf.DataConfig.WithDefaults(), OptimizerConfig: mf.OptimizerConfig.WithDefaults(),
 		TrainerConfig: mf.TrainerConfig.WithDefaults(), History: mf.History, MemberHistories: mf.MemberHistories,
 		CrossValidation: mf.CrossValidation, Validation: mf.Validation,
-		kind:            mf.Kind, prep: mf.Preprocessing, target: mf.Target, ft: mf.Finetune,
+		kind: mf.Kind, prep: mf.Preprocessing, target: mf.Target, ft: mf.Finetune,
 	}
 	members := max(mf.Members, 1)
 	switch {
