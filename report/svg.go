@@ -116,7 +116,7 @@ func svgPlot(id, title, xlabel, ylabel string, ss []series, fixed *axes, diagona
 		}
 		flush()
 	}
-	legend(&b, ss)
+	legend(&b, ss, diagonal)
 	b.WriteString("</svg>\n")
 	return b.String()
 }
@@ -129,14 +129,21 @@ func open(b *strings.Builder, id, title string) {
 	fmt.Fprintf(b, `<title>%s</title><text class="title" x="%d" y="20" text-anchor="middle">%s</text>`, esc(title), plotW/2, esc(title))
 }
 
-// legend lists the series at the top right of the plot area.
-func legend(b *strings.Builder, ss []series) {
-	if len(ss) < 2 {
+// legend lists the series at the top right of the plot area, or at the
+// bottom right on a plot with a diagonal, whose curves (ROC) or points
+// (predicted against actual) run near the top right. A lone series is
+// named too on such a plot, since its name carries the AUC.
+func legend(b *strings.Builder, ss []series, diagonal bool) {
+	if len(ss) == 0 || len(ss) == 1 && !diagonal {
 		return
 	}
-	x := marginL + innerW - 150
+	x := marginL + innerW - 170
+	top := marginT + legendInset
+	if diagonal {
+		top = marginT + innerH - legendInset - (len(ss)-1)*legendLine - 4
+	}
 	for i, s := range ss {
-		y := marginT + legendInset + i*legendLine
+		y := top + i*legendLine
 		c := palette[i%len(palette)]
 		if s.points {
 			fmt.Fprintf(b, `<circle cx="%d" cy="%d" r="4" fill="%s"/>`, x+legendSwatch/2, y, c)

@@ -268,6 +268,9 @@ func (o *trainOutput) finish(m *gotabular.TabularModel, err error, what, out str
 			what = "best-so-far " + what
 		}
 		reportSavedCV(o.stdout, what, out, m.History, m.CrossValidation)
+		if reportPath != "" {
+			fmt.Fprintf(o.stdout, "its report, with plots of training and of the validation rows: %s\n", reportPath)
+		}
 	}
 	if interrupted {
 		fmt.Fprintf(o.stderr, "gotabular: interrupted: %v\nThe best weights reached are saved in %s.\n", err, out)
