@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -26,9 +27,12 @@ type ModelInfo struct {
 	Columns []ColumnInfo `json:"columns"`
 	Limits  Limits       `json:"limits"`
 
-	DataConfig      config.DataConfig      `json:"data_config"`
+	DataConfig config.DataConfig `json:"data_config"`
+	// ModelConfigType is the Go type of the model config (models.Config
+	// for a supervised model, dae.Config for a denoising autoencoder),
+	// and ModelConfig its JSON form.
 	ModelConfigType string                 `json:"model_config_type"`
-	ModelConfig     gotabular.ModelConfig  `json:"model_config"`
+	ModelConfig     json.RawMessage        `json:"model_config"`
 	OptimizerConfig config.OptimizerConfig `json:"optimizer_config"`
 	TrainerConfig   config.TrainerConfig   `json:"trainer_config"`
 
@@ -72,10 +76,15 @@ func describe(m *gotabular.TabularModel, dir string, loaded time.Time, opt Optio
 	info := ModelInfo{
 		Kind: m.Kind(), Task: "features", Dir: dir, LoadedAt: loaded,
 		Limits:     Limits{MaxBodyBytes: opt.MaxBodyBytes, MaxRows: opt.MaxRows},
-		DataConfig: m.DataConfig, ModelConfigType: fmt.Sprintf("%T", m.ModelConfig), ModelConfig: m.ModelConfig,
+		DataConfig: m.DataConfig, ModelConfigType: fmt.Sprintf("%T", m.ModelConfig),
 		OptimizerConfig: m.OptimizerConfig, TrainerConfig: m.TrainerConfig,
 		CrossValidation: finite(m.CrossValidation),
 	}
+	mc, err := encodeJSON(m.ModelConfig, false)
+	if err != nil {
+		return nil, fmt.Errorf("the model config: %w", err)
+	}
+	info.ModelConfig = mc
 	if t := m.Target(); t != nil && m.Kind() != gotabular.Pretrained {
 		info.Task, info.Target, info.Classes = t.Task, t.Name, t.Classes
 	}

@@ -224,14 +224,6 @@ func (s *Server) Reload() error {
 	return nil
 }
 
-// Model returns a copy of the model being served, to inspect.
-func (s *Server) Model() (*gotabular.TabularModel, error) {
-	g := s.current.Load()
-	m := <-g.copies
-	defer func() { g.copies <- m }()
-	return m.Clone()
-}
-
 // Serve answers requests on ln until ctx is done, then stops accepting
 // connections, lets the requests in flight finish (for at most
 // Options.ShutdownTimeout) and returns nil. Any other end is an error.
