@@ -51,7 +51,9 @@ func TestServe(t *testing.T) {
 
 	var stdout, stderr syncBuffer
 	code := make(chan int, 1)
-	go func() { code <- run(context.Background(), []string{"serve", "-model", f.finetuned, "-addr", "127.0.0.1:0"}, &stdout, &stderr) }()
+	go func() {
+		code <- run(context.Background(), []string{"serve", "-model", f.finetuned, "-addr", "127.0.0.1:0"}, &stdout, &stderr)
+	}()
 	addr := waitFor(t, &stderr, regexp.MustCompile(`listening on (http://\S+)`))[1]
 
 	body, err := os.ReadFile(f.test)
