@@ -170,11 +170,26 @@ func (s *schema) newBuilder() *tableBuilder {
 		index: make([]map[string]int32, n), seen: make([]int, n)}
 }
 
-// readJSON reads {"rows": [...]} or a bare array of row objects. The rows
-// are decoded one at a time, so that a request with too many rows is
-// refused at the first row over the limit, and an error names its row.
+// readJSON reads {"rows": [...]} or a bare array of row objects.
 func (s *schema) readJSON(body io.Reader, opt Options) (*data.Table, error) {
-	dec := json.NewDecoder(body)
+	all, err := io.ReadAll(body)
+	if err != nil {
+		if e := bodyError(err, opt); e != nil {
+			return nil, e
+		}
+		return nil, &requestError{status: http.StatusBadRequest, msg: fmt.Sprintf("reading the request: %v", err)}
+	}
+	if t, ok := s.scanRows(all, opt.MaxRows); ok {
+		return t, nil
+	}
+	return s.decodeRows(all, opt)
+}
+
+// decodeRows reads the rows of a JSON body with encoding/json, to say
+// precisely what is wrong with a body that scanRows did not take. The rows
+// are decoded one at a time, so that an error names its row.
+func (s *schema) decodeRows(all []byte, opt Options) (*data.Table, error) {
+	dec := json.NewDecoder(bytes.NewReader(all))
 	dec.UseNumber()
 	fail := func(err error, where string) error {
 		if e := bodyError(err, opt); e != nil {
@@ -266,30 +281,42 @@ func (s *schema) readJSON(body io.Reader, opt Options) (*data.Table, error) {
 
 // add appends one row; row i of the request is b.rows before the call.
 func (b *tableBuilder) add(row map[string]json.RawMessage) error {
-	i := b.rows
 	for name, raw := range row {
-		j, ok := b.s.byName[name]
-		if !ok {
-			if name == b.s.target {
-				continue
-			}
-			return &requestError{status: http.StatusBadRequest, row: i + 1, column: name,
-				msg: fmt.Sprintf("row %d: unknown column %q%s; the model's columns are %s", i+1, name, b.s.suggest(name), b.s.names)}
-		}
-		b.seen[j] = i + 1
-		if b.s.columns[j].cat {
-			if err := b.addCategory(i, j, raw); err != nil {
-				return err
-			}
-		} else {
-			v, err := b.number(i, j, raw)
-			if err != nil {
-				return err
-			}
-			b.floats[j] = append(b.floats[j], v)
+		if err := b.field([]byte(name), raw); err != nil {
+			return err
 		}
 	}
-	// Columns the row leaves out are missing values.
+	b.endRow()
+	return nil
+}
+
+// field sets column name of the current row to the JSON value raw.
+func (b *tableBuilder) field(name, raw []byte) error {
+	i := b.rows
+	j, ok := b.s.byName[string(name)]
+	if !ok {
+		if string(name) == b.s.target {
+			return nil
+		}
+		return &requestError{status: http.StatusBadRequest, row: i + 1, column: string(name),
+			msg: fmt.Sprintf("row %d: unknown column %q%s; the model's columns are %s", i+1, name, b.s.suggest(string(name)), b.s.names)}
+	}
+	b.seen[j] = i + 1
+	if b.s.columns[j].cat {
+		return b.addCategory(i, j, raw)
+	}
+	v, err := b.number(i, j, raw)
+	if err != nil {
+		return err
+	}
+	b.floats[j] = append(b.floats[j], v)
+	return nil
+}
+
+// endRow completes the current row: columns it left out are missing
+// values.
+func (b *tableBuilder) endRow() {
+	i := b.rows
 	for j, c := range b.s.columns {
 		if b.seen[j] == i+1 {
 			continue
@@ -301,37 +328,49 @@ func (b *tableBuilder) add(row map[string]json.RawMessage) error {
 		}
 	}
 	b.rows++
-	return nil
+}
+
+// jsonString returns the text of the JSON string raw: without a copy if
+// it has no escapes.
+func jsonString(raw []byte) ([]byte, error) {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1], nil
+	}
+	var str string
+	if err := json.Unmarshal(raw, &str); err != nil {
+		return nil, err
+	}
+	return []byte(str), nil
 }
 
 // number reads the value of continuous column j: a number, or a string
 // holding one, as in a CSV file; null and "" are missing.
-func (b *tableBuilder) number(i, j int, raw json.RawMessage) (float32, error) {
+func (b *tableBuilder) number(i, j int, raw []byte) (float32, error) {
 	name := b.s.columns[j].name
 	raw = bytes.TrimSpace(raw)
-	text := string(raw)
+	text := raw
 	switch {
-	case len(raw) == 0 || text == "null":
+	case len(raw) == 0 || string(raw) == "null":
 		return float32(math.NaN()), nil
 	case raw[0] == '"':
-		var str string
-		if err := json.Unmarshal(raw, &str); err != nil {
-			return 0, badValue(i, name, text, "%v", err)
+		str, err := jsonString(raw)
+		if err != nil {
+			return 0, badValue(i, name, string(raw), "%v", err)
 		}
-		if str = strings.TrimSpace(str); str == "" {
+		if str = bytes.TrimSpace(str); len(str) == 0 {
 			return float32(math.NaN()), nil
 		}
 		text = str
 	case raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9':
 	default:
-		return 0, badValue(i, name, text, "%s is not a number, but the column is continuous", text)
+		return 0, badValue(i, name, string(raw), "%s is not a number, but the column is continuous", raw)
 	}
-	v, err := strconv.ParseFloat(text, 32)
+	v, err := strconv.ParseFloat(string(text), 32)
 	switch {
 	case errors.Is(err, strconv.ErrRange):
-		return 0, badValue(i, name, text, "%s is beyond the range of float32", text)
+		return 0, badValue(i, name, string(text), "%s is beyond the range of float32", text)
 	case err != nil || math.IsInf(v, 0) || math.IsNaN(v):
-		return 0, badValue(i, name, text, "%q is not a number, but the column is continuous", text)
+		return 0, badValue(i, name, string(text), "%q is not a number, but the column is continuous", text)
 	}
 	return float32(v), nil
 }
@@ -340,41 +379,43 @@ func (b *tableBuilder) number(i, j int, raw json.RawMessage) (float32, error) {
 // number taken as its text (a code such as 3 matches the level "3"); null
 // and "" are missing. A level the model never saw is not an error: the
 // model has a code for unknown levels.
-func (b *tableBuilder) addCategory(i, j int, raw json.RawMessage) error {
+func (b *tableBuilder) addCategory(i, j int, raw []byte) error {
 	name := b.s.columns[j].name
 	raw = bytes.TrimSpace(raw)
-	var text string
+	var text []byte
 	switch {
 	case len(raw) == 0 || string(raw) == "null":
 		b.codes[j] = append(b.codes[j], -1)
 		return nil
 	case raw[0] == '"':
-		if err := json.Unmarshal(raw, &text); err != nil {
+		var err error
+		if text, err = jsonString(raw); err != nil {
 			return badValue(i, name, string(raw), "%v", err)
 		}
-		if !utf8.ValidString(text) {
+		if !utf8.Valid(text) {
 			return badValue(i, name, string(raw), "not valid UTF-8 text")
 		}
-		text = strings.TrimSpace(text)
+		text = bytes.TrimSpace(text)
 	case raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9':
-		text = string(raw)
+		text = raw
 	case raw[0] == 't' || raw[0] == 'f':
 		return badValue(i, name, string(raw), "%s is a JSON boolean; send the category as text, as it is written in the training data", raw)
 	default:
 		return badValue(i, name, string(raw), "want the category as a string, not %s", describeJSON(raw))
 	}
-	if text == "" {
+	if len(text) == 0 {
 		b.codes[j] = append(b.codes[j], -1)
 		return nil
 	}
 	if b.index[j] == nil {
 		b.index[j] = map[string]int32{}
 	}
-	code, ok := b.index[j][text]
+	code, ok := b.index[j][string(text)]
 	if !ok {
 		code = int32(len(b.dicts[j]))
-		b.index[j][text] = code
-		b.dicts[j] = append(b.dicts[j], text)
+		level := string(text)
+		b.index[j][level] = code
+		b.dicts[j] = append(b.dicts[j], level)
 	}
 	b.codes[j] = append(b.codes[j], code)
 	return nil
