@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -169,17 +170,18 @@ batched rows/s, 64 clients for 30 s with flat memory):
   gotabular demo -save demo-model
   gotabular bench serve -model demo-model -batch 1,256 -clients 1,8,64 -duration 30s
 
-Writes to stderr, every second, the server's heap in use and the process's
-resident memory, and to stdout one line per figure, "name unit value",
-with name serve_b<batch>_c<clients>:
+Writes to stderr, every second, the live heap (as the last garbage
+collection found it), the heap in use (which rises between collections)
+and the process's resident memory, and to stdout one line per figure,
+"name unit value", with name serve_b<batch>_c<clients>:
   serve_b1_c8 requests/s N       answered requests per second
   serve_b1_c8 rows/s N           rows predicted per second
   serve_b1_c8_p50 ms N           median latency of a request
   serve_b1_c8_p99 ms N           99th percentile of the latency
   serve_b1_c8 errors N           failed requests (anything but 200)
-  serve_b1_c8_heap MiB N         heap in use at the end
-  serve_b1_c8_heap_growth MiB N  growth of the heap in use after the first
-                                 5 s (after the first third of a shorter run)
+  serve_b1_c8_heap_live MiB N    live heap at the end
+  serve_b1_c8_heap_live_growth MiB N  its largest growth over its value
+                                 5 s in (a third into a shorter run)
   serve_b1_c8_rss MiB N          resident memory at the end
   serve_b1_c8_rss_growth MiB N   its growth, as for the heap
 Failed requests make the command fail after printing every figure.
@@ -371,8 +373,8 @@ func (r *loadResult) print(w io.Writer, name string, batch int) {
 	fmt.Fprintf(w, "%s_p50 ms %.3f\n", name, q(0.50))
 	fmt.Fprintf(w, "%s_p99 ms %.3f\n", name, q(0.99))
 	fmt.Fprintf(w, "%s errors %d\n", name, r.errors)
-	fmt.Fprintf(w, "%s_heap MiB %.1f\n", name, r.heap)
-	fmt.Fprintf(w, "%s_heap_growth MiB %.1f\n", name, r.heapGrowth)
+	fmt.Fprintf(w, "%s_heap_live MiB %.1f\n", name, r.heap)
+	fmt.Fprintf(w, "%s_heap_live_growth MiB %.1f\n", name, r.heapGrowth)
 	fmt.Fprintf(w, "%s_rss MiB %.1f\n", name, r.rss)
 	fmt.Fprintf(w, "%s_rss_growth MiB %.1f\n", name, r.rssGrowth)
 }
@@ -428,16 +430,26 @@ func loadTest(ctx context.Context, url string, bodies [][]byte, clients int, war
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	type sample struct {
-		at        time.Duration
-		heap, rss float64
+		at               time.Duration
+		inUse, live, rss float64
 	}
 	var samples []sample
+	// The heap in use rises between collections by the garbage of the
+	// requests; the live heap, as the last collection found it, is what
+	// shows a leak.
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	measure := func(now time.Time) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		s := sample{now.Sub(measureFrom), float64(ms.HeapInuse) / (1 << 20), rssMiB()}
+		metrics.Read(live)
+		var liveMiB float64
+		if live[0].Value.Kind() == metrics.KindUint64 {
+			liveMiB = float64(live[0].Value.Uint64()) / (1 << 20)
+		}
+		s := sample{now.Sub(measureFrom), float64(ms.HeapInuse) / (1 << 20), liveMiB, rssMiB()}
 		samples = append(samples, s)
-		fmt.Fprintf(progress, "bench serve:   %5.1fs  heap in use %7.1f MiB  RSS %7.1f MiB\n", s.at.Seconds(), s.heap, s.rss)
+		fmt.Fprintf(progress, "bench serve:   %5.1fs  heap: live %7.1f MiB, in use %7.1f MiB;  RSS %7.1f MiB;  %d collections\n",
+			s.at.Seconds(), s.live, s.inUse, s.rss, ms.NumGC)
 	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -465,11 +477,11 @@ func loadTest(ctx context.Context, url string, bodies [][]byte, clients int, war
 	if n := len(samples); n > 0 {
 		// The baseline is the sample at 5 s, or a third into a shorter
 		// run: the heap grows at first as buffers and pools fill.
-		base := samples[min(n-1, 4, n/3)]
-		last := samples[n-1]
-		res.heap, res.rss = last.heap, last.rss
-		for _, s := range samples[slices.Index(samples, base):] {
-			res.heapGrowth = max(res.heapGrowth, s.heap-base.heap)
+		first := min(n-1, 5, n/3)
+		base, last := samples[first], samples[n-1]
+		res.heap, res.rss = last.live, last.rss
+		for _, s := range samples[first:] {
+			res.heapGrowth = max(res.heapGrowth, s.live-base.live)
 			res.rssGrowth = max(res.rssGrowth, s.rss-base.rss)
 		}
 	}

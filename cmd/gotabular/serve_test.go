@@ -120,7 +120,7 @@ func TestBenchServe(t *testing.T) {
 	f := fixtures(t)
 	stdout, stderr := mustRun(t, "bench", "serve", "-model", f.finetuned, "-duration", "300ms", "-warmup", "0", "-clients", "1,3", "-batch", "1,16")
 	for _, name := range []string{"serve_b1_c1", "serve_b1_c3", "serve_b16_c1", "serve_b16_c3"} {
-		for _, line := range []string{name + " requests/s ", name + " rows/s ", name + "_p50 ms ", name + "_p99 ms ", name + " errors 0\n", name + "_heap MiB ", name + "_rss_growth MiB "} {
+		for _, line := range []string{name + " requests/s ", name + " rows/s ", name + "_p50 ms ", name + "_p99 ms ", name + " errors 0\n", name + "_heap_live MiB ", name + "_rss_growth MiB "} {
 			if !strings.Contains(stdout, line) {
 				t.Errorf("no line %q in\n%s\nstderr:\n%s", line, stdout, stderr)
 			}
