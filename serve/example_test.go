@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/gotabular/gotabular"
 	"github.com/gotabular/gotabular/config"
@@ -85,4 +89,30 @@ func Example() {
 	// {"error":"row 2, column \"size\": \"large\" is not a number, but the column is continuous","row":2,"column":"size","value":"large"}
 	// 400 Bad Request
 	// {"error":"row 1: unknown column \"sise\"; the model's columns are \"size\", \"colour\"","row":1,"column":"sise"}
+}
+
+// A server for a saved model, as `gotabular serve` runs it: SIGHUP
+// reloads the model, SIGINT and SIGTERM stop the server once the requests
+// in flight have their answers.
+func ExampleLoad() {
+	s, err := serve.Load("model/", serve.Options{MaxRows: 10_000, Log: log.Default()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			s.Reload() // a model that fails to load leaves the old one serving
+		}
+	}()
+	ln, err := net.Listen("tcp", "127.0.0.1:8080")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := s.Serve(ctx, ln); err != nil {
+		log.Fatal(err)
+	}
 }
