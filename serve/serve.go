@@ -355,34 +355,23 @@ func (s *Server) rows(w http.ResponseWriter, r *http.Request, embed bool) {
 		writeError(w, err)
 		return
 	}
-	var m *gotabular.TabularModel
-	select {
-	case m = <-g.copies:
-	case <-r.Context().Done():
-		writeError(w, &requestError{status: http.StatusServiceUnavailable, msg: "the request was cancelled while waiting for the model"})
-		return
-	}
 	var ans answer
-	if embed {
-		f, ferr := m.Featurize(t)
-		if err = ferr; err == nil {
-			ans.matrix = rowsOf(f, t.Rows)
+	err = g.with(r.Context(), func(m *gotabular.TabularModel) error {
+		if embed {
+			f, err := m.Featurize(t)
+			if err == nil {
+				ans.matrix = rowsOf(f, t.Rows)
+			}
+			return err
 		}
-	} else {
-		p, perr := m.Predict(t)
-		if err = perr; err == nil {
+		p, err := m.Predict(t)
+		if err == nil {
 			ans = predictAnswer(p, t.Rows)
 		}
-	}
-	// Predict and Featurize return matrices of their own, not views of
-	// the copy's buffers: the copy is free again before the answer is
-	// written.
-	g.copies <- m
+		return err
+	})
 	if err != nil {
-		// The rows were checked against the model's columns, so this is
-		// a value the preprocessing refused; its message names the row
-		// and column.
-		writeError(w, &requestError{status: http.StatusBadRequest, msg: err.Error()})
+		writeError(w, err)
 		return
 	}
 	if err := ans.checkFinite(); err != nil {
@@ -399,4 +388,26 @@ func (s *Server) rows(w http.ResponseWriter, r *http.Request, embed bool) {
 	if err != nil {
 		s.logf("writing the answer to %s: %v", r.RemoteAddr, err)
 	}
+}
+
+// with runs f with a copy of the generation's model, waiting for one to
+// be free unless the request is cancelled first. Predict and Featurize
+// return matrices of their own, not views of the copy's buffers, so the
+// copy is free again as soon as f returns, before the answer is written;
+// it goes back even if f panics, so that a fault cannot shrink the pool.
+func (g *generation) with(ctx context.Context, f func(*gotabular.TabularModel) error) error {
+	var m *gotabular.TabularModel
+	select {
+	case m = <-g.copies:
+	case <-ctx.Done():
+		return &requestError{status: http.StatusServiceUnavailable, msg: "the request was cancelled while waiting for the model"}
+	}
+	defer func() { g.copies <- m }()
+	if err := f(m); err != nil {
+		// The rows were checked against the model's columns, so this is
+		// a value the preprocessing refused; its message names the row
+		// and column.
+		return &requestError{status: http.StatusBadRequest, msg: err.Error()}
+	}
+	return nil
 }
