@@ -47,6 +47,7 @@ type modelFile struct {
 	Members         int                `json:"members,omitempty"`
 	MemberHistories []*train.History   `json:"member_histories,omitempty"`
 	CrossValidation map[string]float64 `json:"cross_validation,omitempty"`
+	Validation      *Diagnostics       `json:"validation,omitempty"`
 }
 
 // supervisedWire is models.Config with its backbone stored by name.
@@ -83,7 +84,7 @@ func (m *TabularModel) marshal() (js, weights []byte, err error) {
 		Format: formatName, Version: formatVersion, Kind: m.kind,
 		DataConfig: m.DataConfig, OptimizerConfig: m.OptimizerConfig, TrainerConfig: m.TrainerConfig,
 		Finetune: m.ft, Preprocessing: m.prep, Target: m.target, History: m.History,
-		MemberHistories: m.MemberHistories, CrossValidation: m.CrossValidation,
+		MemberHistories: m.MemberHistories, CrossValidation: m.CrossValidation, Validation: m.Validation,
 	}
 	if m.kind != Pretrained {
 		if n := len(m.members()); n > 1 {
@@ -132,7 +133,7 @@ func (m *TabularModel) Clone() (*TabularModel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clone: %w", err)
 	}
-	c.Progress = m.Progress
+	c.Progress, c.Watcher = m.Progress, m.Watcher
 	return c, nil
 }
 
@@ -297,8 +298,8 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 	m := &TabularModel{
 		DataConfig: mf.DataConfig.WithDefaults(), OptimizerConfig: mf.OptimizerConfig.WithDefaults(),
 		TrainerConfig: mf.TrainerConfig.WithDefaults(), History: mf.History, MemberHistories: mf.MemberHistories,
-		CrossValidation: mf.CrossValidation,
-		kind:            mf.Kind, prep: mf.Preprocessing, target: mf.Target, ft: mf.Finetune,
+		CrossValidation: mf.CrossValidation, Validation: mf.Validation,
+		kind: mf.Kind, prep: mf.Preprocessing, target: mf.Target, ft: mf.Finetune,
 	}
 	members := max(mf.Members, 1)
 	switch {

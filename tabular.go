@@ -61,6 +61,9 @@ type TabularModel struct {
 	// Progress receives a line per epoch; New sets it to os.Stderr unless
 	// TrainerConfig.Quiet, and nil is silent.
 	Progress io.Writer
+	// Watcher, when not nil, is told of every training step and epoch,
+	// for a live display of progress or machine-readable records.
+	Watcher train.Watcher
 	// History is the record of the last training run; for an ensemble,
 	// that of its first member, and MemberHistories those of the others.
 	History         *train.History
@@ -69,6 +72,10 @@ type TabularModel struct {
 	// ensemble's out-of-fold predictions on its labelled rows: an estimate
 	// of its figures on new rows (nil for a single model).
 	CrossValidation map[string]float64
+	// Validation describes the predictions of a supervised or fine-tuned
+	// model on its validation rows, as training left it (nil without
+	// validation rows, and for pretrained models).
+	Validation *Diagnostics
 
 	kind   Kind
 	prep   *data.Preprocessor
@@ -272,6 +279,6 @@ func (m *TabularModel) trainConfig(tc config.TrainerConfig, name string) (train.
 		Patience: tc.Patience(), MinDelta: tc.MinDelta(),
 		KeepLast: tc.KeepLastWeights, Seed: tc.Seed,
 		GradientClip: oc.GradientClip, Schedule: schedule,
-		Progress: m.Progress, Name: name,
+		Progress: m.Progress, Name: name, Watcher: m.Watcher,
 	}, nil
 }

@@ -74,13 +74,19 @@ func (m *TabularModel) Fit(ctx context.Context, trainTable, validation *data.Tab
 		h, err := train.Run(ctx, task, opt, p.train, p.valid, cfg)
 		m.recordHistory(i, h)
 		if err != nil {
-			return err
+			k, ierr := m.interrupted(ctx, err, i, h)
+			if k > 0 {
+				m.kind, m.prep, m.target, m.schema, m.net = Supervised, prep, target, schema, joinMembers(nets[:k], target)
+				m.diagnoseValidation(parts)
+			}
+			return ierr
 		}
 	}
 	if m.CrossValidation, err = crossValidate(nets, parts, target); err != nil {
 		return err
 	}
 	m.kind, m.prep, m.target, m.schema, m.net = Supervised, prep, target, schema, joinMembers(nets, target)
+	m.diagnoseValidation(parts)
 	return nil
 }
 
@@ -160,6 +166,10 @@ func (m *TabularModel) pretrain(ctx context.Context, op string, unlabelled, vali
 	h, err := train.Run(ctx, task, opt, tr, va, cfg)
 	m.History = h
 	if err != nil {
+		if k, ierr := m.interrupted(ctx, err, 0, h); k > 0 {
+			m.kind, m.prep, m.schema, m.ssl = Pretrained, p.prep, p.schema, p.model
+			return ierr
+		}
 		return err
 	}
 	m.kind, m.prep, m.schema, m.ssl = Pretrained, p.prep, p.schema, p.model
@@ -334,7 +344,7 @@ func (m *TabularModel) CreateFinetuneModel(opts FinetuneOptions) (*TabularModel,
 	}
 	ft := &TabularModel{
 		DataConfig: dc, ModelConfig: sc, OptimizerConfig: m.OptimizerConfig, TrainerConfig: m.TrainerConfig,
-		Progress: m.Progress, kind: Finetuned, prep: m.prep, target: target, schema: m.schema,
+		Progress: m.Progress, Watcher: m.Watcher, kind: Finetuned, prep: m.prep, target: target, schema: m.schema,
 	}
 	if opts.Optimizer != nil {
 		ft.OptimizerConfig = opts.Optimizer.WithDefaults()
@@ -514,19 +524,71 @@ func (m *TabularModel) trainMembers(ctx context.Context, run FinetuneRun, tc con
 			probe, err = m.finetunePhase(ctx, task, p, pcfg, 1)
 			if err != nil {
 				m.recordHistory(i, probe)
-				return err
+				return m.interruptedFinetune(ctx, err, i, probe)
 			}
 		}
 		net.Frozen = run.FreezeBackbone
 		h, err := m.finetunePhase(ctx, task, p, cfg, scale)
-		m.recordHistory(i, joinHistories(probe, h))
+		joined := joinHistories(probe, h)
+		m.recordHistory(i, joined)
 		if err != nil {
-			return err
+			return m.interruptedFinetune(ctx, err, i, joined)
 		}
 	}
 	var err error
 	m.CrossValidation, err = crossValidate(members, m.ft.parts, m.target)
+	m.diagnoseValidation(m.ft.parts)
 	return err
+}
+
+// interruptedFinetune keeps the fine-tuned members that a cancelled run
+// left with trained weights; see interrupted.
+func (m *TabularModel) interruptedFinetune(ctx context.Context, err error, i int, h *train.History) error {
+	k, err := m.interrupted(ctx, err, i, h)
+	if k > 0 {
+		m.net = joinMembers(m.members()[:k], m.target)
+		m.ft.parts = m.ft.parts[:k]
+		if m.ft.init != nil {
+			m.ft.init = m.ft.init[:k]
+		}
+	}
+	m.diagnoseValidation(m.ft.parts)
+	return err
+}
+
+// ErrInterrupted is wrapped by the error of a training method (Fit,
+// Pretrain, Finetune) whose context ended the run after the model had
+// finished at least one epoch: the model then holds the best weights
+// reached, is of the trained kind, and can be used and saved. A run
+// cancelled before that returns the context's error alone and leaves the
+// model as it was.
+var ErrInterrupted = errors.New("training interrupted")
+
+// interrupted settles a run that failed while member i trained, with
+// history h. When ctx ended it, the members before i, and member i if it
+// finished an epoch (train.Run has restored its best weights), are kept:
+// k is their number, and the error wraps ErrInterrupted. An ensemble cut
+// short has no cross-validated figures, since its members' folds no
+// longer cover the labelled rows.
+func (m *TabularModel) interrupted(ctx context.Context, err error, i int, h *train.History) (k int, _ error) {
+	if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
+		return 0, err
+	}
+	k = i
+	if h != nil && h.BestEpoch > 0 {
+		k = i + 1
+	}
+	if k == 0 {
+		return 0, err
+	}
+	if len(m.MemberHistories) > k-1 {
+		m.MemberHistories = m.MemberHistories[:k-1]
+	}
+	m.CrossValidation = nil
+	if i == 0 {
+		return k, fmt.Errorf("%w after %d epoch(s); the model keeps the weights of its best epoch, %d: %w", ErrInterrupted, len(h.Epochs), h.BestEpoch, err)
+	}
+	return k, fmt.Errorf("%w while member %d of the ensemble trained; the model keeps the %d member(s) that finished an epoch, with their best weights: %w", ErrInterrupted, i+1, k, err)
 }
 
 // finetunePhase runs one training of the fine-tuning network: the head at

@@ -101,3 +101,14 @@ func ExampleHigherIsBetter() {
 	// r2 true
 	// metrics: unknown metric "auc" (known: accuracy, f1, log_loss, loss, mae, r2, rmse, roc_auc)
 }
+
+func ExampleROCCurve() {
+	positive := []bool{false, false, true, true}
+	scores := []float64{0.1, 0.4, 0.35, 0.8}
+	fpr, tpr := metrics.ROCCurve(positive, scores)
+	for i := range fpr {
+		fmt.Printf("(%.1f, %.1f) ", fpr[i], tpr[i])
+	}
+	fmt.Println()
+	// Output: (0.0, 0.0) (0.0, 0.5) (0.5, 0.5) (0.5, 1.0) (1.0, 1.0)
+}

@@ -9,6 +9,17 @@
 //
 // nn knows nothing of tables: it computes on float32 matrices (and, for
 // Embedding, integer codes).
+//
+// # Token layout
+//
+// Attention models give each example T tokens of width d (one per
+// feature, and the CLS token). A batch of B examples is a (B·T)×d matrix:
+// rows b·T … b·T+T−1 are example b's tokens, in order, each row one token.
+// Layers that work on each row alone (Linear, LayerNorm, the gated units,
+// Dropout) then take tokens as they take examples, and the batch of tokens
+// feeds one matrix product; only [MultiHeadAttention], [CLSToken] and
+// [LastToken] need T, which they hold. The CLS token, when there is one,
+// is each example's last.
 package nn
 
 import (

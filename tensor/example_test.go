@@ -84,3 +84,11 @@ func ExampleNormalizeColumns() {
 	// [0.447 1.894]
 	// [1.342 3.683]
 }
+
+func ExampleKernel() {
+	switch tensor.Kernel() {
+	case "avx512", "avx2", "go":
+		fmt.Println("a known kernel")
+	}
+	// Output: a known kernel
+}

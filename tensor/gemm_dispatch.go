@@ -17,6 +17,12 @@ const (
 // chosen at init (gemm_amd64.go), or the portable Go kernels.
 var activeKernels = &goKernels
 
+// Kernel names the GEMM micro-kernel family in use: "avx512", "avx2" or
+// "go" (the portable one, on other CPUs and with the purego build tag).
+// Speed depends on it far more than on anything else, so it belongs in a
+// bug report or a benchmark's output.
+func Kernel() string { return activeKernels.name }
+
 // Thresholds, tuned on a 2-core AVX-512 machine.
 const (
 	// Below parallelMinWork multiply-adds (m·n·k, about 2 µs of one core) a

@@ -144,6 +144,10 @@ type workspace struct {
 	bufB  []float32
 	bufA  []float32
 	edgeB []float32 // one zero-padded panel, for direct kernels without maskB
+	// The product of a GemmStridedBatched call being computed, and its
+	// operands, views into the caller's matrices.
+	batchJob               gemmJob
+	batchA, batchB, batchC Mat
 }
 
 // aligned returns a slice of n floats from *buf starting on a 64-byte

@@ -95,9 +95,10 @@ type pool struct {
 	asleep  []atomic.Bool
 	wake    []chan struct{}
 	ws      []*workspace
-	rt      rangeTask // Parallel's adapter, kept here so that it does not allocate
-	gj      gemmTask  // Gemm's parallel region
-	team    gemmTeam  // the shared packing buffers of gj
+	rt      rangeTask   // Parallel's adapter, kept here so that it does not allocate
+	gj      gemmTask    // Gemm's parallel region
+	team    gemmTeam    // the shared packing buffers of gj
+	bt      batchedTask // GemmStridedBatched's parallel region
 }
 
 var (

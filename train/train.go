@@ -85,6 +85,39 @@ type Config struct {
 	Progress io.Writer
 	// Name starts each progress line, e.g. "pretrain".
 	Name string
+	// Watcher, when not nil, is told of every step and every epoch, for
+	// a live display or machine-readable records beside (or instead of)
+	// the lines on Progress.
+	Watcher Watcher
+}
+
+// Watcher follows a run. Run calls it on its own goroutine, between
+// steps, so a slow watcher slows training: it should only note the
+// status, or print it now and then.
+type Watcher interface {
+	// Batch is called after every step.
+	Batch(s Status)
+	// Epoch is called after every epoch, once it is validated, with its
+	// record; s.Best says whether it is the best epoch so far.
+	Epoch(s Status, e Epoch)
+}
+
+// Status is where a run stands. It is passed by value, so that telling a
+// Watcher of a step allocates nothing.
+type Status struct {
+	Name      string // Config.Name
+	Epoch     int    // 1-based
+	MaxEpochs int
+	Batch     int // batches done in this epoch
+	Batches   int // batches per epoch
+	Rows      int // rows done in this epoch
+	TrainRows int // rows per epoch
+	// Loss is the mean training loss of this epoch's batches so far.
+	Loss float64
+	// Elapsed is the time since the epoch began.
+	Elapsed time.Duration
+	// Best is set on an epoch that is the best so far.
+	Best bool
 }
 
 // Epoch records one epoch.
@@ -146,7 +179,9 @@ func Run(ctx context.Context, m Model, opt optim.Optimizer, train, valid *data.D
 		order[i] = i
 	}
 	var batch data.Batch
-	total := cfg.MaxEpochs * ((train.N + cfg.BatchSize - 1) / cfg.BatchSize)
+	batches := (train.N + cfg.BatchSize - 1) / cfg.BatchSize
+	total := cfg.MaxEpochs * batches
+	st := Status{Name: cfg.Name, MaxEpochs: cfg.MaxEpochs, Batches: batches, TrainRows: train.N}
 	base := opt.LearningRate()
 	defer opt.SetLearningRate(base)
 	step := 0
@@ -181,6 +216,11 @@ func Run(ctx context.Context, m Model, opt optim.Optimizer, train, valid *data.D
 			opt.Step()
 			sum += loss * float64(hi-lo)
 			seen += hi - lo
+			if cfg.Watcher != nil {
+				st.Epoch, st.Batch, st.Rows = epoch, lo/cfg.BatchSize+1, seen
+				st.Loss, st.Elapsed, st.Best = sum/float64(seen), time.Since(start), false
+				cfg.Watcher.Batch(st)
+			}
 		}
 		e := Epoch{Epoch: epoch, TrainLoss: sum / float64(max(seen, 1))}
 		if valid != nil {
@@ -221,6 +261,11 @@ func Run(ctx context.Context, m Model, opt optim.Optimizer, train, valid *data.D
 			sinceBest++
 		}
 		report(cfg, e, improved)
+		if cfg.Watcher != nil {
+			st.Epoch, st.Batch, st.Rows, st.Loss = epoch, batches, seen, e.TrainLoss
+			st.Elapsed, st.Best = time.Since(start), improved
+			cfg.Watcher.Epoch(st, e)
+		}
 		if early && !improved && epoch >= cfg.MinEpochs && sinceBest >= cfg.Patience {
 			epochs := "epochs"
 			if sinceBest == 1 {

@@ -269,3 +269,58 @@ func TestStepsDoNotAllocate(t *testing.T) {
 		t.Errorf("%v allocations for 200 steps, %v for 2: steps allocate", many, few)
 	}
 }
+
+// counter is a Watcher that keeps what it is told.
+type counter struct {
+	batches int
+	last    Status
+	epochs  []Status
+}
+
+func (c *counter) Batch(s Status)          { c.batches++; c.last = s }
+func (c *counter) Epoch(s Status, e Epoch) { c.epochs = append(c.epochs, s) }
+
+func TestWatcher(t *testing.T) {
+	s := &scripted{w: nn.NewParam("w", 1, 1), valid: []float64{3, 2, 2.5}, loss: 0.5}
+	opt, _ := optim.New("adam", s.Params(), 1e-3, 0, 0)
+	w := &counter{}
+	cfg := Config{BatchSize: 4, MaxEpochs: 3, Patience: 5, Name: "fit", Watcher: w}
+	if _, err := Run(context.Background(), s, opt, dataset(10), dataset(2), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if w.batches != 9 {
+		t.Errorf("%d batch calls, want 3 epochs × 3 batches", w.batches)
+	}
+	want := Status{Name: "fit", Epoch: 3, MaxEpochs: 3, Batch: 3, Batches: 3, Rows: 10, TrainRows: 10, Loss: 0.5}
+	got := w.last
+	got.Elapsed = 0
+	if got != want {
+		t.Errorf("last batch status %+v, want %+v", got, want)
+	}
+	var best []bool
+	for _, e := range w.epochs {
+		best = append(best, e.Best)
+	}
+	if !slices.Equal(best, []bool{true, true, false}) {
+		t.Errorf("best flags %v, want [true true false]", best)
+	}
+}
+
+// Telling a watcher of a step allocates nothing either.
+func TestWatchedStepsDoNotAllocate(t *testing.T) {
+	allocs := func(rows int) float64 {
+		s := &scripted{w: nn.NewParam("w", 1, 1)}
+		opt, _ := optim.New("adam", s.Params(), 1e-3, 0, 0)
+		cfg := Config{BatchSize: 2, MaxEpochs: 1, Monitor: "none", Watcher: &counter{}}
+		d := dataset(rows)
+		return testing.AllocsPerRun(5, func() {
+			if _, err := Run(context.Background(), s, opt, d, nil, cfg); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	few, many := allocs(4), allocs(400)
+	if many > few+1 {
+		t.Errorf("%v allocations for 200 watched steps, %v for 2: steps allocate", many, few)
+	}
+}

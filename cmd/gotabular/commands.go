@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/csv"
 	"errors"
 	"flag"
@@ -92,7 +91,7 @@ type trainFlags struct {
 	lr                          float64
 	seed                        uint64
 	monitor                     string
-	quiet                       bool
+	quiet, json                 bool
 }
 
 // register defines the flags with the command's defaults tc and lr.
@@ -106,6 +105,7 @@ func (f *trainFlags) register(fs *flag.FlagSet, tc config.TrainerConfig, lr floa
 	fs.StringVar(&f.monitor, "monitor", tc.EarlyStopping, "validation `figure` that early stopping watches and whose best epoch's weights are kept: valid_loss, a metric of the task ("+monitorNames()+"), or in pretraining a figure its epoch lines show; \"none\" trains every epoch and keeps the last")
 	fs.Uint64Var(&f.seed, "seed", tc.Seed, "seed of the weights, shuffling, validation split and noise: the same seed and data give the same model")
 	fs.BoolVar(&f.quiet, "quiet", false, "print no line per epoch on stderr")
+	fs.BoolVar(&f.json, "json", false, "write a JSON record per epoch, and one when the model is saved, one per line on stdout instead of the lines for people (stderr keeps notes and errors)")
 }
 
 // monitorNames lists the figures early stopping can watch per task.
@@ -407,31 +407,6 @@ func checkOut(dir string) error {
 	return nil
 }
 
-// progress is where training reports go. note, if not empty, is written
-// before the first report, once training is under way: printed at once it
-// would stand above an error about the data, which it does not explain.
-func progress(quiet bool, stderr io.Writer, note string) io.Writer {
-	if quiet {
-		return nil
-	}
-	return &notedWriter{w: stderr, note: note}
-}
-
-type notedWriter struct {
-	w    io.Writer
-	note string
-}
-
-func (n *notedWriter) Write(p []byte) (int, error) {
-	if n.note != "" {
-		if _, err := io.WriteString(n.w, n.note); err != nil {
-			return 0, err
-		}
-		n.note = ""
-	}
-	return n.w.Write(p)
-}
-
 // reportSaved says where the model went and how its training ended.
 func reportSaved(w io.Writer, what, dir string, h *train.History) {
 	reportSavedCV(w, what, dir, h, nil)
@@ -466,14 +441,6 @@ func reportSavedCV(w io.Writer, what, dir string, h *train.History, cv map[strin
 		fmt.Fprint(w, ")")
 	}
 	fmt.Fprintln(w)
-}
-
-// trainingError explains an interrupted run.
-func trainingError(err error) error {
-	if errors.Is(err, context.Canceled) {
-		return errors.New("interrupted; nothing was saved")
-	}
-	return err
 }
 
 // loadModel loads the model directory given with -model.

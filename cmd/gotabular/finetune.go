@@ -169,8 +169,8 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 	}
-	w := progress(file.Trainer.Quiet, stderr, note)
-	pre.Progress = w
+	o := newTrainOutput(ctx, file.Trainer.Quiet, tf.json, stdout, stderr)
+	o.attach(pre, note)
 	ft, err := pre.CreateFinetuneModel(gotabular.FinetuneOptions{
 		Task: task, Head: file.Model.Head, Train: tr, Validation: va, Target: target,
 		Optimizer: &file.Optimizer, Trainer: &file.Trainer,
@@ -183,14 +183,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	run := gotabular.FinetuneRun{FreezeBackbone: ff.freeze, ProbeEpochs: file.Model.ProbeEpochs, BackboneLRScale: file.Model.BackboneLRScale}
-	if err := ft.Finetune(ctx, run); err != nil {
-		return trainingError(err)
-	}
-	if err := ft.Save(out); err != nil {
-		return err
-	}
-	reportSavedCV(stdout, "fine-tuned", out, ft.History, ft.CrossValidation)
-	return nil
+	return o.finish(ft, ft.Finetune(ctx, run), "fine-tuned", out)
 }
 
 // finetuneFlags are the head and the options of fine-tuning.

@@ -156,18 +156,11 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	w := progress(file.Trainer.Quiet, stderr, note)
+	o := newTrainOutput(ctx, file.Trainer.Quiet, tf.json, stdout, stderr)
 	m, err := gotabular.New(file.Data, mm.config(task), file.Optimizer, file.Trainer)
 	if err != nil {
 		return err
 	}
-	m.Progress = w
-	if err := m.Fit(ctx, tr, va); err != nil {
-		return trainingError(err)
-	}
-	if err := m.Save(out); err != nil {
-		return err
-	}
-	reportSavedCV(stdout, "trained", out, m.History, m.CrossValidation)
-	return nil
+	o.attach(m, note)
+	return o.finish(m, m.Fit(ctx, tr, va), "trained", out)
 }

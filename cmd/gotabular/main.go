@@ -27,8 +27,11 @@ Commands:
   predict   write a model's predictions for the rows of a CSV file
   evaluate  print a model's loss and metrics on a labelled CSV file
   embed     write the learned features of the rows of a CSV file
+  report    write a model's report.html: training curves and validation plots
   serve     answer prediction and embedding requests for a model over HTTP
   bench     measure the engine's training and inference speed
+  ssl list  list the self-supervised methods and their settings
+  version   print the version, commit, Go version and GEMM kernel in use
 
 The few-label workflow:
   gotabular pretrain -data unlabelled.csv -exclude income -out pretrained
@@ -42,6 +45,13 @@ Run 'gotabular <command> -h' for the flags of a command.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	go func() {
+		// The first Ctrl-C asks the command to stop cleanly; from then
+		// on the default handling is back, so a second one ends the
+		// process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -55,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"demo": runDemo, "pretrain": runPretrain, "finetune": runFinetune, "fit": runFit,
 		"predict": runPredict, "evaluate": runEvaluate, "embed": runEmbed, "bench": runBench,
-		"serve": runServe,
+		"version": runVersion, "ssl": runSSL, "report": runReport, "serve": runServe,
 	}
 	name := args[0]
 	switch name {
@@ -76,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errInterrupted):
+		return 130 // as a shell reports a command stopped by Ctrl-C
 	}
 	fmt.Fprintf(stderr, "gotabular %s: %v\n", name, err)
 	return 1

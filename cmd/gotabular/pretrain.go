@@ -177,20 +177,14 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	model.Progress = progress(file.Trainer.Quiet, stderr, "")
+	o := newTrainOutput(ctx, file.Trainer.Quiet, tf.json, stdout, stderr)
+	o.attach(model, "")
 	read := func(path string) (*data.Table, error) { return readTable(path, file.Data) }
 	tr, va, err := readTables(read, dataPath, validPath, excluded)
 	if err != nil {
 		return err
 	}
-	if err := model.Pretrain(ctx, tr, va); err != nil {
-		return trainingError(err)
-	}
-	if err := model.Save(out); err != nil {
-		return err
-	}
-	reportSaved(stdout, "pretrained", out, model.History)
-	return nil
+	return o.finish(model, model.Pretrain(ctx, tr, va), "pretrained", out)
 }
 
 // pretrainUsage prints the help: the text, the config file's keys, the

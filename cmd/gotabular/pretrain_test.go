@@ -41,7 +41,7 @@ func TestPretrainMethods(t *testing.T) {
 		method string
 		want   map[string]any
 	}{
-		{"default", nil, "DenoisingAutoEncoder", map[string]any{"default_noise_probability": 0.5, "noise_strategy": "swap"}},
+		{"default", nil, "DenoisingAutoEncoder", map[string]any{"default_noise_probability": 0.3, "noise_strategy": "swap"}},
 		{"dae flags", []string{"-method", "dae", "-noise", "zero", "-noise-prob", "0", "-noise-probabilities", "color=0.5",
 			"-loss-type-weights", "1,2,3", "-mask-loss-weight", "0"}, "DenoisingAutoEncoder",
 			map[string]any{"noise_strategy": "zero", "default_noise_probability": 0.0, "noise_probabilities": map[string]float64{"color": 0.5},

@@ -98,10 +98,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
-	// main stops on SIGINT; a service manager stops with SIGTERM. Both are
-	// caught before the server says it listens.
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	// main stops on SIGINT; a service manager stops with SIGTERM, caught
+	// before the server says it listens. As for SIGINT, a second SIGTERM
+	// during the shutdown ends the process at once.
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

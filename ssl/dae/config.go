@@ -61,13 +61,16 @@ type Config struct {
 	// column name; others use DefaultNoiseProbability.
 	NoiseProbabilities map[string]float64 `json:"noise_probabilities" arg:"probabilities" help:"corruption probabilities of single columns, overriding the default, e.g. color=0.3,size=0.1"`
 	// DefaultNoiseProbability is the chance that a feature of a row is
-	// corrupted (0.5 in NewConfig, where fine-tuning on few labels did
-	// best; PyTorch Tabular has 0.8; 0 means no noise).
+	// corrupted (0.3 in NewConfig, where fine-tuning on few labels did
+	// best, judged on the labelled rows' cross-validation; PyTorch Tabular
+	// has 0.8; 0 means no noise).
 	DefaultNoiseProbability float64 `json:"default_noise_probability" flag:"noise-prob" arg:"probability" help:"probability that a value is corrupted; 0 corrupts nothing"`
 	// LossTypeWeights, when set, weigh the reconstruction losses of
 	// [binary, categorical, continuous] features instead of their shares.
 	LossTypeWeights []float64 `json:"loss_type_weights" arg:"weights" help:"three weights of the reconstruction losses of binary, categorical and continuous columns, e.g. 1,1,1 (default: each type's share of the columns)"`
-	// MaskLossWeight weighs the mask-prediction loss (2 in NewConfig).
+	// MaskLossWeight weighs the mask-prediction loss (8 in NewConfig:
+	// with light corruption, telling which values were swapped is what
+	// makes the encoder learn each feature's relation to the others).
 	MaskLossWeight float64 `json:"mask_loss_weight" arg:"weight" help:"weight of the loss of telling which values were corrupted"`
 }
 
@@ -77,8 +80,8 @@ func NewConfig() Config {
 	return Config{
 		SSLModelConfig:          ssl.NewSSLModelConfig(),
 		NoiseStrategy:           Swap,
-		DefaultNoiseProbability: 0.5,
-		MaskLossWeight:          2,
+		DefaultNoiseProbability: 0.3,
+		MaskLossWeight:          8,
 	}
 }
 

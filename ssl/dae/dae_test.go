@@ -133,12 +133,12 @@ func TestZeroNoise(t *testing.T) {
 // two-level columns get the binary loss.
 func TestLossWeights(t *testing.T) {
 	m := build(t, smallConfig())
-	if got, want := m.Weights(), (pretext.Weights{Binary: 1.0 / 6, Categorical: 2.0 / 6, Continuous: 3.0 / 6, Mask: 2}); got != want {
+	if got, want := m.Weights(), (pretext.Weights{Binary: 1.0 / 6, Categorical: 2.0 / 6, Continuous: 3.0 / 6, Mask: 8}); got != want {
 		t.Errorf("weights %+v, want %+v", got, want)
 	}
 	c := smallConfig()
 	c.LossTypeWeights = []float64{0.5, 2, 3}
-	if got, want := build(t, c).Weights(), (pretext.Weights{Binary: 0.5, Categorical: 2, Continuous: 3, Mask: 2}); got != want {
+	if got, want := build(t, c).Weights(), (pretext.Weights{Binary: 0.5, Categorical: 2, Continuous: 3, Mask: 8}); got != want {
 		t.Errorf("with loss_type_weights: weights %+v, want %+v", got, want)
 	}
 	cont, cat := rows(rand.New(rand.NewPCG(1, 1)), 16)

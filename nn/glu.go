@@ -1,0 +1,122 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gotabular/gotabular/tensor"
+)
+
+// Gate is the function of a gated linear unit's gate.
+type Gate uint8
+
+const (
+	GateSigmoid Gate = iota // GLU
+	GateReLU                // ReGLU
+	GateGELU                // GEGLU (the exact GELU, as [GELU])
+)
+
+// GLU is a gated linear unit: the input's columns are split into two
+// halves, a and b, and y = a ⊙ f(b), with f the sigmoid (GLU), ReLU
+// (ReGLU) or GELU (GEGLU), as PyTorch's glu and the ReGLU and GEGLU of the
+// transformer feed-forward blocks compute it. The output has half the
+// input's columns.
+type GLU struct {
+	Gate         Gate
+	x, y, dy, dx *tensor.Mat
+	fwd, bwd     rowsTask
+}
+
+// NewGLU returns a unit with a sigmoid gate.
+func NewGLU() *GLU { return &GLU{Gate: GateSigmoid} }
+
+// NewReGLU returns a unit with a ReLU gate.
+func NewReGLU() *GLU { return &GLU{Gate: GateReLU} }
+
+// NewGEGLU returns a unit with a GELU gate.
+func NewGEGLU() *GLU { return &GLU{Gate: GateGELU} }
+
+// Forward implements [Module]: x (B×2n) → y (B×n).
+func (g *GLU) Forward(x *tensor.Mat, train bool) *tensor.Mat {
+	if x.Cols%2 != 0 {
+		panic(fmt.Sprintf("nn: gated linear unit given %d columns, not an even number", x.Cols))
+	}
+	if g.Gate > GateGELU {
+		panic(fmt.Sprintf("nn: unknown gate %d", g.Gate))
+	}
+	g.x = x
+	g.y = tensor.Ensure(g.y, x.Rows, x.Cols/2)
+	if g.fwd.f == nil {
+		g.fwd.f, g.bwd.f = g.forwardRows, g.backwardRows
+	}
+	tensor.Parallel(x.Rows, rowGrain(x.Cols), &g.fwd)
+	return g.y
+}
+
+func (g *GLU) forwardRows(lo, hi int) {
+	n := g.y.Cols
+	for i := lo; i < hi; i++ {
+		xr, yr := g.x.Row(i), g.y.Row(i)
+		a, b := xr[:n], xr[n:2*n]
+		yr = yr[:n]
+		switch g.Gate {
+		case GateSigmoid:
+			for j, v := range b {
+				yr[j] = a[j] * Sigmoid(v)
+			}
+		case GateReLU:
+			for j, v := range b {
+				yr[j] = a[j] * max(v, 0)
+			}
+		case GateGELU:
+			for j, v := range b {
+				yr[j] = a[j] * float32(float64(v)*normCDF(float64(v)))
+			}
+		}
+	}
+}
+
+// Backward implements [Module]: da = dy ⊙ f(b), db = dy ⊙ a ⊙ f′(b).
+func (g *GLU) Backward(dy *tensor.Mat) *tensor.Mat {
+	g.dx = tensor.Ensure(g.dx, dy.Rows, 2*dy.Cols)
+	g.dy = dy
+	tensor.Parallel(dy.Rows, rowGrain(g.dx.Cols), &g.bwd)
+	g.dy = nil
+	return g.dx
+}
+
+func (g *GLU) backwardRows(lo, hi int) {
+	n := g.y.Cols
+	for i := lo; i < hi; i++ {
+		xr, gr, dr := g.x.Row(i), g.dy.Row(i), g.dx.Row(i)
+		a, b := xr[:n], xr[n:2*n]
+		da, db := dr[:n], dr[n:2*n]
+		gr = gr[:n]
+		switch g.Gate {
+		case GateSigmoid:
+			for j, v := range b {
+				s := Sigmoid(v)
+				da[j] = gr[j] * s
+				db[j] = gr[j] * a[j] * s * (1 - s)
+			}
+		case GateReLU:
+			for j, v := range b {
+				if v > 0 {
+					da[j], db[j] = gr[j]*v, gr[j]*a[j]
+				} else {
+					da[j], db[j] = 0, 0
+				}
+			}
+		case GateGELU:
+			for j, v := range b {
+				x := float64(v)
+				cdf := normCDF(x)
+				da[j] = gr[j] * float32(x*cdf)
+				db[j] = gr[j] * a[j] * float32(cdf+x*math.Exp(-x*x/2)/math.Sqrt(2*math.Pi))
+			}
+		}
+	}
+}
+
+// Params implements [Module].
+func (g *GLU) Params() []*Param { return nil }
