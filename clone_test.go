@@ -2,7 +2,10 @@ package gotabular_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -57,5 +60,38 @@ func TestClone(t *testing.T) {
 	}
 	if c.Kind() != m.Kind() || !reflect.DeepEqual(c.Classes(), m.Classes()) || !reflect.DeepEqual(c.History, m.History) {
 		t.Error("the clone's kind, classes or history differ from the original's")
+	}
+}
+
+// Load reads a model whose files are symbolic links out of its directory,
+// as it did before it read the directory through one handle.
+func TestLoadSymlinkedFiles(t *testing.T) {
+	mc := models.Config{Task: "regression", Backbone: categoryembedding.Config{Layers: "8"}}
+	m, err := gotabular.New(config.DataConfig{Target: []string{"amount"}}, mc, config.OptimizerConfig{}, config.TrainerConfig{MaxEpochs: 1, Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Fit(t.Context(), synthetic(100, 1), nil); err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	saved := filepath.Join(tmp, "saved")
+	if err := m.Save(saved); err != nil {
+		t.Fatal(err)
+	}
+	linked := filepath.Join(tmp, "linked")
+	if err := os.Mkdir(linked, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{gotabular.ModelFile, gotabular.WeightsFile} {
+		if err := os.Symlink(filepath.Join(saved, name), filepath.Join(linked, name)); err != nil {
+			t.Skip("no symbolic links here:", err)
+		}
+	}
+	if _, err := gotabular.Load(linked); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gotabular.Load(filepath.Join(tmp, "none")); err == nil || !strings.Contains(err.Error(), filepath.Join(tmp, "none")) {
+		t.Errorf("Load of a missing directory: %v", err)
 	}
 }
