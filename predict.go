@@ -41,6 +41,12 @@ func (m *TabularModel) encode(t *data.Table) (*data.Dataset, error) {
 // not needed. For a pretrained self-supervised model the predictions are
 // its features (as PyTorch Tabular's SSL predict would give, had it
 // worked).
+//
+// Predict is not safe for concurrent use: the network runs in buffers the
+// model owns and reuses from call to call, which is what keeps prediction
+// free of allocation. To predict from several goroutines at once, give
+// each its own [TabularModel.Clone] (package serve keeps a pool of them).
+// The same holds for Evaluate and Featurize, and for a mix of the three.
 func (m *TabularModel) Predict(t *data.Table) (*Predictions, error) {
 	d, err := m.encode(t)
 	if err != nil {

@@ -3,7 +3,9 @@ package gotabular
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -66,8 +68,17 @@ type supervisedWire struct {
 // in one rename, so a failed save leaves an earlier save intact. An
 // existing dir that is not a saved model is left alone, with an error.
 func (m *TabularModel) Save(dir string) error {
+	js, weights, err := m.marshal()
+	if err != nil {
+		return fmt.Errorf("save %s: %w", dir, err)
+	}
+	return writeDir(dir, map[string][]byte{ModelFile: js, WeightsFile: weights})
+}
+
+// marshal returns the contents of the two files of a saved model.
+func (m *TabularModel) marshal() (js, weights []byte, err error) {
 	if m.kind == Untrained {
-		return fmt.Errorf("save %s: the model is untrained: %w", dir, ErrKind)
+		return nil, nil, fmt.Errorf("the model is untrained: %w", ErrKind)
 	}
 	mf := modelFile{
 		Format: formatName, Version: formatVersion, Kind: m.kind,
@@ -83,29 +94,47 @@ func (m *TabularModel) Save(dir string) error {
 	if mc, ok := m.supervisedConfig(); ok {
 		raw, err := models.MarshalBackbone(mc.Backbone)
 		if err != nil {
-			return fmt.Errorf("save %s: %w", dir, err)
+			return nil, nil, err
 		}
 		mf.Supervised = &supervisedWire{mc.Task, raw, mc.Head, mc.Embedding, mc.LearningRate, mc.Seed, mc.DeepFeatures, mc.IncludeInput}
 	} else if sc, ok := m.sslConfig(); ok {
 		raw, err := ssl.MarshalConfig(sc)
 		if err != nil {
-			return fmt.Errorf("save %s: %w", dir, err)
+			return nil, nil, err
 		}
 		mf.SSL = raw
 	}
-	js, err := json.MarshalIndent(mf, "", "  ")
+	js, err = json.MarshalIndent(mf, "", "  ")
 	if err != nil {
-		return fmt.Errorf("save %s: %w", dir, err)
+		return nil, nil, err
 	}
 	var ts []safetensors.Tensor
 	for _, p := range m.params() {
 		ts = append(ts, safetensors.Tensor{Name: p.Name, Shape: []int{p.Value.Rows, p.Value.Cols}, Data: p.Value.Clone().Data})
 	}
-	var weights bytes.Buffer
-	if err := safetensors.Write(&weights, ts, map[string]string{"format": formatName}); err != nil {
-		return fmt.Errorf("save %s: %w", dir, err)
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, ts, map[string]string{"format": formatName}); err != nil {
+		return nil, nil, err
 	}
-	return writeDir(dir, map[string][]byte{ModelFile: append(js, '\n'), WeightsFile: weights.Bytes()})
+	return append(js, '\n'), buf.Bytes(), nil
+}
+
+// Clone returns an independent copy of a trained model: the same configs,
+// preprocessing and weights, with buffers of its own, so that the copy and
+// the original can predict at the same time from different goroutines. It
+// goes through the saved form, so a clone is exactly what Save and Load
+// would give, and shares no memory with m.
+func (m *TabularModel) Clone() (*TabularModel, error) {
+	js, weights, err := m.marshal()
+	if err != nil {
+		return nil, fmt.Errorf("clone: %w", err)
+	}
+	c, err := decode("", js, weights)
+	if err != nil {
+		return nil, fmt.Errorf("clone: %w", err)
+	}
+	c.Progress, c.Watcher = m.Progress, m.Watcher
+	return c, nil
 }
 
 func (m *TabularModel) params() []*nn.Param {
@@ -192,16 +221,45 @@ func writeFileSync(path string, b []byte) error {
 // Load reads a model saved by Save. Every length and shape is checked
 // before use; a damaged directory gives an error naming the file and the
 // field at fault.
+//
+// Both files are read through one open handle on dir, so that a model
+// saved over dir while it is being loaded (Save replaces the directory in
+// one rename) gives either the old model or an error, never the configs of
+// one model with the weights of another: a server reloading a model that is
+// being replaced depends on it.
 func Load(dir string) (*TabularModel, error) {
-	js, err := os.ReadFile(filepath.Join(dir, ModelFile))
+	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	weights, err := os.ReadFile(filepath.Join(dir, WeightsFile))
+	defer root.Close()
+	js, err := readModelFile(root, dir, ModelFile)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	weights, err := readModelFile(root, dir, WeightsFile)
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
 	return decode(dir, js, weights)
+}
+
+// readModelFile reads the file name of the model directory dir, opened as
+// root. A file the root refuses for another reason than its absence (a
+// symbolic link out of the directory) is read by its path instead, as it
+// always was.
+func readModelFile(root *os.Root, dir, name string) ([]byte, error) {
+	b, err := root.ReadFile(name)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.Is(err, fs.ErrNotExist) && errors.As(err, &pe) {
+			// The root's paths are relative to it: name the file as the
+			// user knows it.
+			return nil, &fs.PathError{Op: "open", Path: filepath.Join(dir, name), Err: pe.Err}
+		}
+		return os.ReadFile(filepath.Join(dir, name))
+	}
+	return b, nil
 }
 
 // decode rebuilds a model from the two files' contents.

@@ -28,6 +28,7 @@ Commands:
   evaluate  print a model's loss and metrics on a labelled CSV file
   embed     write the learned features of the rows of a CSV file
   report    write a model's report.html: training curves and validation plots
+  serve     answer prediction and embedding requests for a model over HTTP
   bench     measure the engine's training and inference speed
   ssl list  list the self-supervised methods and their settings
   version   print the version, commit, Go version and GEMM kernel in use
@@ -64,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"demo": runDemo, "pretrain": runPretrain, "finetune": runFinetune, "fit": runFit,
 		"predict": runPredict, "evaluate": runEvaluate, "embed": runEmbed, "bench": runBench,
-		"version": runVersion, "ssl": runSSL, "report": runReport,
+		"version": runVersion, "ssl": runSSL, "report": runReport, "serve": runServe,
 	}
 	name := args[0]
 	switch name {
