@@ -182,6 +182,11 @@ func (f *crossFitFlags) apply(set map[string]bool, tc *config.TrainerConfig) err
 	}
 	if set["folds"] {
 		tc.Folds = f.folds
+		if f.folds < 2 && !set["fold-repeats"] {
+			// One model: the default repeats of the ensemble have nothing
+			// to repeat, so -folds 0 alone must not be refused for them.
+			tc.FoldRepeats = 1
+		}
 	}
 	if set["fold-repeats"] {
 		tc.FoldRepeats = f.repeats

@@ -206,6 +206,22 @@ func TestFinetuneEnsembleFlags(t *testing.T) {
 		t.Errorf("evaluate printed %q", stdout)
 	}
 
+	// -folds 0 or 1 alone means one model, whatever the default repeats.
+	for _, folds := range []string{"0", "1"} {
+		t.Run("-folds "+folds, func(t *testing.T) {
+			one := filepath.Join(t.TempDir(), "one")
+			mustRun(t, "finetune", "-model", f.pretrained, "-data", f.labelled, "-target", "label", "-out", one,
+				"-folds", folds, "-epochs", "2", "-quiet")
+			m, err := gotabular.Load(one)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc := m.TrainerConfig; tc.Members() != 1 || len(m.MemberHistories) != 0 {
+				t.Errorf("folds %d, repeats %d, %d more members; want one model", tc.Folds, tc.FoldRepeats, len(m.MemberHistories))
+			}
+		})
+	}
+
 	for _, tt := range []struct {
 		args []string
 		want string
