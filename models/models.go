@@ -66,24 +66,55 @@ type Staged interface {
 // StagedConfig is a backbone config whose backbones are [Staged].
 type StagedConfig interface {
 	// StageWidths returns the output width of each stage of the backbone
-	// built for inDim inputs, without building it.
-	StageWidths(inDim int) []int
+	// built for input in, without building it.
+	StageWidths(in Input) []int
 }
+
+// Input describes what a backbone reads: one row per example of the
+// embedded input, Width columns wide. An embedder of tokens (see
+// [TokenConfig]) gives each example Tokens tokens of TokenDim columns side
+// by side, so that the B×Width matrix is also the (B·Tokens)×TokenDim
+// matrix of the token layout of package nn, with no copy.
+type Input struct {
+	// Schema is the table's features; it is empty for a backbone that
+	// reads another's output, as a decoder reads the encoder's.
+	Schema Schema
+	// Width is the number of columns of a row.
+	Width int
+	// Tokens is the number of tokens of a row (one per feature), 0 for a
+	// flat row; TokenDim is their width, and Width = Tokens·TokenDim.
+	Tokens, TokenDim int
+}
+
+// FlatInput describes width columns that are no table's features: the
+// input of a decoder, say.
+func FlatInput(width int) Input { return Input{Width: width} }
 
 // BackboneConfig configures a backbone. A config is serialised with its
 // Name so that a saved model can be rebuilt; see [RegisterBackbone].
+//
+// What the backbone reads is chosen by its config: a flat row
+// ([Embedding]) unless the config is a [TokenConfig].
 type BackboneConfig interface {
 	// Name is the registered name, e.g. "CategoryEmbedding".
 	Name() string
 	Validate() error
-	// Build returns a backbone reading inDim columns; parameter names
-	// start with prefix.
-	Build(prefix string, inDim int, rng *rand.Rand) (Backbone, error)
+	// Build returns a backbone reading in; parameter names start with
+	// prefix.
+	Build(prefix string, in Input, rng *rand.Rand) (Backbone, error)
 	// Size returns, without building anything, the number of values in
 	// the parameters and state of the backbone Build would return, and
 	// its output width. Loading checks it against the weights file before
 	// allocating, so that a damaged config cannot ask for a huge network.
-	Size(inDim int) (params, outDim int)
+	Size(in Input) (params, outDim int)
+}
+
+// TokenConfig is implemented by the configs of backbones that read one
+// token per feature (attention models): their embedder is
+// [TokenEmbedding] with tokens of TokenDim columns.
+type TokenConfig interface {
+	BackboneConfig
+	TokenDim() int
 }
 
 // DropoutSetter is implemented by backbone configs whose dropout can be
