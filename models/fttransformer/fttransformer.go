@@ -209,7 +209,7 @@ func (c Config) Size(in models.Input) (params, outDim int) {
 		if i > 0 {
 			params += 2 * d
 		}
-		params += 3*d*d + 3*d + d*d + d            // attention
+		params += 3*d*d + 3*d + d*d + d             // attention
 		params += 2*d + d*gate*h + gate*h + h*d + d // feed-forward
 	}
 	params += 2 * d // the final norm
