@@ -136,6 +136,18 @@ func RegisterBackbone(name string, decode func([]byte) (BackboneConfig, error)) 
 // Backbones lists the registered backbone names, sorted.
 func Backbones() []string { return backbones.Names() }
 
+// NewBackbone returns the registered backbone config called name (case
+// is ignored) with its defaults: what its decoder makes of an empty
+// config, so that a config file or flag need name only what differs.
+func NewBackbone(name string) (BackboneConfig, error) {
+	for _, n := range backbones.Names() {
+		if strings.EqualFold(n, name) {
+			return backbones.Unmarshal([]byte(`{"name":` + strconv.Quote(n) + `,"config":{}}`))
+		}
+	}
+	return nil, fmt.Errorf("unknown backbone %q (known: %s)", name, strings.Join(backbones.Names(), ", "))
+}
+
 // MarshalBackbone encodes c with its name.
 func MarshalBackbone(c BackboneConfig) ([]byte, error) { return backbones.Marshal(c) }
 
