@@ -61,6 +61,11 @@ type TabularModel struct {
 	// Progress receives a line per epoch; New sets it to os.Stderr unless
 	// TrainerConfig.Quiet, and nil is silent.
 	Progress io.Writer
+	// Warnings receives warnings about the data, a line each, such as a
+	// categorical column with too many levels to embed; New sets it to
+	// os.Stderr, and nil is silent. Unlike Progress it is not silenced by
+	// TrainerConfig.Quiet: a warning is about the result, not the run.
+	Warnings io.Writer
 	// History is the record of the last training run; for an ensemble,
 	// that of its first member, and MemberHistories those of the others.
 	History         *train.History
@@ -126,7 +131,7 @@ func New(dc config.DataConfig, mc ModelConfig, oc config.OptimizerConfig, tc con
 	if err := tc.Validate(); err != nil {
 		return nil, err
 	}
-	m := &TabularModel{DataConfig: dc.WithDefaults(), ModelConfig: mc, OptimizerConfig: oc.WithDefaults(), TrainerConfig: tc.WithDefaults(), kind: Untrained}
+	m := &TabularModel{DataConfig: dc.WithDefaults(), ModelConfig: mc, OptimizerConfig: oc.WithDefaults(), TrainerConfig: tc.WithDefaults(), kind: Untrained, Warnings: os.Stderr}
 	if !tc.Quiet {
 		m.Progress = os.Stderr
 	}
@@ -169,10 +174,12 @@ func (m *TabularModel) sslConfig() (ssl.Config, bool) {
 }
 
 // featureColumns resolves the feature lists of the data config against a
-// table: a list left empty is inferred as the remaining columns of that
-// kind, never the target.
+// table: the lists fix the kind of the columns they name, and every other
+// column but the target and the excluded ones is a feature of the kind the
+// reader inferred. A column is never dropped for not being listed: naming
+// one categorical column must not lose the other text columns.
 func featureColumns(t *data.Table, dc config.DataConfig, exclude ...string) (cont, cat []string, err error) {
-	cont, cat = dc.ContinuousCols, dc.CategoricalCols
+	cont, cat = slices.Clone(dc.ContinuousCols), slices.Clone(dc.CategoricalCols)
 	for _, name := range slices.Concat(cont, cat) {
 		if _, err := t.Col(name); err != nil {
 			return nil, nil, err
@@ -182,15 +189,14 @@ func featureColumns(t *data.Table, dc config.DataConfig, exclude ...string) (con
 	for _, n := range slices.Concat(dc.Target, exclude, cont, cat) {
 		skip[n] = true
 	}
-	inferCont, inferCat := len(cont) == 0, len(cat) == 0
 	for _, c := range t.Columns {
 		if skip[c.Name] {
 			continue
 		}
-		switch {
-		case c.Kind == data.Continuous && inferCont:
+		switch c.Kind {
+		case data.Continuous:
 			cont = append(cont, c.Name)
-		case c.Kind == data.Categorical && inferCat:
+		case data.Categorical:
 			cat = append(cat, c.Name)
 		}
 	}
@@ -217,8 +223,10 @@ func schemaOf(p *data.Preprocessor) models.Schema {
 
 // fitOptions are the preprocessing a network needs: the data config's
 // transform of the continuous features, and, for PLE, the bin edges.
-func fitOptions(dc config.DataConfig, num models.NumEmbeddingConfig) data.FitOptions {
-	opt := data.FitOptions{ContinuousTransform: dc.ContinuousTransform}
+// Warnings about the data (a capped high-cardinality column) go to
+// m.Warnings.
+func (m *TabularModel) fitOptions(num models.NumEmbeddingConfig) data.FitOptions {
+	opt := data.FitOptions{ContinuousTransform: m.DataConfig.ContinuousTransform, Warn: m.warn}
 	if num.Kind == models.NumEmbeddingPLE {
 		opt.Bins = num.WithDefaults().Bins
 	}
@@ -243,6 +251,13 @@ func (m *TabularModel) ReadCSV(path string) (*data.Table, error) {
 		opt.Kinds[m.target.Name] = data.Categorical
 	}
 	return data.ReadCSV(path, opt)
+}
+
+// warn writes a warning to m.Warnings.
+func (m *TabularModel) warn(err error) {
+	if m.Warnings != nil {
+		fmt.Fprintf(m.Warnings, "warning: %v\n", err)
+	}
 }
 
 // validateOptimizer is oc.Validate and the check of its schedule, which

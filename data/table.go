@@ -94,6 +94,11 @@ type Table struct {
 	Source  string // where the table came from (a file path), for error messages
 	Rows    int
 	Columns []*Column
+	// Warnings are what reading the table found that a user should hear
+	// of but that did not stop it, such as odd values of a numeric column
+	// read as missing; each names the column and, where there is one, the
+	// file and row of the first case.
+	Warnings []*Error
 }
 
 // Names returns the column names in order.
