@@ -233,24 +233,44 @@ func (m *TabularModel) fitOptions(num models.NumEmbeddingConfig) data.FitOptions
 	return opt
 }
 
-// ReadCSV reads a CSV file for this model: the columns the model knows as
-// categorical are read as text even where every value looks like a number,
-// so that codes match those seen in training.
+// ReadCSV reads a data file for this model with the default options; see
+// [TabularModel.Read].
 func (m *TabularModel) ReadCSV(path string) (*data.Table, error) {
-	opt := data.ReadOptions{Kinds: map[string]data.Kind{}}
+	return m.Read(path, data.ReadOptions{})
+}
+
+// Read reads data for this model with [data.Read]: a CSV or Parquet file,
+// or several. The columns the model knows as categorical are read as text
+// even where every value looks like a number, and those it knows as
+// continuous as numbers, so that the encoding matches the one seen in
+// training; opt's other settings (delimiter, missing tokens, the policy
+// for odd values) apply as given. The table's Warnings say what reading
+// found.
+func (m *TabularModel) Read(spec string, opt data.ReadOptions) (*data.Table, error) {
+	kinds := map[string]data.Kind{}
+	for name, k := range opt.Kinds {
+		kinds[name] = k
+	}
 	if m.prep != nil {
 		for _, c := range m.prep.Categorical {
-			opt.Kinds[c.Name] = data.Categorical
+			kinds[c.Name] = data.Categorical
+		}
+		for _, c := range m.prep.Continuous {
+			kinds[c.Name] = data.Continuous
 		}
 	} else {
 		for _, n := range m.DataConfig.CategoricalCols {
-			opt.Kinds[n] = data.Categorical
+			kinds[n] = data.Categorical
+		}
+		for _, n := range m.DataConfig.ContinuousCols {
+			kinds[n] = data.Continuous
 		}
 	}
 	if m.target != nil && m.target.Task == config.Classification {
-		opt.Kinds[m.target.Name] = data.Categorical
+		kinds[m.target.Name] = data.Categorical
 	}
-	return data.ReadCSV(path, opt)
+	opt.Kinds = kinds
+	return data.Read(spec, opt)
 }
 
 // warn writes a warning to m.Warnings.

@@ -333,18 +333,37 @@ func inferTask(t *data.Table, target, cmd string) (task, note string, err error)
 	return config.Regression, fmt.Sprintf("%s: the target %q holds numbers, so the task is regression (give -task classification if they are class labels)\n", cmd, target), nil
 }
 
-// readTable reads a CSV file for a model still to be trained: the columns
+// readTable reads data for a model still to be trained: the columns
 // the data config names as continuous or categorical are read as such, so
-// that text in a continuous column is reported with its row.
-func readTable(path string, dc config.DataConfig) (*data.Table, error) {
-	opt := data.ReadOptions{Kinds: map[string]data.Kind{}}
+// that text in a continuous column is reported with its row. Warnings go
+// to stderr.
+func readTable(path string, dc config.DataConfig, opt data.ReadOptions, stderr io.Writer) (*data.Table, error) {
+	opt.Kinds = map[string]data.Kind{}
 	for _, n := range dc.CategoricalCols {
 		opt.Kinds[n] = data.Categorical
 	}
 	for _, n := range dc.ContinuousCols {
 		opt.Kinds[n] = data.Continuous
 	}
-	return data.ReadCSV(path, opt)
+	t, err := data.Read(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	printWarnings(stderr, t)
+	return t, nil
+}
+
+// modelReader reads data for a trained model, printing warnings to
+// stderr.
+func modelReader(m *gotabular.TabularModel, opt data.ReadOptions, stderr io.Writer) func(string) (*data.Table, error) {
+	return func(path string) (*data.Table, error) {
+		t, err := m.Read(path, opt)
+		if err != nil {
+			return nil, err
+		}
+		printWarnings(stderr, t)
+		return t, nil
+	}
 }
 
 // readTables reads the training file and, if given, the validation file,
@@ -494,7 +513,7 @@ func loadModel(dir string) (*gotabular.TabularModel, error) {
 // keptColumns returns the columns of t named by -keep, as text exactly as
 // in the file. A numeric column read for the model would print "007" as
 // "7", so the file is read again with those columns as text.
-func keptColumns(t *data.Table, path string, names []string) ([]*data.Column, error) {
+func keptColumns(t *data.Table, path string, names []string, opt data.ReadOptions) ([]*data.Column, error) {
 	cols := make([]*data.Column, len(names))
 	reread := false
 	for i, n := range names {
@@ -508,11 +527,11 @@ func keptColumns(t *data.Table, path string, names []string) ([]*data.Column, er
 	if !reread {
 		return cols, nil
 	}
-	opt := data.ReadOptions{Kinds: map[string]data.Kind{}}
+	opt.Kinds = map[string]data.Kind{}
 	for _, n := range names {
 		opt.Kinds[n] = data.Categorical
 	}
-	text, err := data.ReadCSV(path, opt)
+	text, err := data.Read(path, opt)
 	if err != nil {
 		return nil, err
 	}

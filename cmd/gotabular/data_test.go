@@ -1,0 +1,91 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gotabular/gotabular"
+)
+
+// Issue 11: a stray value in a numeric column is read as missing, with a
+// warning naming the column, the count and the value, and the command
+// goes on.
+func TestOddValueWarns(t *testing.T) {
+	f := fixtures(t)
+	dir := t.TempDir()
+	odd := writeRows(t, dir, "odd.csv", makeRows(20, 7), labelledCols, func(i int, rec map[string]string) {
+		if i == 2 {
+			rec["x1"] = "n/a"
+		}
+	})
+	code, stdout, stderr := runArgs(t, "predict", "-model", f.finetuned, "-data", odd)
+	if code != 0 {
+		t.Fatalf("exit status %d: %s", code, stderr)
+	}
+	for _, want := range []string{"warning: ", "odd.csv: row 3 (line 4)", `column "x1"`, "1 of 20 values", `"n/a"`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q lacks %q", stderr, want)
+		}
+	}
+	if n := strings.Count(stdout, "\n"); n != 21 {
+		t.Errorf("%d lines of output, want 21", n)
+	}
+}
+
+// Issue 11, "dropped columns": -categorical names one column and the
+// other text columns stay features.
+func TestCategoricalFlagKeepsOtherColumns(t *testing.T) {
+	f := fixtures(t)
+	out := filepath.Join(t.TempDir(), "m")
+	mustRun(t, "pretrain", "-data", f.unlabelled, "-exclude", "id", "-categorical", "size", "-out", out, "-encoder", "4", "-epochs", "1", "-quiet")
+	m, err := gotabular.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cat, cont []string
+	for _, c := range m.Preprocessor().Categorical {
+		cat = append(cat, c.Name)
+	}
+	for _, c := range m.Preprocessor().Continuous {
+		cont = append(cont, c.Name)
+	}
+	slices.Sort(cat)
+	if !slices.Equal(cat, []string{"color", "size"}) || len(cont) != 3 {
+		t.Errorf("categorical %q, continuous %q; want color and size, and x1, x2, x3", cat, cont)
+	}
+}
+
+// Issue 11: a regression target with one NaN was taken for a 175-class
+// classification. It stays numeric; the row without a target is refused
+// with its position.
+func TestRegressionTargetWithNaN(t *testing.T) {
+	dir := t.TempDir()
+	data := writeRows(t, dir, "nan_target.csv", makeRows(200, 5), labelledCols, func(i int, rec map[string]string) {
+		if i == 9 {
+			rec["price"] = "NaN"
+		}
+	})
+	code, _, stderr := runArgs(t, "fit", "-data", data, "-target", "price", "-exclude", "id,label", "-out", filepath.Join(dir, "m"), "-epochs", "1", "-quiet")
+	if code != 1 || !strings.Contains(stderr, `row 10, column "price": the target value is missing`) || strings.Contains(stderr, "classification") {
+		t.Errorf("exit status %d, stderr %q: want the missing target of row 10 refused", code, stderr)
+	}
+}
+
+// A semicolon-delimited file gives the same predictions as the comma one.
+func TestSemicolonFile(t *testing.T) {
+	f := fixtures(t)
+	text, err := os.ReadFile(f.test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	semi := filepath.Join(t.TempDir(), "semi.csv")
+	os.WriteFile(semi, []byte(strings.ReplaceAll(string(text), ",", ";")), 0o644)
+	want, _ := mustRun(t, "predict", "-model", f.finetuned, "-data", f.test)
+	got, _ := mustRun(t, "predict", "-model", f.finetuned, "-data", semi)
+	if got != want {
+		t.Errorf("predictions differ:\n%.300s\nwant\n%.300s", got, want)
+	}
+}
