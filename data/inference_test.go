@@ -182,3 +182,27 @@ func TestHighCardinalityCapped(t *testing.T) {
 		t.Errorf("c: levels %q, want the two most frequent, common and rare", got)
 	}
 }
+
+// Issue 11, "non-finite values": a finite float32 such as 3e38 became
+// infinite once standardised, and the model answered NaN with exit status
+// 0. The transform refuses it, naming the row and column.
+func TestTransformRefusesOverflow(t *testing.T) {
+	p, err := Fit(mustParse(t, "x,y\n0.1,1\n0.2,2\n0.3,3\n", ReadOptions{}), []string{"x"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Transform(mustParse(t, "x,y\n0.2,1\n3e38,2\n", ReadOptions{}))
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Row != 2 || pe.Column != "x" || !strings.Contains(err.Error(), "3e+38") {
+		t.Errorf("got %v, want an error at row 2, column x, quoting 3e+38", err)
+	}
+	g, err := FitTarget(mustParse(t, "y\n0.1\n0.2\n0.3\n", ReadOptions{}), "y", "regression", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := mustParse(t, "y\n0.2\n-3e38\n", ReadOptions{})
+	d := &Dataset{N: 2}
+	if err := g.Encode(tab, d); err == nil || !strings.Contains(err.Error(), `row 2, column "y"`) {
+		t.Errorf("target: got %v, want an error at row 2", err)
+	}
+}

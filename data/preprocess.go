@@ -283,8 +283,9 @@ func (p *Preprocessor) Validate() error {
 // categorical values get their codes, with 0 for missing and unseen values.
 // A continuous column that t holds as categorical (because the reader met a
 // field that is not a number) is parsed, and the first value that fails is
-// an error naming its row and column. A column of p that t lacks is an
-// error.
+// an error naming its row and column; so is a value so far from the fitted
+// ones that its encoding overflows float32. A column of p that t lacks is
+// an error.
 //
 // Transform trusts p; a Preprocessor from a file should pass
 // [Preprocessor.Validate] first.
@@ -305,7 +306,15 @@ func (p *Preprocessor) Transform(t *Table) (*Dataset, error) {
 			return nil, err
 		}
 		for i, v := range vals {
-			d.Cont.Data[i*nc+j] = p.encode(&p.Continuous[j], v)
+			e := p.encode(&p.Continuous[j], v)
+			if math.IsInf(float64(e), 0) {
+				// A finite value far beyond the fitted range (3e38 in
+				// a column of small numbers) overflows float32 once
+				// standardised, and the model would answer NaN.
+				return nil, &Error{Source: t.source(), Row: i + 1, Column: s.Name,
+					Err: fmt.Errorf("%s is too far from the fitted values (mean %.4g, standard deviation %.4g) to be encoded as a float32", formatFloat32(v), s.Mean, s.Std)}
+			}
+			d.Cont.Data[i*nc+j] = e
 		}
 	}
 	nk := len(p.Categorical)

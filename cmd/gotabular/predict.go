@@ -251,8 +251,8 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		return nil
 	}
-	// Written by hand to keep the order of the text output; the figures
-	// are finite, since Evaluate drops undefined ones.
+	// Written by hand to keep the order of the text output; a figure
+	// undefined on these rows (NaN) is null.
 	var b strings.Builder
 	b.WriteString("{")
 	for i, k := range names {
