@@ -426,6 +426,50 @@ func checkOut(dir string) error {
 	return nil
 }
 
+// checkOutputFile refuses an -out file that would destroy something: one
+// of the input files (predict -data x.csv -out x.csv), or a file inside a
+// saved model's directory (-out model/model.json), which a later save of
+// the model would also delete. It runs before any work, so that nothing
+// is written.
+func checkOutputFile(out, dataSpec string) error {
+	if out == "" || out == "-" {
+		return nil
+	}
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		return fmt.Errorf("-out %s is a directory; name a file", out)
+	}
+	if inputs, err := data.Files(dataSpec); err == nil {
+		for _, in := range inputs {
+			if same(out, in) || absPath(out) == absPath(in) {
+				return fmt.Errorf("-out %s is the input file %s: writing it would destroy the data; choose another file", out, in)
+			}
+		}
+	}
+	for dir := filepath.Dir(absPath(out)); ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, gotabular.ModelFile)); err == nil {
+			return fmt.Errorf("-out %s lies inside the model directory %s, which belongs to the model; choose a file outside it", out, dir)
+		}
+		if parent := filepath.Dir(dir); parent == dir {
+			return nil
+		}
+	}
+}
+
+// absPath is path made absolute, with symbolic links in its directory
+// resolved, so that two names of one file compare equal even when the
+// file does not exist yet.
+func absPath(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.Clean(path)
+	}
+	dir, base := filepath.Split(abs)
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		return filepath.Join(real, base)
+	}
+	return abs
+}
+
 // progress is where training reports go. note, if not empty, is written
 // before the first report, once training is under way: printed at once it
 // would stand above an error about the data, which it does not explain.

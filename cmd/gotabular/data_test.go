@@ -89,3 +89,47 @@ func TestSemicolonFile(t *testing.T) {
 		t.Errorf("predictions differ:\n%.300s\nwant\n%.300s", got, want)
 	}
 }
+
+// Issue 11, "data lost through -out": predict -data x.csv -out x.csv
+// overwrote the input, and -out model/model.json destroyed the model.
+func TestOutputThatWouldDestroy(t *testing.T) {
+	f := fixtures(t)
+	dir := t.TempDir()
+	input := filepath.Join(dir, "x.csv")
+	text, _ := os.ReadFile(f.test)
+	os.WriteFile(input, text, 0o644)
+	link := filepath.Join(dir, "link.csv")
+	os.Symlink(input, link)
+	model := filepath.Join(dir, "model")
+	mustRun(t, "pretrain", "-data", f.unlabelled, "-exclude", "id", "-out", model, "-encoder", "4", "-epochs", "1", "-quiet")
+	modelJSON, _ := os.ReadFile(filepath.Join(model, gotabular.ModelFile))
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"input", []string{"predict", "-model", f.finetuned, "-data", input, "-out", input}, "is the input file"},
+		{"input by another name", []string{"predict", "-model", f.finetuned, "-data", input, "-out", filepath.Join(dir, ".", "x.csv")}, "is the input file"},
+		{"input through a link", []string{"embed", "-model", f.finetuned, "-data", input, "-out", link}, "is the input file"},
+		{"input of a list", []string{"predict", "-model", f.finetuned, "-data", f.test + "," + input, "-out", input}, "is the input file"},
+		{"model file", []string{"predict", "-model", model, "-data", input, "-out", filepath.Join(model, gotabular.ModelFile)}, "inside the model directory"},
+		{"new file in a model", []string{"embed", "-model", f.finetuned, "-data", input, "-out", filepath.Join(model, "features.csv")}, "inside the model directory"},
+		{"directory", []string{"predict", "-model", f.finetuned, "-data", input, "-out", dir}, "is a directory"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runArgs(t, tt.args...)
+			if code != 1 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit status %d, stderr %q; want 1 and %q", code, stderr, tt.want)
+			}
+		})
+	}
+	if b, _ := os.ReadFile(input); string(b) != string(text) {
+		t.Error("the input was changed")
+	}
+	if b, _ := os.ReadFile(filepath.Join(model, gotabular.ModelFile)); string(b) != string(modelJSON) {
+		t.Error("the model was changed")
+	}
+	if _, err := os.Stat(filepath.Join(model, "features.csv")); err == nil {
+		t.Error("a file was written into the model directory")
+	}
+}

@@ -122,6 +122,9 @@ func readInput(name, help, what string, args []string, stderr io.Writer) (*input
 	if err := required(fs, "model", "data"); err != nil {
 		return nil, err
 	}
+	if err := checkOutputFile(in.f.out, in.f.data); err != nil {
+		return nil, err
+	}
 	var err error
 	if in.m, in.t, err = in.f.read(stderr); err != nil {
 		return nil, err
