@@ -149,6 +149,19 @@ func (m *TabularModel) Preprocessor() *data.Preprocessor { return m.prep }
 // model, or nil.
 func (m *TabularModel) Target() *data.Target { return m.target }
 
+// ParameterCount returns the number of weights of the model's networks
+// (all members of an ensemble), 0 before training.
+func (m *TabularModel) ParameterCount() int {
+	if m.kind == Untrained {
+		return 0
+	}
+	n := 0
+	for _, p := range m.params() {
+		n += len(p.Value.Data)
+	}
+	return n
+}
+
 // Classes returns the class labels of a classifier, in the order of the
 // predicted probabilities.
 func (m *TabularModel) Classes() []string {

@@ -128,3 +128,21 @@ func ExampleFitWith() {
 	// bin edges: [-0.589 0.681 5.199]
 	// encoded: [-0.589 0.535 5.199 5.199 0.000]
 }
+
+func ExampleDescribe() {
+	const text = "age,city\n25,paris\n35,london\n45,paris\nNA,\n"
+	tab, err := data.ParseCSV(strings.NewReader(text), "people.csv", data.ReadOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, s := range data.Describe(tab, 2) {
+		fmt.Printf("%s %s: missing %.0f%%, %d distinct", s.Name, s.Kind, 100*s.MissingShare(tab.Rows), s.Distinct)
+		if s.Kind == data.Continuous {
+			fmt.Printf(", min %g max %g mean %g", s.Min, s.Max, s.Mean)
+		}
+		fmt.Println(",", s.Top)
+	}
+	// Output:
+	// age continuous: missing 25%, 3 distinct, min 25 max 45 mean 35, []
+	// city categorical: missing 25%, 2 distinct, [{paris 2} {london 1}]
+}

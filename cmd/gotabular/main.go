@@ -27,6 +27,7 @@ Commands:
   predict   write a model's predictions for the rows of a CSV file
   evaluate  print a model's loss and metrics on a labelled CSV file
   embed     write the learned features of the rows of a CSV file
+  inspect   describe a data file (inferred schema, per-column statistics) or a saved model
   bench     measure the engine's training and inference speed
 
 The few-label workflow:
@@ -54,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"demo": runDemo, "pretrain": runPretrain, "finetune": runFinetune, "fit": runFit,
 		"predict": runPredict, "evaluate": runEvaluate, "embed": runEmbed, "bench": runBench,
+		"inspect": runInspect,
 	}
 	name := args[0]
 	switch name {
