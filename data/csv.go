@@ -133,17 +133,13 @@ func (b *tableBuilder) readCSV(r io.Reader, source string) error {
 	if m, err := br.Peek(3); err == nil && string(m) == "\ufeff" {
 		br.Discard(3)
 	}
-	cr := csv.NewReader(br)
-	cr.Comma = b.opt.Delimiter
-	if cr.Comma == 0 {
+	comma := b.opt.Delimiter
+	if comma == 0 {
 		sample, _ := br.Peek(sniffBytes) // a short file gives what there is
-		cr.Comma = DetectDelimiter(sample)
+		comma = DetectDelimiter(sample)
 	}
-	cr.FieldsPerRecord = -1 // checked here, to say how many fields were expected
-	cr.ReuseRecord = true   // the fields are strings that outlive the slice
-	cr.TrimLeadingSpace = true
-
-	header, err := cr.Read()
+	rr := newRecordReader(br, comma)
+	header, err := rr.read()
 	if err == io.EOF {
 		return &Error{Source: source, Err: errors.New("empty file: a header row is required")}
 	}
@@ -158,7 +154,7 @@ func (b *tableBuilder) readCSV(r io.Reader, source string) error {
 	policy := b.opt.Odd
 	rows := 0
 	for {
-		rec, err := cr.Read()
+		rec, err := rr.read()
 		if err == io.EOF {
 			break
 		}
@@ -166,7 +162,7 @@ func (b *tableBuilder) readCSV(r io.Reader, source string) error {
 			return readError(source, rows+1, err)
 		}
 		rows++
-		line, _ := cr.FieldPos(0)
+		line := rr.start
 		if len(rec) != len(order) {
 			return &Error{Source: source, Row: rows, Line: line,
 				Err: fmt.Errorf("%w: %d, the header has %d", csv.ErrFieldCount, len(rec), len(order))}

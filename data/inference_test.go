@@ -3,6 +3,8 @@ package data
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -205,4 +207,39 @@ func TestTransformRefusesOverflow(t *testing.T) {
 	if err := g.Encode(tab, d); err == nil || !strings.Contains(err.Error(), `row 2, column "y"`) {
 		t.Errorf("target: got %v, want an error at row 2", err)
 	}
+}
+
+// parseDecimal must agree with strconv on every text it accepts.
+func TestParseDecimal(t *testing.T) {
+	for _, s := range []string{"0", "-0", "+0", "1", "-1.5", "123.4567", ".5", "5.", "0.1", "16777215", "1677721.5", "0.0000000001",
+		"16777216", "99999.99", "-1677.7216", "0000001", "1.000000"} {
+		t.Run(s, func(t *testing.T) {
+			got, ok := parseDecimal(s)
+			want, err := strconv.ParseFloat(s, 32)
+			if !ok || err != nil || got != float32(want) || math.Signbit(float64(got)) != math.Signbit(want) {
+				t.Errorf("parseDecimal(%q) = %v, %v; strconv gives %v, %v", s, got, ok, float32(want), err)
+			}
+		})
+	}
+	for _, s := range []string{"", "-", ".", "1e5", "16777217", "123456789", "3.4028234", "1.0000000000", "0.00000000001", "1.2.3", "1_0", "inf", "0x10", " 1", "--1"} {
+		if v, ok := parseDecimal(s); ok {
+			t.Errorf("parseDecimal(%q) = %v, want it left to strconv", s, v)
+		}
+	}
+}
+
+func FuzzParseDecimal(f *testing.F) {
+	for _, s := range []string{"1.5", "-0.0001", "16777215", "1677721.6", ".5", "5."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseDecimal(s)
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(s, 32)
+		if err != nil || got != float32(want) {
+			t.Fatalf("parseDecimal(%q) = %v; strconv gives %v, %v", s, got, float32(want), err)
+		}
+	})
 }

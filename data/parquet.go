@@ -248,3 +248,58 @@ func (b *columnBuilder) addNumber(x float64, scratch *[]byte, pos position, poli
 	*scratch = strconv.AppendFloat((*scratch)[:0], x, 'g', -1, 64)
 	return b.add(string(*scratch), false, pos, policy)
 }
+
+// WriteParquet writes t as a Parquet file: a continuous column as
+// optional FLOAT, a categorical one as optional UTF-8 text, missing values
+// as nulls. [ParseParquet] reads it back as the same table, with the
+// columns in name order (a Parquet group orders its fields by name).
+func WriteParquet(w io.Writer, t *Table) error {
+	group := parquet.Group{}
+	for _, c := range t.Columns {
+		if c.Len() != t.Rows {
+			return &Error{Source: t.source(), Column: c.Name, Err: fmt.Errorf("%d values in a table of %d rows", c.Len(), t.Rows)}
+		}
+		if c.Kind == Categorical {
+			group[c.Name] = parquet.Optional(parquet.String())
+		} else {
+			group[c.Name] = parquet.Optional(parquet.Leaf(parquet.FloatType))
+		}
+	}
+	schema := parquet.NewSchema("table", group)
+	// The schema orders the columns by name; each value goes to its
+	// column's index there.
+	index := make([]int, len(t.Columns))
+	for j, c := range t.Columns {
+		leaf, ok := schema.Lookup(c.Name)
+		if !ok {
+			return &Error{Source: t.source(), Column: c.Name, Err: errors.New("not in the Parquet schema")}
+		}
+		index[j] = leaf.ColumnIndex
+	}
+	pw := parquet.NewWriter(w, schema)
+	const batch = 1024
+	rows := make([]parquet.Row, 0, batch)
+	for lo := 0; lo < t.Rows; lo += batch {
+		rows = rows[:0]
+		for i := lo; i < min(lo+batch, t.Rows); i++ {
+			row := make(parquet.Row, len(t.Columns))
+			for j, c := range t.Columns {
+				var v parquet.Value
+				switch {
+				case c.Missing(i):
+					v = parquet.NullValue().Level(0, 0, index[j])
+				case c.Kind == Categorical:
+					v = parquet.ByteArrayValue([]byte(c.Dict[c.Codes[i]])).Level(0, 1, index[j])
+				default:
+					v = parquet.FloatValue(c.Floats[i]).Level(0, 1, index[j])
+				}
+				row[index[j]] = v
+			}
+			rows = append(rows, row)
+		}
+		if _, err := pw.WriteRows(rows); err != nil {
+			return err
+		}
+	}
+	return pw.Close()
+}

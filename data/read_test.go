@@ -209,3 +209,30 @@ func TestFromRecordsAndNewTable(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteParquetRoundTrip(t *testing.T) {
+	orig, err := NewTable("mem",
+		NewContinuous("b", []float32{1.5, nan, -2}),
+		NewCategorical("a", []string{"x", "", "y"}),
+		NewContinuous("c", []float32{0, 1, 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteParquet(&buf, orig); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseParquet(bytes.NewReader(buf.Bytes()), int64(buf.Len()), "rt.parquet", ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range orig.Columns {
+		d, err := back.Col(c.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if render(c) != render(d) {
+			t.Errorf("%s: got %s, want %s", c.Name, render(d), render(c))
+		}
+	}
+}

@@ -14,12 +14,13 @@ import (
 	"github.com/gotabular/gotabular/internal/fewlabel"
 )
 
-const benchHelp = `Usage: gotabular bench engine|fewlabel [flags]
+const benchHelp = `Usage: gotabular bench engine|fewlabel|read [flags]
 
   engine    the engine's training and inference speed beside the PyTorch reference
   fewlabel  test scores with 200 or 500 labels, beside the baselines, on fixed rows
+  read      the data readers' throughput on numeric CSV and Parquet
 
-Run 'gotabular bench engine -h' or 'gotabular bench fewlabel -h' for the flags.
+Run 'gotabular bench engine -h' (or fewlabel, read) for the flags.
 `
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -29,12 +30,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return runBenchEngine(ctx, args[1:], stdout, stderr)
 		case "fewlabel":
 			return runBenchFewlabel(ctx, args[1:], stdout, stderr)
+		case "read":
+			return runBenchRead(ctx, args[1:], stdout, stderr)
 		case "-h", "--help", "-help", "help":
 			fmt.Fprint(stdout, benchHelp)
 			return nil
 		}
 	}
-	fmt.Fprint(stderr, "gotabular bench: name the benchmark: engine or fewlabel\n\n"+benchHelp)
+	fmt.Fprint(stderr, "gotabular bench: name the benchmark: engine, fewlabel or read\n\n"+benchHelp)
 	return errUsage
 }
 

@@ -43,3 +43,12 @@ func TestInspect(t *testing.T) {
 		})
 	}
 }
+
+func TestBenchRead(t *testing.T) {
+	stdout, _ := mustRun(t, "bench", "read", "-rows", "200", "-windows", "1")
+	for _, name := range []string{"\nread_csv_numeric MB/s ", "\nread_parquet_numeric MB/s "} {
+		if !strings.Contains(stdout, name) {
+			t.Errorf("output lacks %q:\n%s", name, stdout)
+		}
+	}
+}
