@@ -48,7 +48,7 @@ func numericParquet(tb testing.TB, rows, cols int) []byte {
 	row := make(parquet.Row, cols)
 	for range rows {
 		for j := range cols {
-			row[j] = parquet.FloatValue(float32(rng.NormFloat64() * 100)).Level(0, 0, j)
+			row[j] = parquet.FloatValue(float32(rng.NormFloat64()*100)).Level(0, 0, j)
 		}
 		if _, err := w.WriteRows([]parquet.Row{row}); err != nil {
 			tb.Fatal(err)

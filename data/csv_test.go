@@ -98,6 +98,16 @@ func TestParseCSV(t *testing.T) {
 			want: map[string]string{"a": "continuous:1,2", "b": "categorical:x y,z"},
 		},
 		{
+			name: "empty fields of a tab-separated file",
+			in:   "a\tb\tc\n1\t\t3\n\t2\t\n",
+			want: map[string]string{"a": "continuous:1,NA", "b": "continuous:NA,2", "c": "continuous:3,NA"},
+		},
+		{
+			name: "quoted field on a tab-separated line",
+			in:   "a\tb\n\"x\ty\"\t2\n",
+			want: map[string]string{"a": "categorical:x\ty", "b": "continuous:2"},
+		},
+		{
 			name: "pipe detected",
 			in:   "a|b\n1|2\n",
 			want: map[string]string{"a": "continuous:1", "b": "continuous:2"},
