@@ -9,7 +9,8 @@ import (
 	"unicode/utf8"
 )
 
-// Schema inference. A column of text fields becomes Continuous or
+// MaxOddShare and schema inference. A column of text fields becomes
+// Continuous or
 // Categorical by these rules, applied once the whole column (of every file
 // of a dataset) has been seen, so that the decision never depends on where
 // in the file an odd value sits:
@@ -38,10 +39,10 @@ import (
 // A kind forced by [ReadOptions.Kinds] is never changed; a column forced
 // Continuous with odd text in more than [MaxOddShare] of its fields is an
 // error, since the list of columns is more likely wrong than the values.
-
-// MaxOddShare is the largest share of a column's non-missing fields that
-// may be odd text for the column still to be inferred Continuous: a few
-// typos among numbers are mistakes; more are likely labels.
+//
+// MaxOddShare itself is the largest share of a column's non-missing fields
+// that may be odd text for the column still to be inferred Continuous: a
+// few typos among numbers are mistakes; more are likely labels.
 const MaxOddShare = 0.05
 
 // DefaultMissingValues are the fields read as missing when

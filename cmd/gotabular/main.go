@@ -21,14 +21,14 @@ Usage: gotabular <command> [flags]
 
 Commands:
   demo      pretrain on Adult census rows, fine-tune on 500 labels, compare with training from scratch
-  pretrain  pretrain a self-supervised model on unlabelled rows of a CSV file (methods: see pretrain -h)
+  pretrain  pretrain a self-supervised model on unlabelled rows of a CSV or Parquet file (methods: see pretrain -h)
   finetune  put a head on a pretrained model and train it on labelled rows
   fit       train a supervised model from scratch
-  predict   write a model's predictions for the rows of a CSV file
-  evaluate  print a model's loss and metrics on a labelled CSV file
-  embed     write the learned features of the rows of a CSV file
+  predict   write a model's predictions for the rows of a data file
+  evaluate  print a model's loss and metrics on a labelled data file
+  embed     write the learned features of the rows of a data file
   inspect   describe a data file (inferred schema, per-column statistics) or a saved model
-  bench     measure the engine's training and inference speed
+  bench     measure the engine's training and inference speed, and the readers'
 
 The few-label workflow:
   gotabular pretrain -data unlabelled.csv -exclude income -out pretrained
