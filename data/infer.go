@@ -309,7 +309,7 @@ func (b *columnBuilder) finish(policy OddPolicy, integerCategories int) (*Column
 	switch b.inferredKind() {
 	case Categorical:
 		if b.forced == Categorical {
-			return &Column{Name: b.name, Kind: Categorical, Codes: slices.Clip(b.codes), Dict: slices.Clip(b.dict)}, nil, nil
+			return &Column{Name: b.name, Kind: Categorical, Codes: shrink(b.codes), Dict: slices.Clip(b.dict)}, nil, nil
 		}
 		return b.categoricalFromText()
 	}
@@ -351,7 +351,17 @@ func (b *columnBuilder) finish(policy OddPolicy, integerCategories int) (*Column
 			return c, warns, nil
 		}
 	}
-	return &Column{Name: b.name, Kind: Continuous, Floats: slices.Clip(b.floats)}, warns, nil
+	return &Column{Name: b.name, Kind: Continuous, Floats: shrink(b.floats)}, warns, nil
+}
+
+// shrink returns s without the spare capacity that doubling left, copied
+// if that spare is large: the table keeps its columns for as long as it
+// lives.
+func shrink[T any](s []T) []T {
+	if cap(s)-len(s) <= len(s)/16 {
+		return slices.Clip(s)
+	}
+	return slices.Clone(s)
 }
 
 // before reports whether a was read before b.
