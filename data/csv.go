@@ -144,7 +144,7 @@ func (b *tableBuilder) readCSV(r io.Reader, source string) error {
 		return &Error{Source: source, Err: errors.New("empty file: a header row is required")}
 	}
 	if err != nil {
-		return readError(source, 0, err)
+		return readError(source, 0, err, rr, nil)
 	}
 	order, err := b.setHeader(header, source)
 	if err != nil {
@@ -159,7 +159,7 @@ func (b *tableBuilder) readCSV(r io.Reader, source string) error {
 			break
 		}
 		if err != nil {
-			return readError(source, rows+1, err)
+			return readError(source, rows+1, err, rr, b.names)
 		}
 		rows++
 		line := rr.start
@@ -329,12 +329,19 @@ func notUTF8(s string) error {
 	return fmt.Errorf("%q is not valid UTF-8 text (convert the file to UTF-8)", s)
 }
 
-// readError positions an error of the csv package. row is the data row
-// being read, 0 for the header.
-func readError(source string, row int, err error) error {
+// readError positions an error of the csv package, with the column and the
+// text of the field at fault. row is the data row being read, 0 for the
+// header; names are the columns, nil while the header is read.
+func readError(source string, row int, err error, rr *recordReader, names []string) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return &Error{Source: source, Row: row, Line: pe.Line, Err: fmt.Errorf("%w (byte %d of the line)", pe.Err, pe.Column)}
+		e := &Error{Source: source, Row: row, Line: pe.Line}
+		field, value := rr.where(pe)
+		if field >= 0 && field < len(names) {
+			e.Column = names[field]
+		}
+		e.Err = fmt.Errorf("%w in %q (byte %d of the line)", pe.Err, value, pe.Column)
+		return e
 	}
 	return fmt.Errorf("%s: %w", source, err)
 }

@@ -23,6 +23,7 @@ type recordReader struct {
 	line   int    // lines read so far
 	start  int    // line on which the last record started
 	long   []byte // a line longer than the buffer, assembled
+	text   []byte // the text of the last quoted record, for errors
 }
 
 func newRecordReader(br *bufio.Reader, comma rune) *recordReader {
@@ -113,6 +114,7 @@ func (r *recordReader) quoted(first []byte) ([]string, error) {
 		}
 		text = append(text, more...)
 	}
+	r.text = text
 	cr := csv.NewReader(bytes.NewReader(text))
 	cr.Comma = r.comma
 	cr.FieldsPerRecord = -1
@@ -138,4 +140,43 @@ func (r *recordReader) quoted(first []byte) ([]string, error) {
 	}
 	r.fields = append(r.fields[:0], rec...)
 	return r.fields, nil
+}
+
+// where finds the field in which a parse error of the last quoted record
+// lies: its index in the record (counting delimiters outside quotes before
+// the error) and its text, cut short if long, so that the error can name
+// the column and quote the value.
+func (r *recordReader) where(pe *csv.ParseError) (field int, value string) {
+	lines := bytes.SplitAfter(r.text, []byte{'\n'})
+	inQuote := false
+	start := 0 // of the current field, in the line being scanned
+	for n, line := range lines {
+		last := n == pe.Line-r.start
+		end := len(line)
+		if last {
+			end = min(max(pe.Column-1, 0), len(line))
+		}
+		start = 0 // a field begun on an earlier line is quoted from this one
+		for i, c := range string(line[:end]) {
+			switch {
+			case c == '"':
+				inQuote = !inQuote
+			case c == r.comma && !inQuote:
+				field++
+				start = i + utf8.RuneLen(c)
+			}
+		}
+		if last {
+			v := line[min(start, len(line)):]
+			if i := bytes.IndexRune(v, r.comma); i >= 0 && i >= end-start {
+				v = v[:i]
+			}
+			v = bytes.TrimRight(v, "\r\n")
+			if len(v) > 40 {
+				v = append(v[:37:37], "..."...)
+			}
+			return field, string(v)
+		}
+	}
+	return -1, ""
 }
