@@ -617,7 +617,17 @@ func writeCSV(path string, stdout io.Writer, header []string, rows int, row func
 	if path == "" || path == "-" {
 		return write(stdout)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	// A run killed while writing left its temporary file; nothing else
+	// would remove it.
+	prefix := "." + filepath.Base(path) + ".tmp-"
+	if entries, err := os.ReadDir(filepath.Dir(path)); err == nil {
+		for _, e := range entries {
+			if !e.IsDir() && strings.HasPrefix(e.Name(), prefix) {
+				os.Remove(filepath.Join(filepath.Dir(path), e.Name()))
+			}
+		}
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), prefix)
 	if err != nil {
 		return fmt.Errorf("-out: %w", err)
 	}

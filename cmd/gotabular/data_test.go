@@ -133,3 +133,17 @@ func TestOutputThatWouldDestroy(t *testing.T) {
 		t.Error("a file was written into the model directory")
 	}
 }
+
+// A predict killed while writing its output left the temporary file; the
+// next write of the same output removes it.
+func TestOutputRemovesLeftovers(t *testing.T) {
+	f := fixtures(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "pred.csv")
+	os.WriteFile(filepath.Join(dir, ".pred.csv.tmp-123"), []byte("partial"), 0o644)
+	mustRun(t, "predict", "-model", f.finetuned, "-data", f.test, "-out", out)
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "pred.csv" {
+		t.Errorf("after the write the directory holds %v", entries)
+	}
+}
