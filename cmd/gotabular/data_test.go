@@ -147,3 +147,17 @@ func TestOutputRemovesLeftovers(t *testing.T) {
 		t.Errorf("after the write the directory holds %v", entries)
 	}
 }
+
+// Issue 11, "high cardinality": a categorical column with more levels
+// than an embedding can use is capped, with a warning on stderr.
+func TestHighCardinalityWarns(t *testing.T) {
+	dir := t.TempDir()
+	rows := makeRows(1200, 11)
+	file := writeRows(t, dir, "ids.csv", rows, []string{"id", "x1", "x2", "color"}, func(i int, rec map[string]string) {
+		rec["id"] = "user" + rec["id"]
+	})
+	code, _, stderr := runArgs(t, "pretrain", "-data", file, "-out", filepath.Join(dir, "m"), "-encoder", "4", "-epochs", "1", "-quiet")
+	if code != 0 || !strings.Contains(stderr, `warning: `) || !strings.Contains(stderr, `column "id": 1200 distinct values: the 1000 most frequent`) {
+		t.Errorf("exit status %d, stderr %q: want a warning about id", code, stderr)
+	}
+}

@@ -168,6 +168,7 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	m.Progress = w
+	m.Warnings = stderr
 	if err := m.Fit(ctx, tr, va); err != nil {
 		return trainingError(err)
 	}

@@ -180,6 +180,7 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	model.Progress = progress(file.Trainer.Quiet, stderr, "")
+	model.Warnings = stderr
 	ropt, err := rf.options()
 	if err != nil {
 		return err
