@@ -155,7 +155,12 @@ type columnBuilder struct {
 
 	floats []float32
 	text   []byte // the fields so far, concatenated; unused if forced
-	ends   []int  // where each field ends in text
+	// lens holds the length of each field in text, one byte a field
+	// rather than an eight-byte offset, which for a numeric file is a
+	// third of what reading it holds; a field of 255 bytes or more has
+	// 255 here and its length in long.
+	lens []uint8
+	long map[int]int
 
 	codes []int32 // forced Categorical only, until finish
 	dict  []string
@@ -191,7 +196,7 @@ func (b *columnBuilder) add(f string, missing bool, pos position, policy OddPoli
 	if missing {
 		b.floats = append(grow(b.floats, 1), float32(math.NaN()))
 		if b.forced == 0 {
-			b.ends = append(grow(b.ends, 1), len(b.text))
+			b.lens = append(grow(b.lens, 1), 0)
 		}
 		return nil
 	}
@@ -223,9 +228,21 @@ func (b *columnBuilder) add(f string, missing bool, pos position, policy OddPoli
 	b.floats = append(grow(b.floats, 1), v)
 	if b.forced == 0 {
 		b.text = append(grow(b.text, len(f)), f...)
-		b.ends = append(grow(b.ends, 1), len(b.text))
+		b.addLen(len(f))
 	}
 	return nil
+}
+
+// addLen records the length of the field just added to text.
+func (b *columnBuilder) addLen(n int) {
+	if n >= 255 {
+		if b.long == nil {
+			b.long = map[int]int{}
+		}
+		b.long[len(b.lens)] = n
+		n = 255
+	}
+	b.lens = append(grow(b.lens, 1), uint8(n))
 }
 
 // grow makes room for n more elements in s, doubling its capacity when it
@@ -389,9 +406,13 @@ func (b *columnBuilder) distinctNumbers(limit int) int {
 
 // categoricalFromText encodes the kept text as codes.
 func (b *columnBuilder) categoricalFromText() (*Column, []*Error, error) {
-	codes := make([]int32, len(b.ends))
+	codes := make([]int32, len(b.lens))
 	start := 0
-	for i, end := range b.ends {
+	for i, n := range b.lens {
+		end := start + int(n)
+		if n == 255 {
+			end = start + b.long[i]
+		}
 		seg := b.text[start:end]
 		start = end
 		if len(seg) == 0 {
@@ -407,7 +428,7 @@ func (b *columnBuilder) categoricalFromText() (*Column, []*Error, error) {
 		}
 		codes[i] = c
 	}
-	b.floats, b.text, b.ends = nil, nil, nil
+	b.floats, b.text, b.lens, b.long = nil, nil, nil, nil
 	return &Column{Name: b.name, Kind: Categorical, Codes: codes, Dict: slices.Clip(b.dict)}, nil, nil
 }
 

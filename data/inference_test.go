@@ -243,3 +243,15 @@ func FuzzParseDecimal(f *testing.F) {
 		}
 	})
 }
+
+// Fields of 255 bytes and more keep their text when a column turns
+// categorical.
+func TestLongFieldsKeepTheirText(t *testing.T) {
+	long := strings.Repeat("z", 300)
+	exact := strings.Repeat("y", 255)
+	tab := mustParse(t, "c\n1\n"+long+"\n2\n"+exact+"\n\n", ReadOptions{})
+	c, _ := tab.Col("c")
+	if c.Kind != Categorical || render(c) != "categorical:1,"+long+",2,"+exact {
+		t.Errorf("got %.80s", render(c))
+	}
+}
