@@ -2,9 +2,11 @@ package gotabular
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
+	"github.com/gotabular/gotabular/metrics"
 	"github.com/gotabular/gotabular/models"
 	"github.com/gotabular/gotabular/ssl"
 	"github.com/gotabular/gotabular/tensor"
@@ -57,14 +59,23 @@ func (m *TabularModel) Predict(t *data.Table) (*Predictions, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := checkOutputs(t, f, "feature"); err != nil {
+			return nil, err
+		}
 		return &Predictions{Task: "features", Features: f}, nil
 	}
 	out := newSupervisedTask(m.net, m.target).outputs(d)
+	if err := checkOutputs(t, out, "prediction"); err != nil {
+		return nil, err
+	}
 	p := &Predictions{Task: m.target.Task}
 	if m.target.Task == config.Regression {
 		p.Values = make([]float64, d.N)
 		for i := range d.N {
 			p.Values[i] = m.target.Unscale(out.At(i, 0))
+			if math.IsNaN(p.Values[i]) || math.IsInf(p.Values[i], 0) {
+				return nil, &data.Error{Source: source(t), Row: i + 1, Err: fmt.Errorf("the prediction %v is not finite in the target's units", p.Values[i])}
+			}
 		}
 		return p, nil
 	}
@@ -89,18 +100,67 @@ func (m *TabularModel) Predict(t *data.Table) (*Predictions, error) {
 // training units), rmse, mae and r2. For a pretrained model it gives the
 // self-supervised loss and its parts, with corruption drawn from a fixed
 // seed.
+//
+// Every figure is there: one that is undefined on t (ROC-AUC when t holds
+// a single class) is NaN rather than left out. A model output that is not
+// finite is an error naming its row, since every figure computed from it
+// would be meaningless.
 func (m *TabularModel) Evaluate(t *data.Table) (map[string]float64, error) {
 	d, err := m.encode(t)
 	if err != nil {
 		return nil, err
 	}
 	if m.kind == Pretrained {
+		f, err := m.featurize(d)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkOutputs(t, f, "feature"); err != nil {
+			return nil, err
+		}
 		return (&sslTask{m: m.ssl}).Evaluate(d)
 	}
 	if err := m.target.Encode(t, d); err != nil {
 		return nil, err
 	}
-	return newSupervisedTask(m.net, m.target).Evaluate(d)
+	s := newSupervisedTask(m.net, m.target)
+	out := s.outputs(d)
+	if err := checkOutputs(t, out, "prediction"); err != nil {
+		return nil, err
+	}
+	figs, err := s.figures(d, out)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range append([]string{metrics.Loss}, metrics.Names(m.target.Task)...) {
+		if _, ok := figs[name]; !ok {
+			figs[name] = math.NaN() // undefined on these rows, and said so
+		}
+	}
+	return figs, nil
+}
+
+// checkOutputs refuses model outputs that are not finite, naming the first
+// row with one: a NaN written to a predictions file would pass for a
+// number downstream.
+func checkOutputs(t *data.Table, out *tensor.Mat, what string) error {
+	for i := range out.Rows {
+		for j, v := range out.Row(i) {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return &data.Error{Source: source(t), Row: i + 1,
+					Err: fmt.Errorf("the model's %s %d is %v: the network gave a non-finite output (its weights or this row's inputs are out of range)", what, j, v)}
+			}
+		}
+	}
+	return nil
+}
+
+// source names t in errors.
+func source(t *data.Table) string {
+	if t.Source == "" {
+		return "table"
+	}
+	return t.Source
 }
 
 // Featurize returns the learned features of the rows of t: the
@@ -112,7 +172,11 @@ func (m *TabularModel) Featurize(t *data.Table) (*tensor.Mat, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.featurize(d)
+	f, err := m.featurize(d)
+	if err != nil {
+		return nil, err
+	}
+	return f, checkOutputs(t, f, "feature")
 }
 
 func (m *TabularModel) featurize(d *data.Dataset) (*tensor.Mat, error) {

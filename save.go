@@ -2,12 +2,16 @@ package gotabular
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
@@ -48,6 +52,11 @@ type modelFile struct {
 	MemberHistories []*train.History   `json:"member_histories,omitempty"`
 	CrossValidation map[string]float64 `json:"cross_validation,omitempty"`
 	Validation      *Diagnostics       `json:"validation,omitempty"`
+	// WeightsSHA256 is the hex SHA-256 of weights.safetensors, checked by
+	// Load: a flipped bit in a weight loads as a valid float and changes
+	// predictions without a sign. Models saved before it existed have
+	// none and load unchecked.
+	WeightsSHA256 string `json:"weights_sha256,omitempty"`
 }
 
 // supervisedWire is models.Config with its backbone stored by name.
@@ -104,16 +113,21 @@ func (m *TabularModel) marshal() (js, weights []byte, err error) {
 		}
 		mf.SSL = raw
 	}
-	js, err = json.MarshalIndent(mf, "", "  ")
-	if err != nil {
-		return nil, nil, err
-	}
 	var ts []safetensors.Tensor
 	for _, p := range m.params() {
+		if err := checkFinite(p.Name, p.Value.Data); err != nil {
+			return nil, nil, fmt.Errorf("%w; the model is not saved", err)
+		}
 		ts = append(ts, safetensors.Tensor{Name: p.Name, Shape: []int{p.Value.Rows, p.Value.Cols}, Data: p.Value.Clone().Data})
 	}
 	var buf bytes.Buffer
 	if err := safetensors.Write(&buf, ts, map[string]string{"format": formatName}); err != nil {
+		return nil, nil, err
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	mf.WeightsSHA256 = hex.EncodeToString(sum[:])
+	js, err = json.MarshalIndent(mf, "", "  ")
+	if err != nil {
 		return nil, nil, err
 	}
 	return append(js, '\n'), buf.Bytes(), nil
@@ -133,8 +147,19 @@ func (m *TabularModel) Clone() (*TabularModel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clone: %w", err)
 	}
-	c.Progress, c.Watcher = m.Progress, m.Watcher
+	c.Progress, c.Watcher, c.Warnings = m.Progress, m.Watcher, m.Warnings
 	return c, nil
+}
+
+// checkFinite refuses a tensor holding NaN or an infinity, naming the
+// tensor and the index: such a weight makes every output NaN.
+func checkFinite(name string, vals []float32) error {
+	for i, v := range vals {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("tensor %q holds %v at index %d", name, v, i)
+		}
+	}
+	return nil
 }
 
 func (m *TabularModel) params() []*nn.Param {
@@ -144,7 +169,12 @@ func (m *TabularModel) params() []*nn.Param {
 	return m.net.Params()
 }
 
-// writeDir atomically replaces dir with a directory holding files.
+// writeDir atomically replaces dir with a directory holding files. It
+// first removes what an earlier save of dir left behind when it was killed
+// between writing its temporary directory and renaming it (.NAME.tmp-*,
+// .NAME.tmp-*.old beside dir): each holds a whole model's weights, and
+// nothing else would ever remove them. Two saves to one directory at the
+// same time are therefore not supported.
 func writeDir(dir string, files map[string][]byte) (err error) {
 	dir = filepath.Clean(dir)
 	if fi, err := os.Stat(dir); err == nil {
@@ -166,6 +196,7 @@ func writeDir(dir string, files map[string][]byte) (err error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("save %s: %w", dir, err)
 	}
+	removeStale(parent, "."+base+".tmp-")
 	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-")
 	if err != nil {
 		return fmt.Errorf("save %s: %w", dir, err)
@@ -200,6 +231,21 @@ func writeDir(dir string, files map[string][]byte) (err error) {
 		os.RemoveAll(old)
 	}
 	return nil
+}
+
+// removeStale removes the directories in parent whose names start with
+// prefix, the leftovers of killed saves. A failure to remove one is not
+// the new save's failure, so it is ignored.
+func removeStale(parent, prefix string) {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), prefix) {
+			os.RemoveAll(filepath.Join(parent, e.Name()))
+		}
+	}
 }
 
 func writeFileSync(path string, b []byte) error {
@@ -405,6 +451,12 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 	default:
 		return nil, bad("kind %q: want %q, %q or %q", mf.Kind, Supervised, Pretrained, Finetuned)
 	}
+	if mf.WeightsSHA256 != "" {
+		sum := sha256.Sum256(weights)
+		if got := hex.EncodeToString(sum[:]); got != mf.WeightsSHA256 {
+			return nil, fmt.Errorf("load %s: the file is damaged or was changed: its SHA-256 is %s, and %s records %s", filepath.Join(dir, WeightsFile), got, ModelFile, mf.WeightsSHA256)
+		}
+	}
 	if err := loadWeights(m.params(), weights); err != nil {
 		return nil, fmt.Errorf("load %s: %w", filepath.Join(dir, WeightsFile), err)
 	}
@@ -429,6 +481,9 @@ func loadWeights(params []*nn.Param, b []byte) error {
 		}
 		if len(t.Shape) != 2 || t.Shape[0] != p.Value.Rows || t.Shape[1] != p.Value.Cols {
 			return fmt.Errorf("tensor %q has shape %v, the model needs [%d %d]", p.Name, t.Shape, p.Value.Rows, p.Value.Cols)
+		}
+		if err := checkFinite(p.Name, t.Data); err != nil {
+			return err
 		}
 		copy(p.Value.Data, t.Data)
 		delete(byName, p.Name)

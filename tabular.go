@@ -65,6 +65,11 @@ type TabularModel struct {
 	// Watcher, when not nil, is told of every training step and epoch,
 	// for a live display of progress or machine-readable records.
 	Watcher train.Watcher
+	// Warnings receives warnings about the data, a line each, such as a
+	// categorical column with too many levels to embed; New sets it to
+	// os.Stderr, and nil is silent. Unlike Progress it is not silenced by
+	// TrainerConfig.Quiet: a warning is about the result, not the run.
+	Warnings io.Writer
 	// History is the record of the last training run; for an ensemble,
 	// that of its first member, and MemberHistories those of the others.
 	History         *train.History
@@ -134,7 +139,7 @@ func New(dc config.DataConfig, mc ModelConfig, oc config.OptimizerConfig, tc con
 	if err := tc.Validate(); err != nil {
 		return nil, err
 	}
-	m := &TabularModel{DataConfig: dc.WithDefaults(), ModelConfig: mc, OptimizerConfig: oc.WithDefaults(), TrainerConfig: tc.WithDefaults(), kind: Untrained}
+	m := &TabularModel{DataConfig: dc.WithDefaults(), ModelConfig: mc, OptimizerConfig: oc.WithDefaults(), TrainerConfig: tc.WithDefaults(), kind: Untrained, Warnings: os.Stderr}
 	if !tc.Quiet {
 		m.Progress = os.Stderr
 	}
@@ -151,6 +156,19 @@ func (m *TabularModel) Preprocessor() *data.Preprocessor { return m.prep }
 // Target returns the fitted target encoding of a supervised or fine-tuned
 // model, or nil.
 func (m *TabularModel) Target() *data.Target { return m.target }
+
+// ParameterCount returns the number of weights of the model's networks
+// (all members of an ensemble), 0 before training.
+func (m *TabularModel) ParameterCount() int {
+	if m.kind == Untrained {
+		return 0
+	}
+	n := 0
+	for _, p := range m.params() {
+		n += len(p.Value.Data)
+	}
+	return n
+}
 
 // Classes returns the class labels of a classifier, in the order of the
 // predicted probabilities.
@@ -177,10 +195,12 @@ func (m *TabularModel) sslConfig() (ssl.Config, bool) {
 }
 
 // featureColumns resolves the feature lists of the data config against a
-// table: a list left empty is inferred as the remaining columns of that
-// kind, never the target.
+// table: the lists fix the kind of the columns they name, and every other
+// column but the target and the excluded ones is a feature of the kind the
+// reader inferred. A column is never dropped for not being listed: naming
+// one categorical column must not lose the other text columns.
 func featureColumns(t *data.Table, dc config.DataConfig, exclude ...string) (cont, cat []string, err error) {
-	cont, cat = dc.ContinuousCols, dc.CategoricalCols
+	cont, cat = slices.Clone(dc.ContinuousCols), slices.Clone(dc.CategoricalCols)
 	for _, name := range slices.Concat(cont, cat) {
 		if _, err := t.Col(name); err != nil {
 			return nil, nil, err
@@ -190,15 +210,14 @@ func featureColumns(t *data.Table, dc config.DataConfig, exclude ...string) (con
 	for _, n := range slices.Concat(dc.Target, exclude, cont, cat) {
 		skip[n] = true
 	}
-	inferCont, inferCat := len(cont) == 0, len(cat) == 0
 	for _, c := range t.Columns {
 		if skip[c.Name] {
 			continue
 		}
-		switch {
-		case c.Kind == data.Continuous && inferCont:
+		switch c.Kind {
+		case data.Continuous:
 			cont = append(cont, c.Name)
-		case c.Kind == data.Categorical && inferCat:
+		case data.Categorical:
 			cat = append(cat, c.Name)
 		}
 	}
@@ -225,32 +244,61 @@ func schemaOf(p *data.Preprocessor) models.Schema {
 
 // fitOptions are the preprocessing a network needs: the data config's
 // transform of the continuous features, and, for PLE, the bin edges.
-func fitOptions(dc config.DataConfig, num models.NumEmbeddingConfig) data.FitOptions {
-	opt := data.FitOptions{ContinuousTransform: dc.ContinuousTransform}
+// Warnings about the data (a capped high-cardinality column) go to
+// m.Warnings.
+func (m *TabularModel) fitOptions(num models.NumEmbeddingConfig) data.FitOptions {
+	opt := data.FitOptions{ContinuousTransform: m.DataConfig.ContinuousTransform, Warn: m.warn}
 	if num.Kind == models.NumEmbeddingPLE {
 		opt.Bins = num.WithDefaults().Bins
 	}
 	return opt
 }
 
-// ReadCSV reads a CSV file for this model: the columns the model knows as
-// categorical are read as text even where every value looks like a number,
-// so that codes match those seen in training.
+// ReadCSV reads a data file for this model with the default options; see
+// [TabularModel.Read].
 func (m *TabularModel) ReadCSV(path string) (*data.Table, error) {
-	opt := data.ReadOptions{Kinds: map[string]data.Kind{}}
+	return m.Read(path, data.ReadOptions{})
+}
+
+// Read reads data for this model with [data.Read]: a CSV or Parquet file,
+// or several. The columns the model knows as categorical are read as text
+// even where every value looks like a number, and those it knows as
+// continuous as numbers, so that the encoding matches the one seen in
+// training; opt's other settings (delimiter, missing tokens, the policy
+// for odd values) apply as given. The table's Warnings say what reading
+// found.
+func (m *TabularModel) Read(spec string, opt data.ReadOptions) (*data.Table, error) {
+	kinds := map[string]data.Kind{}
+	for name, k := range opt.Kinds {
+		kinds[name] = k
+	}
 	if m.prep != nil {
 		for _, c := range m.prep.Categorical {
-			opt.Kinds[c.Name] = data.Categorical
+			kinds[c.Name] = data.Categorical
+		}
+		for _, c := range m.prep.Continuous {
+			kinds[c.Name] = data.Continuous
 		}
 	} else {
 		for _, n := range m.DataConfig.CategoricalCols {
-			opt.Kinds[n] = data.Categorical
+			kinds[n] = data.Categorical
+		}
+		for _, n := range m.DataConfig.ContinuousCols {
+			kinds[n] = data.Continuous
 		}
 	}
 	if m.target != nil && m.target.Task == config.Classification {
-		opt.Kinds[m.target.Name] = data.Categorical
+		kinds[m.target.Name] = data.Categorical
 	}
-	return data.ReadCSV(path, opt)
+	opt.Kinds = kinds
+	return data.Read(spec, opt)
+}
+
+// warn writes a warning to m.Warnings.
+func (m *TabularModel) warn(err error) {
+	if m.Warnings != nil {
+		fmt.Fprintf(m.Warnings, "warning: %v\n", err)
+	}
 }
 
 // validateOptimizer is oc.Validate and the check of its schedule, which

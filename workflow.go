@@ -39,7 +39,7 @@ func (m *TabularModel) Fit(ctx context.Context, trainTable, validation *data.Tab
 	if err != nil {
 		return err
 	}
-	prep, err := data.FitWith(trainTable, cont, cat, fitOptions(m.DataConfig, mc.Embedding.NumEmbedding))
+	prep, err := data.FitWith(trainTable, cont, cat, m.fitOptions(mc.Embedding.NumEmbedding))
 	if err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func (m *TabularModel) preparePretrain(op string, unlabelled *data.Table) (*pret
 	if err != nil {
 		return nil, err
 	}
-	prep, err := data.FitWith(unlabelled, cont, cat, fitOptions(m.DataConfig, sc.Common().NumEmbedding))
+	prep, err := data.FitWith(unlabelled, cont, cat, m.fitOptions(sc.Common().NumEmbedding))
 	if err != nil {
 		return nil, err
 	}

@@ -29,9 +29,12 @@ type DataConfig struct {
 	// training and fine-tuning; it is ignored by pretraining, so the
 	// unlabelled data need not have it.
 	Target []string `json:"target,omitempty" yaml:"target,omitempty"`
-	// ContinuousCols and CategoricalCols name the feature columns. When
-	// both are empty every column but the target is a feature, numeric
-	// columns continuous and the others categorical.
+	// ContinuousCols and CategoricalCols fix the kind of the columns they
+	// name. Every other column but the target is a feature too, of the kind
+	// the reader inferred (numeric columns continuous, the others
+	// categorical): a column is never dropped for not being listed. To
+	// leave a column out, drop it from the table (data.Table.Without; the
+	// command line's -exclude).
 	ContinuousCols  []string `json:"continuous_cols,omitempty" yaml:"continuous_cols,omitempty"`
 	CategoricalCols []string `json:"categorical_cols,omitempty" yaml:"categorical_cols,omitempty"`
 	// ValidationSplit is the fraction of the training rows held out for

@@ -51,19 +51,84 @@ func TestParseCSV(t *testing.T) {
 			dict: map[string][]string{"b": {"x", "y"}},
 		},
 		{
-			name: "one text field makes a column categorical",
+			name: "text in more than 5% of fields makes a column categorical",
 			in:   "a\n1\n2\nthree\n",
 			want: map[string]string{"a": "categorical:1,2,three"},
 		},
 		{
-			name: "infinities and NaN are text",
+			name: "infinities are odd numbers, NaN is missing",
 			in:   "a,b\ninf,NaN\n1,2\n",
-			want: map[string]string{"a": "categorical:inf,1", "b": "categorical:NaN,2"},
+			want: map[string]string{"a": "continuous:NA,1", "b": "continuous:NA,2"},
 		},
 		{
-			name: "float32 overflow is text",
+			name: "float32 overflow is an odd number",
 			in:   "a\n1e39\n1\n",
-			want: map[string]string{"a": "categorical:1e39,1"},
+			want: map[string]string{"a": "continuous:NA,1"},
+		},
+		{
+			name: "only text is categorical",
+			in:   "a\nx\ny\n",
+			want: map[string]string{"a": "categorical:x,y"},
+		},
+		{
+			name: "only odd numbers stay continuous",
+			in:   "a\ninf\n-Infinity\n",
+			want: map[string]string{"a": "continuous:NA,NA"},
+		},
+		{
+			name: "default missing tokens ignore case",
+			in:   "a,b\nna,x\nNULL,?\nnan,N/A\n1,NaN\n",
+			want: map[string]string{"a": "continuous:NA,NA,NA,1", "b": "categorical:x,NA,N/A,NA"},
+		},
+		{
+			name: "own missing tokens replace the defaults",
+			in:   "a,b\n-999,NA\n1,x\n",
+			opt:  ReadOptions{MissingValues: []string{"-999"}},
+			want: map[string]string{"a": "continuous:NA,1", "b": "categorical:NA,x"},
+			dict: map[string][]string{"b": {"NA", "x"}},
+		},
+		{
+			name: "semicolon detected",
+			in:   "a;b;c\n1,5;x;\"p;q\"\n2;y;r\n",
+			want: map[string]string{"a": "categorical:1,5,2", "b": "categorical:x,y", "c": "categorical:p;q,r"},
+		},
+		{
+			name: "tab detected",
+			in:   "a\tb\n1\tx y\n2\tz\n",
+			want: map[string]string{"a": "continuous:1,2", "b": "categorical:x y,z"},
+		},
+		{
+			name: "empty fields of a tab-separated file",
+			in:   "a\tb\tc\n1\t\t3\n\t2\t\n",
+			want: map[string]string{"a": "continuous:1,NA", "b": "continuous:NA,2", "c": "continuous:3,NA"},
+		},
+		{
+			name: "quoted field on a tab-separated line",
+			in:   "a\tb\n\"x\ty\"\t2\n",
+			want: map[string]string{"a": "categorical:x\ty", "b": "continuous:2"},
+		},
+		{
+			name: "pipe detected",
+			in:   "a|b\n1|2\n",
+			want: map[string]string{"a": "continuous:1", "b": "continuous:2"},
+		},
+		{
+			name: "delimiter set",
+			in:   "a;b,c\n1;2,3\n",
+			opt:  ReadOptions{Delimiter: ','},
+			want: map[string]string{"a;b": "categorical:1;2", "c": "continuous:3"},
+		},
+		{
+			name: "integer categories",
+			in:   "soil,x\n1,1\n2,2.5\n1,3\n3,4\n",
+			opt:  ReadOptions{IntegerCategories: 3},
+			want: map[string]string{"soil": "categorical:1,2,1,3", "x": "continuous:1,2.5,3,4"},
+		},
+		{
+			name: "integer categories: too many values",
+			in:   "soil\n1\n2\n3\n4\n",
+			opt:  ReadOptions{IntegerCategories: 3},
+			want: map[string]string{"soil": "continuous:1,2,3,4"},
 		},
 		{
 			name: "empty fields are missing",
@@ -103,7 +168,7 @@ func TestParseCSV(t *testing.T) {
 		{
 			name: "null values",
 			in:   "a,b\n1,?\nNA,x\n3, NA \n",
-			opt:  ReadOptions{NullValues: []string{"NA", " ? "}},
+			opt:  ReadOptions{MissingValues: []string{}, NullValues: []string{"NA", " ? "}},
 			want: map[string]string{"a": "continuous:1,NA,3", "b": "categorical:NA,x,NA"},
 			dict: map[string][]string{"b": {"x"}},
 		},
@@ -171,23 +236,39 @@ func TestParseCSVErrors(t *testing.T) {
 		{name: "too few fields", in: "a,b\n1,2\n3\n", row: 2, line: 3, contains: []string{"test.csv: row 2 (line 3)", "1, the header has 2"}, is: csv.ErrFieldCount},
 		{name: "too many fields", in: "a,b\n1,2,3\n", row: 1, line: 2, contains: []string{"test.csv: row 1 (line 2)", "3, the header has 2"}, is: csv.ErrFieldCount},
 		{name: "row and line differ", in: "a,b\n\"x\ny\",1\n\n2\n", row: 2, line: 5, contains: []string{"row 2 (line 5)"}, is: csv.ErrFieldCount},
-		{name: "bare quote", in: "a,b\n1,2\n3,x\"y\n", row: 2, line: 3, contains: []string{"test.csv: row 2 (line 3)", `bare "`}, is: csv.ErrBareQuote},
-		{name: "unterminated quote", in: "a,b\n1,\"2\n", row: 1, line: 2, contains: []string{"test.csv: row 1", `extraneous or missing "`}, is: csv.ErrQuote},
-		{name: "space after closing quote", in: "a,b\n\"x\" ,1\n", row: 1, line: 2, contains: []string{"row 1 (line 2)"}, is: csv.ErrQuote},
+		{name: "bare quote", in: "a,b\n1,2\n3,x\"y\n", row: 2, line: 3, column: "b", contains: []string{`test.csv: row 2 (line 3), column "b": bare " in non-quoted-field in "x\"y"`}, is: csv.ErrBareQuote},
+		{name: "unterminated quote", in: "a,b\n1,\"2\n", row: 1, line: 2, column: "b", contains: []string{"test.csv: row 1", `extraneous or missing "`, `in "\"2"`}, is: csv.ErrQuote},
+		{name: "space after closing quote", in: "a,b\n\"x\" ,1\n", row: 1, line: 2, column: "a", contains: []string{"row 1 (line 2)", `in "\"x\" "`}, is: csv.ErrQuote},
+		{name: "bad quote after a line break", in: "a,b,c\n1,\"q\nr\"s,3\n", row: 1, line: 3, column: "b", contains: []string{`in "r\"s"`}, is: csv.ErrQuote},
 		{name: "not UTF-8", in: "a,city\n1,paris\n2,caf\xe9\n", row: 2, line: 3, column: "city", contains: []string{`test.csv: row 2 (line 3), column "city": "caf\xe9" is not valid UTF-8`}},
 		{name: "header not UTF-8", in: "a,\xfa\n1,2\n", line: 1, contains: []string{`test.csv: line 1: column 2 of the header: "\xfa" is not valid UTF-8`}},
 		{name: "bad quote in header", in: "a,\"b\"x\n1,2\n", line: 1, contains: []string{"test.csv: line 1"}, is: csv.ErrQuote},
 		{
 			name: "forced continuous with text", in: "age,b\n1,x\n\n2,y\nabc,z\n",
-			opt: ReadOptions{Kinds: map[string]Kind{"age": Continuous}},
+			opt: ReadOptions{Kinds: map[string]Kind{"age": Continuous}, Odd: OddIsError},
 			row: 3, line: 5, column: "age",
-			contains: []string{`test.csv: row 3 (line 5), column "age": "abc" is not a number`},
+			contains: []string{`test.csv: row 3 (line 5), column "age": "abc" is not a finite number`},
 		},
 		{
 			name: "forced continuous with infinity", in: "age\n1\n+Inf\n",
-			opt: ReadOptions{Kinds: map[string]Kind{"age": Continuous}},
+			opt: ReadOptions{Kinds: map[string]Kind{"age": Continuous}, Odd: OddIsError},
 			row: 2, line: 3, column: "age",
-			contains: []string{`"+Inf" is not a number`},
+			contains: []string{`"+Inf" is not a finite number`},
+		},
+		{
+			name: "inferred continuous, odd value is an error", in: "x\n" + strings.Repeat("1\n", 30) + "1e308\n",
+			opt: ReadOptions{Odd: OddIsError},
+			row: 31, line: 32, column: "x",
+			contains: []string{`test.csv: row 31 (line 32), column "x": "1e308" is not a finite number`},
+		},
+		{
+			name: "bad delimiter", in: "a\n1\n",
+			opt:      ReadOptions{Delimiter: '"'},
+			contains: []string{"delimiter"},
+		},
+		{
+			name: "corrupt gzip", in: "\x1f\x8bxxxxxxxxxxxxx",
+			contains: []string{"test.csv", "gzip"},
 		},
 		{
 			name: "unknown forced kind", in: "a\n1\n",
@@ -243,8 +324,8 @@ func TestReadCSV(t *testing.T) {
 
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(bad, []byte("a\nx\n"), 0o644)
-	_, err = ReadCSV(bad, ReadOptions{Kinds: map[string]Kind{"a": Continuous}})
-	if want := bad + `: row 1 (line 2), column "a": "x" is not a number`; err == nil || err.Error() != want {
+	_, err = ReadCSV(bad, ReadOptions{Kinds: map[string]Kind{"a": Continuous}, Odd: OddIsError})
+	if want := bad + `: row 1 (line 2), column "a": "x" is not a finite number (float32), and the column is continuous`; err == nil || err.Error() != want {
 		t.Errorf("ReadCSV(bad):\ngot  %v\nwant %s", err, want)
 	}
 }

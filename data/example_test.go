@@ -57,11 +57,36 @@ NA,  rome,   low
 
 func ExampleParseCSV_error() {
 	const bad = "age,city\n25,paris\nabc,rome\n"
-	opt := data.ReadOptions{Kinds: map[string]data.Kind{"age": data.Continuous}}
+	opt := data.ReadOptions{Kinds: map[string]data.Kind{"age": data.Continuous}, Odd: data.OddIsError}
 	_, err := data.ParseCSV(strings.NewReader(bad), "people.csv", opt)
 	fmt.Println(err)
 	// Output:
-	// people.csv: row 2 (line 3), column "age": "abc" is not a number
+	// people.csv: row 2 (line 3), column "age": "abc" is not a finite number (float32), and the column is continuous
+}
+
+// A stray odd value in a numeric column: the column stays numeric, the
+// value is missing, and the table says so.
+func ExampleParseCSV_oddValues() {
+	var text strings.Builder
+	text.WriteString("height;city\n")
+	for i := range 40 {
+		fmt.Fprintf(&text, "%d;paris\n", 150+i)
+	}
+	text.WriteString("1.8m;rome\nInf;oslo\n")
+	tab, err := data.ParseCSV(strings.NewReader(text.String()), "people.csv", data.ReadOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, c := range tab.Columns {
+		fmt.Printf("%s: %v\n", c.Name, c.Kind)
+	}
+	for _, w := range tab.Warnings {
+		fmt.Println("warning:", w)
+	}
+	// Output:
+	// height: continuous
+	// city: categorical
+	// warning: people.csv: row 41 (line 42), column "height": 2 of 42 values are not finite numbers and are read as missing (the first is "1.8m"); the column stays continuous
 }
 
 // The quantile-normal ("rank-gauss") transform, fitted on the pretraining
@@ -102,4 +127,22 @@ func ExampleFitWith() {
 	// quantiles: [0 0 0 0 0 0 2 5 8 40]
 	// bin edges: [-0.589 0.681 5.199]
 	// encoded: [-0.589 0.535 5.199 5.199 0.000]
+}
+
+func ExampleDescribe() {
+	const text = "age,city\n25,paris\n35,london\n45,paris\nNA,\n"
+	tab, err := data.ParseCSV(strings.NewReader(text), "people.csv", data.ReadOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, s := range data.Describe(tab, 2) {
+		fmt.Printf("%s %s: missing %.0f%%, %d distinct", s.Name, s.Kind, 100*s.MissingShare(tab.Rows), s.Distinct)
+		if s.Kind == data.Continuous {
+			fmt.Printf(", min %g max %g mean %g", s.Min, s.Max, s.Mean)
+		}
+		fmt.Println(",", s.Top)
+	}
+	// Output:
+	// age continuous: missing 25%, 3 distinct, min 25 max 45 mean 35, []
+	// city categorical: missing 25%, 2 distinct, [{paris 2} {london 1}]
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -201,4 +202,61 @@ func roundTrip(t *testing.T, p *Preprocessor) *Preprocessor {
 		t.Fatalf("Validate after a JSON round trip: %v", err)
 	}
 	return &back
+}
+
+func FuzzParseParquet(f *testing.F) {
+	full := parquetBytes(f, pqRows)
+	f.Add(full)
+	f.Add(full[:len(full)-9])
+	f.Add([]byte("PAR1PAR1"))
+	f.Add(append([]byte("PAR1"), bytes.Repeat([]byte{0xff}, 40)...))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		tab, err := ParseParquet(bytes.NewReader(in), int64(len(in)), "fuzz.parquet", ReadOptions{})
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz.parquet") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		if tab.Rows > 0 {
+			checkTable(t, tab)
+		}
+	})
+}
+
+// FuzzInference reads text under each combination of the options that
+// change inference, and checks the rules: a forced kind is kept, a
+// continuous column holds only finite values, and a column is never lost.
+func FuzzInference(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s), uint8(0))
+	}
+	f.Add([]byte("x;y\n1;a\n2;b\nInf;c\n"), uint8(3))
+	f.Add([]byte("x|y\n1|2\n1|3\n"), uint8(6))
+	f.Fuzz(func(t *testing.T, in []byte, mode uint8) {
+		opt := ReadOptions{IntegerCategories: int(mode % 4)}
+		if mode&4 != 0 {
+			opt.Odd = OddIsError
+		}
+		tab, err := ParseCSV(bytes.NewReader(in), "fuzz.csv", opt)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error message")
+			}
+			return
+		}
+		checkTable(t, tab)
+		header, _ := ParseCSV(bytes.NewReader(in), "fuzz.csv", ReadOptions{Kinds: map[string]Kind{tab.Columns[0].Name: Categorical}})
+		if header == nil || len(header.Columns) != len(tab.Columns) {
+			t.Fatalf("forcing a column categorical changed the columns or failed")
+		}
+		if header.Columns[0].Kind != Categorical {
+			t.Fatalf("forced categorical, got %v", header.Columns[0].Kind)
+		}
+		for _, w := range tab.Warnings {
+			if w.Column == "" {
+				t.Fatalf("warning %q names no column", w)
+			}
+		}
+	})
 }

@@ -67,7 +67,21 @@ type FitOptions struct {
 	// of each continuous column ([ContinuousSpec.BinEdges]), which a
 	// model's piecewise-linear encoding reads.
 	Bins int
+	// MaxLevels caps the levels of a categorical column: a column with
+	// more distinct values keeps its MaxLevels most frequent ones (ties
+	// broken by text order), and the others share code 0, "other", with
+	// missing and unseen values. An embedding table of 100,000 rows costs
+	// far more time and memory than it can learn from. 0 means
+	// [DefaultMaxLevels]; a negative value keeps every level.
+	MaxLevels int
+	// Warn, if not nil, hears of each capped column, with the number of
+	// its levels and of the rows that fall into "other".
+	Warn func(error)
 }
+
+// DefaultMaxLevels is the cap on the levels of a categorical column when
+// [FitOptions.MaxLevels] is 0.
+const DefaultMaxLevels = 1000
 
 // Validate reports an option that cannot work, naming it.
 func (o FitOptions) Validate() error {
@@ -164,7 +178,17 @@ func FitWith(t *Table, continuous, categorical []string, opt FitOptions) (*Prepr
 		if err != nil {
 			return nil, err
 		}
-		p.Categorical = append(p.Categorical, CategoricalSpec{Name: name, Levels: levels(c)})
+		lv := levels(c)
+		if limit := opt.maxLevels(); limit > 0 && len(lv) > limit {
+			var others int
+			lv, others = frequentLevels(c, limit)
+			if opt.Warn != nil {
+				opt.Warn(&Error{Source: t.source(), Column: name, Err: fmt.Errorf(
+					"%d distinct values: the %d most frequent are kept as categories, and the other values (%d rows) are one category, \"other\", shared with missing and unseen values",
+					len(levels(c)), limit, others)})
+			}
+		}
+		p.Categorical = append(p.Categorical, CategoricalSpec{Name: name, Levels: lv})
 	}
 	return p, nil
 }
@@ -259,8 +283,9 @@ func (p *Preprocessor) Validate() error {
 // categorical values get their codes, with 0 for missing and unseen values.
 // A continuous column that t holds as categorical (because the reader met a
 // field that is not a number) is parsed, and the first value that fails is
-// an error naming its row and column. A column of p that t lacks is an
-// error.
+// an error naming its row and column; so is a value so far from the fitted
+// ones that its encoding overflows float32. A column of p that t lacks is
+// an error.
 //
 // Transform trusts p; a Preprocessor from a file should pass
 // [Preprocessor.Validate] first.
@@ -281,7 +306,15 @@ func (p *Preprocessor) Transform(t *Table) (*Dataset, error) {
 			return nil, err
 		}
 		for i, v := range vals {
-			d.Cont.Data[i*nc+j] = p.encode(&p.Continuous[j], v)
+			e := p.encode(&p.Continuous[j], v)
+			if math.IsInf(float64(e), 0) {
+				// A finite value far beyond the fitted range (3e38 in
+				// a column of small numbers) overflows float32 once
+				// standardised, and the model would answer NaN.
+				return nil, &Error{Source: t.source(), Row: i + 1, Column: s.Name,
+					Err: fmt.Errorf("%s is too far from the fitted values (mean %.4g, standard deviation %.4g) to be encoded as a float32", formatFloat32(v), s.Mean, s.Std)}
+			}
+			d.Cont.Data[i*nc+j] = e
 		}
 	}
 	nk := len(p.Categorical)
@@ -429,6 +462,41 @@ func meanStd(vals []float32) (mean, std float64) {
 		std = 1
 	}
 	return mean, std
+}
+
+func (o FitOptions) maxLevels() int {
+	if o.MaxLevels == 0 {
+		return DefaultMaxLevels
+	}
+	return o.MaxLevels
+}
+
+// frequentLevels returns the limit most frequent values of c in text
+// form, sorted, and the number of rows holding another value.
+func frequentLevels(c *Column, limit int) ([]string, int) {
+	counts := map[string]int{}
+	for i := range c.Len() {
+		if s, ok := c.Text(i); ok {
+			counts[s]++
+		}
+	}
+	all := make([]string, 0, len(counts))
+	for s := range counts {
+		all = append(all, s)
+	}
+	slices.SortFunc(all, func(a, b string) int {
+		if d := counts[b] - counts[a]; d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	others := 0
+	for _, s := range all[limit:] {
+		others += counts[s]
+	}
+	kept := all[:limit]
+	slices.Sort(kept)
+	return kept, others
 }
 
 // levels returns the sorted distinct non-missing values of c in text form.

@@ -1,7 +1,10 @@
 // Package data holds tables in memory and turns them into the matrices the
 // models train on.
 //
-// A [Table] is a list of typed columns read from a file ([ReadCSV]). A
+// A [Table] is a list of typed columns read from files by [Read] (CSV or
+// Parquet, one file or several; [MaxOddShare] gives the rules by which a
+// column's kind is inferred) or built in memory ([FromRecords],
+// [NewTable]); [Describe] summarises its columns. A
 // [Preprocessor] is fitted once on one table, the pretraining data, and then
 // applied unchanged to every later table so that a model always sees its
 // inputs encoded the same way; it is plain data that round-trips through JSON
@@ -94,6 +97,11 @@ type Table struct {
 	Source  string // where the table came from (a file path), for error messages
 	Rows    int
 	Columns []*Column
+	// Warnings are what reading the table found that a user should hear
+	// of but that did not stop it, such as odd values of a numeric column
+	// read as missing; each names the column and, where there is one, the
+	// file and row of the first case.
+	Warnings []*Error
 }
 
 // Names returns the column names in order.

@@ -199,6 +199,10 @@ func (g *Target) Encode(t *Table, d *Dataset) error {
 			y.Data[i] = v
 			if g.Scale {
 				y.Data[i] = float32((float64(v) - g.Mean) / g.Std)
+				if math.IsInf(float64(y.Data[i]), 0) {
+					return &Error{Source: t.source(), Row: i + 1, Column: g.Name,
+						Err: fmt.Errorf("%s is too far from the fitted targets (mean %.4g, standard deviation %.4g) to be scaled as a float32", formatFloat32(v), g.Mean, g.Std)}
+				}
 			}
 		}
 		d.Targets, d.Labels = y, nil

@@ -14,13 +14,14 @@ import (
 	"github.com/gotabular/gotabular/internal/fewlabel"
 )
 
-const benchHelp = `Usage: gotabular bench engine|fewlabel|serve [flags]
+const benchHelp = `Usage: gotabular bench engine|fewlabel|serve|read [flags]
 
   engine    the engine's training and inference speed beside the PyTorch reference
   fewlabel  test scores with 200 or 500 labels, beside the baselines, on fixed rows
   serve     a load test of the prediction server on loopback: requests/s, latency, memory
+  read      the data readers' throughput on numeric CSV and Parquet
 
-Run 'gotabular bench engine -h' (fewlabel -h, serve -h) for the flags.
+Run 'gotabular bench engine -h' (or fewlabel, serve, read) for the flags.
 `
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -32,12 +33,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return runBenchFewlabel(ctx, args[1:], stdout, stderr)
 		case "serve":
 			return runBenchServe(ctx, args[1:], stdout, stderr)
+		case "read":
+			return runBenchRead(ctx, args[1:], stdout, stderr)
 		case "-h", "--help", "-help", "help":
 			fmt.Fprint(stdout, benchHelp)
 			return nil
 		}
 	}
-	fmt.Fprint(stderr, "gotabular bench: name the benchmark: engine, fewlabel or serve\n\n"+benchHelp)
+	fmt.Fprint(stderr, "gotabular bench: name the benchmark: engine, fewlabel, serve or read\n\n"+benchHelp)
 	return errUsage
 }
 

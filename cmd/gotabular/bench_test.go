@@ -54,7 +54,7 @@ func TestBench(t *testing.T) {
 	}{
 		{"help", []string{"bench", "-h"}, 0, "gotabular bench engine|fewlabel"},
 		{"engine help", []string{"bench", "engine", "-h"}, 0, "train_b256 steps/s N"},
-		{"no benchmark named", []string{"bench"}, 2, "name the benchmark: engine, fewlabel or serve"},
+		{"no benchmark named", []string{"bench"}, 2, "name the benchmark: engine, fewlabel, serve or read"},
 		{"unknown benchmark", []string{"bench", "disk"}, 2, "name the benchmark"},
 		{"bad seconds", []string{"bench", "engine", "-seconds", "0"}, 1, "-seconds must be positive"},
 		{"run", []string{"bench", "engine", "-seconds", "0.01", "-warmup", "0", "-windows", "1"}, 0, "gemm_256x512x512 GFLOP/s "},

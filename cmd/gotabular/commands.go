@@ -338,18 +338,37 @@ func inferTask(t *data.Table, target, cmd string) (task, note string, err error)
 	return config.Regression, fmt.Sprintf("%s: the target %q holds numbers, so the task is regression (give -task classification if they are class labels)\n", cmd, target), nil
 }
 
-// readTable reads a CSV file for a model still to be trained: the columns
+// readTable reads data for a model still to be trained: the columns
 // the data config names as continuous or categorical are read as such, so
-// that text in a continuous column is reported with its row.
-func readTable(path string, dc config.DataConfig) (*data.Table, error) {
-	opt := data.ReadOptions{Kinds: map[string]data.Kind{}}
+// that text in a continuous column is reported with its row. Warnings go
+// to stderr.
+func readTable(path string, dc config.DataConfig, opt data.ReadOptions, stderr io.Writer) (*data.Table, error) {
+	opt.Kinds = map[string]data.Kind{}
 	for _, n := range dc.CategoricalCols {
 		opt.Kinds[n] = data.Categorical
 	}
 	for _, n := range dc.ContinuousCols {
 		opt.Kinds[n] = data.Continuous
 	}
-	return data.ReadCSV(path, opt)
+	t, err := data.Read(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	printWarnings(stderr, t)
+	return t, nil
+}
+
+// modelReader reads data for a trained model, printing warnings to
+// stderr.
+func modelReader(m *gotabular.TabularModel, opt data.ReadOptions, stderr io.Writer) func(string) (*data.Table, error) {
+	return func(path string) (*data.Table, error) {
+		t, err := m.Read(path, opt)
+		if err != nil {
+			return nil, err
+		}
+		printWarnings(stderr, t)
+		return t, nil
+	}
 }
 
 // readTables reads the training file and, if given, the validation file,
@@ -412,6 +431,50 @@ func checkOut(dir string) error {
 	return nil
 }
 
+// checkOutputFile refuses an -out file that would destroy something: one
+// of the input files (predict -data x.csv -out x.csv), or a file inside a
+// saved model's directory (-out model/model.json), which a later save of
+// the model would also delete. It runs before any work, so that nothing
+// is written.
+func checkOutputFile(out, dataSpec string) error {
+	if out == "" || out == "-" {
+		return nil
+	}
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		return fmt.Errorf("-out %s is a directory; name a file", out)
+	}
+	if inputs, err := data.Files(dataSpec); err == nil {
+		for _, in := range inputs {
+			if same(out, in) || absPath(out) == absPath(in) {
+				return fmt.Errorf("-out %s is the input file %s: writing it would destroy the data; choose another file", out, in)
+			}
+		}
+	}
+	for dir := filepath.Dir(absPath(out)); ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, gotabular.ModelFile)); err == nil {
+			return fmt.Errorf("-out %s lies inside the model directory %s, which belongs to the model; choose a file outside it", out, dir)
+		}
+		if parent := filepath.Dir(dir); parent == dir {
+			return nil
+		}
+	}
+}
+
+// absPath is path made absolute, with symbolic links in its directory
+// resolved, so that two names of one file compare equal even when the
+// file does not exist yet.
+func absPath(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.Clean(path)
+	}
+	dir, base := filepath.Split(abs)
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		return filepath.Join(real, base)
+	}
+	return abs
+}
+
 // reportSaved says where the model went and how its training ended.
 func reportSaved(w io.Writer, what, dir string, h *train.History) {
 	reportSavedCV(w, what, dir, h, nil)
@@ -466,7 +529,7 @@ func loadModel(dir string) (*gotabular.TabularModel, error) {
 // keptColumns returns the columns of t named by -keep, as text exactly as
 // in the file. A numeric column read for the model would print "007" as
 // "7", so the file is read again with those columns as text.
-func keptColumns(t *data.Table, path string, names []string) ([]*data.Column, error) {
+func keptColumns(t *data.Table, path string, names []string, opt data.ReadOptions) ([]*data.Column, error) {
 	cols := make([]*data.Column, len(names))
 	reread := false
 	for i, n := range names {
@@ -480,11 +543,11 @@ func keptColumns(t *data.Table, path string, names []string) ([]*data.Column, er
 	if !reread {
 		return cols, nil
 	}
-	opt := data.ReadOptions{Kinds: map[string]data.Kind{}}
+	opt.Kinds = map[string]data.Kind{}
 	for _, n := range names {
 		opt.Kinds[n] = data.Categorical
 	}
-	text, err := data.ReadCSV(path, opt)
+	text, err := data.Read(path, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -526,7 +589,17 @@ func writeCSV(path string, stdout io.Writer, header []string, rows int, row func
 	if path == "" || path == "-" {
 		return write(stdout)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	// A run killed while writing left its temporary file; nothing else
+	// would remove it.
+	prefix := "." + filepath.Base(path) + ".tmp-"
+	if entries, err := os.ReadDir(filepath.Dir(path)); err == nil {
+		for _, e := range entries {
+			if !e.IsDir() && strings.HasPrefix(e.Name(), prefix) {
+				os.Remove(filepath.Join(filepath.Dir(path), e.Name()))
+			}
+		}
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), prefix)
 	if err != nil {
 		return fmt.Errorf("-out: %w", err)
 	}

@@ -194,10 +194,10 @@ func demoTables(dir string) (train, test *data.Table, err error) {
 		return demodata.Adult()
 	}
 	opt := data.ReadOptions{}
-	if train, err = data.ReadCSV(filepath.Join(dir, "train.csv"), opt); err != nil {
+	if train, err = data.Read(filepath.Join(dir, "train.csv"), opt); err != nil {
 		return nil, nil, err
 	}
-	if test, err = data.ReadCSV(filepath.Join(dir, "test.csv"), opt); err != nil {
+	if test, err = data.Read(filepath.Join(dir, "test.csv"), opt); err != nil {
 		return nil, nil, err
 	}
 	return train, test, nil

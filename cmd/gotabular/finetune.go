@@ -76,14 +76,16 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		tf                      trainFlags
 		cf                      crossFitFlags
 		of                      optimFlags
+		rf                      readFlags
 	)
 	fs.StringVar(&modelDir, "model", "", "`directory` of the pretrained model, as written by gotabular pretrain (required)")
-	fs.StringVar(&dataPath, "data", "", "CSV `file` of labelled training rows (required)")
-	fs.StringVar(&unlabelledPath, "unlabelled", "", "CSV `file` of unlabelled rows, for self-training with -pseudo-labels (such as the pretraining rows)")
+	fs.StringVar(&dataPath, "data", "", "labelled training rows (required): "+dataFileHelp)
+	fs.StringVar(&unlabelledPath, "unlabelled", "", "`file`s of unlabelled rows, like -data, for self-training with -pseudo-labels (such as the pretraining rows)")
 	fs.IntVar(&pseudo, "pseudo-labels", 0, "self-train a classifier: once fine-tuned, fine-tune again from the pretrained weights with this many -unlabelled `rows` added, those the model is surest of, labelled as it predicts (0: none)")
 	tgt.register(fs)
 	fs.StringVar(&out, "out", "", "`directory` to save the fine-tuned model to (required)")
 	ff.register(fs, file.Model)
+	rf.register(fs)
 	tf.register(fs, file.Trainer, file.Model.LearningRate, "")
 	cf.register(fs, file.Trainer)
 	// The optimizer config is the pretrained model's unless changed, so
@@ -154,13 +156,18 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if (pseudo > 0) != (unlabelledPath != "") {
 		return errors.New("-pseudo-labels and -unlabelled go together: self-training needs both")
 	}
-	tr, va, err := readTables(pre.ReadCSV, dataPath, tgt.valid, nil)
+	ropt, err := rf.options()
+	if err != nil {
+		return err
+	}
+	read := modelReader(pre, ropt, stderr)
+	tr, va, err := readTables(read, dataPath, tgt.valid, nil)
 	if err != nil {
 		return err
 	}
 	var unlabelled *data.Table
 	if unlabelledPath != "" {
-		if unlabelled, err = pre.ReadCSV(unlabelledPath); err != nil {
+		if unlabelled, err = read(unlabelledPath); err != nil {
 			return err
 		}
 	}
@@ -177,6 +184,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	o := newTrainOutput(ctx, file.Trainer.Quiet, tf.json, stdout, stderr)
 	o.attach(pre, note)
+	pre.Warnings = stderr
 	ft, err := pre.CreateFinetuneModel(gotabular.FinetuneOptions{
 		Task: task, Head: file.Model.Head, Train: tr, Validation: va, Target: target,
 		Optimizer: &file.Optimizer, Trainer: &file.Trainer,

@@ -58,8 +58,9 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		cf                       crossFitFlags
 		of                       optimFlags
 		nf                       numEmbeddingFlags
+		rf                       readFlags
 	)
-	fs.StringVar(&dataPath, "data", "", "CSV `file` of labelled training rows (required)")
+	fs.StringVar(&dataPath, "data", "", "labelled training rows (required): "+dataFileHelp)
 	tgt.register(fs)
 	fs.StringVar(&out, "out", "", "`directory` to save the model to (required)")
 	feat.register(fs, "such as an id")
@@ -70,6 +71,7 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Float64Var(&dropout, "dropout", file.Model.Dropout, "dropout `probability` after each backbone layer")
 	fs.BoolVar(&batchNorm, "batchnorm", file.Model.UseBatchNorm, "put a batch normalisation before each backbone layer")
 	nf.register(fs)
+	rf.register(fs)
 	tf.register(fs, file.Trainer, file.Model.LearningRate, "")
 	cf.register(fs, file.Trainer)
 	of.register(fs, file.Optimizer.WithDefaults(), "")
@@ -174,7 +176,11 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 
-	read := func(path string) (*data.Table, error) { return readTable(path, file.Data) }
+	ropt, err := rf.options()
+	if err != nil {
+		return err
+	}
+	read := func(path string) (*data.Table, error) { return readTable(path, file.Data, ropt, stderr) }
 	tr, va, err := readTables(read, dataPath, tgt.valid, excluded)
 	if err != nil {
 		return err
@@ -192,5 +198,6 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	o.attach(m, note)
+	m.Warnings = stderr
 	return o.finish(m, m.Fit(ctx, tr, va), "trained", out)
 }

@@ -21,15 +21,16 @@ Usage: gotabular <command> [flags]
 
 Commands:
   demo      pretrain on Adult census rows, fine-tune on 500 labels, compare with training from scratch
-  pretrain  pretrain a self-supervised model on unlabelled rows of a CSV file (methods: see pretrain -h)
+  pretrain  pretrain a self-supervised model on unlabelled rows of a CSV or Parquet file (methods: see pretrain -h)
   finetune  put a head on a pretrained model and train it on labelled rows
   fit       train a supervised model from scratch
-  predict   write a model's predictions for the rows of a CSV file
-  evaluate  print a model's loss and metrics on a labelled CSV file
-  embed     write the learned features of the rows of a CSV file
+  predict   write a model's predictions for the rows of a data file
+  evaluate  print a model's loss and metrics on a labelled data file
+  embed     write the learned features of the rows of a data file
+  inspect   describe a data file (inferred schema, per-column statistics) or a saved model
   report    write a model's report.html: training curves and validation plots
   serve     answer prediction and embedding requests for a model over HTTP
-  bench     measure the engine's training and inference speed
+  bench     measure the engine's speed, the few-label scores, the server and the readers
   ssl list  list the self-supervised methods and their settings
   version   print the version, commit, Go version and GEMM kernel in use
 
@@ -66,6 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"demo": runDemo, "pretrain": runPretrain, "finetune": runFinetune, "fit": runFit,
 		"predict": runPredict, "evaluate": runEvaluate, "embed": runEmbed, "bench": runBench,
 		"version": runVersion, "ssl": runSSL, "report": runReport, "serve": runServe,
+		"inspect": runInspect,
 	}
 	name := args[0]
 	switch name {

@@ -74,22 +74,29 @@ Flags:
 // ioFlags are the input and output flags of predict and embed.
 type ioFlags struct {
 	model, data, out, keep string
+	rf                     readFlags
+	opt                    data.ReadOptions
 }
 
 func (f *ioFlags) register(fs *flag.FlagSet, what string) {
 	fs.StringVar(&f.model, "model", "", "`directory` of a saved model (required)")
-	fs.StringVar(&f.data, "data", "", "CSV `file` of the rows "+what+" (required)")
+	fs.StringVar(&f.data, "data", "", "the rows "+what+" (required): "+dataFileHelp)
 	fs.StringVar(&f.out, "out", "", "CSV `file` to write (default: stdout)")
 	fs.StringVar(&f.keep, "keep", "", "comma-separated input `columns` to copy in front of the output, such as an id")
+	f.rf.register(fs)
 }
 
 // read loads the model and reads the data file for it.
-func (f *ioFlags) read() (*gotabular.TabularModel, *data.Table, error) {
+func (f *ioFlags) read(stderr io.Writer) (*gotabular.TabularModel, *data.Table, error) {
+	var err error
+	if f.opt, err = f.rf.options(); err != nil {
+		return nil, nil, err
+	}
 	m, err := loadModel(f.model)
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := m.ReadCSV(f.data)
+	t, err := modelReader(m, f.opt, stderr)(f.data)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -115,11 +122,14 @@ func readInput(name, help, what string, args []string, stderr io.Writer) (*input
 	if err := required(fs, "model", "data"); err != nil {
 		return nil, err
 	}
-	var err error
-	if in.m, in.t, err = in.f.read(); err != nil {
+	if err := checkOutputFile(in.f.out, in.f.data); err != nil {
 		return nil, err
 	}
-	if in.keep, err = keptColumns(in.t, in.f.data, splitList(in.f.keep)); err != nil {
+	var err error
+	if in.m, in.t, err = in.f.read(stderr); err != nil {
+		return nil, err
+	}
+	if in.keep, err = keptColumns(in.t, in.f.data, splitList(in.f.keep), in.f.opt); err != nil {
 		return nil, err
 	}
 	return in, nil
@@ -196,8 +206,10 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlagSet("evaluate", evaluateHelp, stderr)
 	var modelDir, dataPath string
 	var asJSON bool
+	var rf readFlags
 	fs.StringVar(&modelDir, "model", "", "`directory` of a saved model (required)")
-	fs.StringVar(&dataPath, "data", "", "CSV `file` of labelled rows, with the target column (required)")
+	fs.StringVar(&dataPath, "data", "", "labelled rows, with the target column (required): "+dataFileHelp)
+	rf.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "print the figures as one JSON object")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -205,11 +217,15 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := required(fs, "model", "data"); err != nil {
 		return err
 	}
+	ropt, err := rf.options()
+	if err != nil {
+		return err
+	}
 	m, err := loadModel(modelDir)
 	if err != nil {
 		return err
 	}
-	t, err := m.ReadCSV(dataPath)
+	t, err := modelReader(m, ropt, stderr)(dataPath)
 	if err != nil {
 		return err
 	}
@@ -238,8 +254,8 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		return nil
 	}
-	// Written by hand to keep the order of the text output; the figures
-	// are finite, since Evaluate drops undefined ones.
+	// Written by hand to keep the order of the text output; a figure
+	// undefined on these rows (NaN) is null.
 	var b strings.Builder
 	b.WriteString("{")
 	for i, k := range names {

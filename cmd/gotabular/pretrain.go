@@ -74,9 +74,10 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		batchNorm                        bool
 		tf                               trainFlags
 		nf                               numEmbeddingFlags
+		rf                               readFlags
 	)
-	fs.StringVar(&dataPath, "data", "", "CSV `file` of the rows to pretrain on (required)")
-	fs.StringVar(&validPath, "valid", "", "CSV `file` of validation rows (default: hold out a share of -data, 0.2 unless the config's data.validation_split says otherwise)")
+	fs.StringVar(&dataPath, "data", "", "the rows to pretrain on (required): "+dataFileHelp)
+	fs.StringVar(&validPath, "valid", "", "`file`s of validation rows, like -data (default: hold out a share of -data, 0.2 unless the config's data.validation_split says otherwise)")
 	fs.StringVar(&out, "out", "", "`directory` to save the pretrained model to (required)")
 	fs.StringVar(&method, "method", defaultMethod, "self-supervised `method`, by name or alias: see Methods below")
 	feat.register(fs, "such as an id or the target")
@@ -88,6 +89,7 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Float64Var(&dropout, "dropout", 0, "dropout `probability` after each encoder and decoder layer")
 	fs.BoolVar(&batchNorm, "batchnorm", false, "put a batch normalisation before each encoder and decoder layer")
 	nf.register(fs)
+	rf.register(fs)
 	tf.register(fs, file.Trainer, def.shared.LearningRate, "")
 	mf, err := registerMethodFlags(fs)
 	if err != nil {
@@ -156,7 +158,12 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	o := newTrainOutput(ctx, file.Trainer.Quiet, tf.json, stdout, stderr)
 	o.attach(model, "")
-	read := func(path string) (*data.Table, error) { return readTable(path, file.Data) }
+	model.Warnings = stderr
+	ropt, err := rf.options()
+	if err != nil {
+		return err
+	}
+	read := func(path string) (*data.Table, error) { return readTable(path, file.Data, ropt, stderr) }
 	tr, va, err := readTables(read, dataPath, validPath, excluded)
 	if err != nil {
 		return err

@@ -38,7 +38,10 @@ func Load(m *Manifest, e Entry, splits *Splits, seeds, labels []int) (*Dataset, 
 		return nil, fmt.Errorf("dataset %s: task %q is not scored by the benchmark (binary classification and regression are)", e.Name, e.Task)
 	}
 	dir := filepath.Join(filepath.Dir(m.Path), e.Name)
-	opt := data.ReadOptions{Kinds: map[string]data.Kind{}}
+	// Only the empty field is missing, as the protocol was first run: the
+	// reader's default tokens (NA, ?, ...) would merge levels such as "?"
+	// into "Missing" and move the recorded figures.
+	opt := data.ReadOptions{Kinds: map[string]data.Kind{}, MissingValues: []string{}}
 	for _, f := range e.Files {
 		for _, c := range f.Columns {
 			opt.Kinds[c] = data.Continuous
