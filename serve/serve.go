@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/gotabular/gotabular"
+	"github.com/gotabular/gotabular/data"
 )
 
 // Options are a server's limits. The zero value of a field means its
@@ -405,9 +406,13 @@ func (g *generation) with(ctx context.Context, f func(*gotabular.TabularModel) e
 	defer func() { g.copies <- m }()
 	if err := f(m); err != nil {
 		// The rows were checked against the model's columns, so this is
-		// a value the preprocessing refused; its message names the row
-		// and column.
-		return &requestError{status: http.StatusBadRequest, msg: err.Error()}
+		// a value the preprocessing refused; it names the row and column,
+		// which the answer gives as fields too.
+		re := &requestError{status: http.StatusBadRequest, msg: err.Error()}
+		if de, ok := errors.AsType[*data.Error](err); ok {
+			re.row, re.column = de.Row, de.Column
+		}
+		return re
 	}
 	return nil
 }

@@ -237,17 +237,17 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-// An output that is not a finite number is refused, with the row, rather
-// than passed on.
-func TestNonFiniteOutput(t *testing.T) {
+// A value that cannot be encoded as a finite number is refused, with its
+// row and column, before it can turn into a NaN output.
+func TestNonFiniteInput(t *testing.T) {
 	testModels(t)
 	s := newServer(t, regressor, serve.Options{})
 	// "tiny" is standardised by a spread of 1e-3: 3e38 overflows float32.
 	code, body := do(t, s, "POST", "/v1/predict", "", "", `[{"x1": 1}, {"x1": 1, "tiny": 3e38}]`)
-	if code != http.StatusUnprocessableEntity {
-		t.Fatalf("status %d, want 422: %s", code, body)
+	if code != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400: %s", code, body)
 	}
-	if got := decode[errorBody](t, body); got.Row != 2 || !strings.Contains(got.Error, "not a finite number") {
+	if got := decode[errorBody](t, body); got.Row != 2 || got.Column != "tiny" || !strings.Contains(got.Error, "float32") {
 		t.Errorf("error %+v", got)
 	}
 }
