@@ -1,0 +1,451 @@
+// Package gandalf is PyTorch Tabular's GANDALF (Joseph and Raj, 2022,
+// "GANDALF: Gated Adaptive Network for Deep Automated Learning of
+// Features"): a stack of gated feature learning units (GFLUs) over the
+// embedded row. Each stage d picks features with a learned soft mask and
+// updates a hidden state of the input's width with GRU-like gates:
+//
+//	f = t-softmax(M_d, relu(t_d))                 feature mask, 1×n
+//	[z | r] = σ(W_in,d · [f⊙x, h])
+//	ĥ = tanh(W_out,d · [r⊙h, x])
+//	h ← Dropout((1−z)⊙h + z⊙ĥ)
+//
+// starting from h = x. The output has the input's width; the head that
+// follows predicts from it. Its config serves as a supervised backbone and
+// as the encoder or decoder of a self-supervised model.
+package gandalf
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/gotabular/gotabular/models"
+	"github.com/gotabular/gotabular/nn"
+	"github.com/gotabular/gotabular/tensor"
+)
+
+// Name is the registered backbone name.
+const Name = "GANDALF"
+
+func init() {
+	models.RegisterBackbone(Name, func(b []byte) (models.BackboneConfig, error) {
+		var c Config
+		err := json.Unmarshal(b, &c)
+		return c, err
+	})
+}
+
+// The defaults of PyTorch Tabular's GANDALFConfig.
+const (
+	DefaultStages          = 6
+	DefaultFeatureSparsity = 0.3
+)
+
+// Config is GANDALF, with PyTorch Tabular's field names. Zero fields take
+// the defaults; the sparsity fields are pointers because their zero is a
+// value one may want.
+type Config struct {
+	// Stages is the number of GFLU stages (gflu_stages, default 6).
+	Stages int `json:"gflu_stages,omitempty" yaml:"gflu_stages,omitempty"`
+	// Dropout is applied to each stage's output (gflu_dropout, default 0).
+	Dropout float64 `json:"gflu_dropout,omitempty" yaml:"gflu_dropout,omitempty"`
+	// FeatureInitSparsity is the fraction of features each stage's mask
+	// starts by leaving out (gflu_feature_init_sparsity, default 0.3).
+	FeatureInitSparsity *float64 `json:"gflu_feature_init_sparsity,omitempty" yaml:"gflu_feature_init_sparsity,omitempty"`
+	// LearnableSparsity trains the masks' thresholds t; otherwise they
+	// keep their initial values (learnable_sparsity, default true).
+	LearnableSparsity *bool `json:"learnable_sparsity,omitempty" yaml:"learnable_sparsity,omitempty"`
+}
+
+// Name implements [models.BackboneConfig].
+func (c Config) Name() string { return Name }
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.Stages == 0 {
+		c.Stages = DefaultStages
+	}
+	if c.FeatureInitSparsity == nil {
+		c.FeatureInitSparsity = new(float64(DefaultFeatureSparsity))
+	}
+	if c.LearnableSparsity == nil {
+		c.LearnableSparsity = new(true)
+	}
+	return c
+}
+
+// WithDropout implements [models.DropoutSetter].
+func (c Config) WithDropout(p float64) models.BackboneConfig {
+	c.Dropout = p
+	return c
+}
+
+// Validate implements [models.BackboneConfig].
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	if c.Stages < 1 {
+		return fmt.Errorf("gandalf: gflu_stages %d: want at least 1", c.Stages)
+	}
+	if !(c.Dropout >= 0 && c.Dropout < 1) {
+		return fmt.Errorf("gandalf: gflu_dropout %v: want a probability in [0, 1)", c.Dropout)
+	}
+	if s := *c.FeatureInitSparsity; !(s >= 0 && s <= 1) {
+		return fmt.Errorf("gandalf: gflu_feature_init_sparsity %v: want a fraction in [0, 1]", s)
+	}
+	return nil
+}
+
+// Size implements [models.BackboneConfig].
+func (c Config) Size(inDim int) (params, outDim int) {
+	c = c.WithDefaults()
+	n := inDim
+	stage := (2*n*2*n + 2*n) + (2*n*n + n) + n + 1 // W_in, W_out, the mask and its threshold
+	return c.Stages * stage, n
+}
+
+// Backbone is the built stack of GFLUs.
+type Backbone struct {
+	// Masks holds each stage's feature logits M_d (stages×n), T their
+	// thresholds t_d (stages×1, trained only with LearnableSparsity).
+	Masks, T  *nn.Param
+	WIn, WOut []*nn.Linear
+	drops     []*nn.Dropout // nil without dropout
+	n         int
+
+	// The forward pass's values, kept for the backward pass: the input,
+	// each stage's feature weights f (stages×n), the concatenations fed to
+	// W_in and W_out, the gates σ(·) = [z | r], the candidates ĥ, and each
+	// stage's output (state[d] is stage d's, the input being stage −1's).
+	x          *tensor.Mat
+	f          []float32
+	u, v, gate []*tensor.Mat
+	cand       []*tensor.Mat
+	mixed      []*tensor.Mat
+	state      []*tensor.Mat
+
+	// Backward buffers.
+	dh       [2]*tensor.Mat
+	dpre, dg *tensor.Mat
+	dx       *tensor.Mat
+	df       []float64
+}
+
+// Build implements [models.BackboneConfig]. The weights start as PyTorch's
+// Linear layers do; each stage's mask logits are draws of a Beta(α, β)
+// with α and β uniform on [0.5, 10] for the stage, and its threshold the
+// one that leaves out FeatureInitSparsity of the features, as in PyTorch
+// Tabular.
+func (c Config) Build(prefix string, inDim int, rng *rand.Rand) (models.Backbone, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if inDim < 1 {
+		return nil, fmt.Errorf("gandalf: %d input columns: want at least 1", inDim)
+	}
+	c = c.WithDefaults()
+	n, s := inDim, c.Stages
+	b := &Backbone{n: n, Masks: nn.NewParam(prefix+".feature_masks", s, n)}
+	if *c.LearnableSparsity {
+		b.T = nn.NewParam(prefix+".t", s, 1)
+	} else {
+		b.T = nn.NewBuffer(prefix+".t", s, 1)
+	}
+	for d := range s {
+		b.WIn = append(b.WIn, nn.NewLinear(fmt.Sprintf("%s.W_in.%d", prefix, d), 2*n, 2*n, rng))
+		b.WOut = append(b.WOut, nn.NewLinear(fmt.Sprintf("%s.W_out.%d", prefix, d), 2*n, n, rng))
+		if c.Dropout > 0 {
+			b.drops = append(b.drops, nn.NewDropout(c.Dropout, rng))
+		}
+	}
+	for d := range s {
+		alpha, beta := 0.5+9.5*rng.Float64(), 0.5+9.5*rng.Float64()
+		row := b.Masks.Value.Row(d)
+		for j := range row {
+			row[j] = float32(betaSample(rng, alpha, beta))
+		}
+		b.T.Value.Data[d] = float32(InitialThreshold(row, *c.FeatureInitSparsity))
+	}
+	b.f = make([]float32, s*n)
+	b.df = make([]float64, n)
+	b.u, b.v, b.gate = make([]*tensor.Mat, s), make([]*tensor.Mat, s), make([]*tensor.Mat, s)
+	b.cand, b.mixed, b.state = make([]*tensor.Mat, s), make([]*tensor.Mat, s), make([]*tensor.Mat, s)
+	return b, nil
+}
+
+// InitialThreshold returns the t under which t-softmax of logits gives
+// zero weight to the fraction r of them (the r-softmax of Bałazy et al.,
+// 2023, which PyTorch Tabular uses to start its masks): minus the
+// r-quantile of the logits less their maximum, interpolated linearly
+// between order statistics, plus 1e-8.
+func InitialThreshold(logits []float32, r float64) float64 {
+	a := make([]float64, len(logits))
+	top := float64(slices.Max(logits))
+	for i, v := range logits {
+		a[i] = float64(v) - top
+	}
+	slices.Sort(a)
+	pos := r * float64(len(a)-1)
+	lo := int(math.Floor(pos))
+	hi := min(lo+1, len(a)-1)
+	q := a[lo] + (pos-float64(lo))*(a[hi]-a[lo])
+	return -q + 1e-8
+}
+
+// betaSample draws from Beta(a, b) as X/(X+Y) with X ~ Gamma(a), Y ~ Gamma(b).
+func betaSample(rng *rand.Rand, a, b float64) float64 {
+	x, y := gammaSample(rng, a), gammaSample(rng, b)
+	if x+y == 0 {
+		return 0.5
+	}
+	return x / (x + y)
+}
+
+// gammaSample draws from Gamma(a, 1) by Marsaglia and Tsang's method;
+// a < 1 is boosted to a+1 and scaled by U^(1/a).
+func gammaSample(rng *rand.Rand, a float64) float64 {
+	if a < 1 {
+		return gammaSample(rng, a+1) * math.Pow(rng.Float64(), 1/a)
+	}
+	d := a - 1.0/3
+	c := 1 / math.Sqrt(9*d)
+	for {
+		x := rng.NormFloat64()
+		v := 1 + c*x
+		if v <= 0 {
+			continue
+		}
+		v = v * v * v
+		u := rng.Float64()
+		if u < 1-0.0331*x*x*x*x || math.Log(u) < 0.5*x*x+d*(1-v+math.Log(v)) {
+			return d * v
+		}
+	}
+}
+
+// OutDim implements [models.Backbone].
+func (b *Backbone) OutDim() int { return b.n }
+
+// Params implements [nn.Module]: the masks and thresholds, then each
+// stage's W_in and W_out.
+func (b *Backbone) Params() []*nn.Param {
+	ps := []*nn.Param{b.Masks, b.T}
+	for d := range b.WIn {
+		ps = append(ps, b.WIn[d].Params()...)
+		ps = append(ps, b.WOut[d].Params()...)
+	}
+	return ps
+}
+
+// tsoftmaxW is the weight t-softmax gives a logit a (less the row's
+// maximum) before normalising: relu(a + t) + 1e-8, where the 1e-8 keeps
+// the logarithm PyTorch Tabular takes of it finite.
+func tsoftmaxW(a, t float64) float64 { return max(a+t, 0) + 1e-8 }
+
+// featureWeights computes stage d's t-softmax of the mask logits into f:
+// f_j ∝ w_j·exp(a_j) with a_j = M_dj − max_k M_dk and w_j = tsoftmaxW(a_j,
+// relu(t_d)), so that features whose logit is more than t below the
+// largest get (almost) no weight.
+func (b *Backbone) featureWeights(d int, f []float32) {
+	m := b.Masks.Value.Row(d)
+	t := max(float64(b.T.Value.Data[d]), 0)
+	top := float64(slices.Max(m))
+	var sum float64
+	for j, v := range m {
+		a := float64(v) - top
+		e := tsoftmaxW(a, t) * math.Exp(a)
+		f[j] = float32(e)
+		sum += e
+	}
+	for j := range f {
+		f[j] = float32(float64(f[j]) / sum)
+	}
+}
+
+// Forward implements [nn.Module].
+func (b *Backbone) Forward(x *tensor.Mat, train bool) *tensor.Mat {
+	n := b.n
+	if x.Cols != n {
+		panic(fmt.Sprintf("gandalf: backbone of %d columns given %d", n, x.Cols))
+	}
+	b.x = x
+	h := x
+	for d := range b.WIn {
+		f := b.f[d*n : (d+1)*n]
+		b.featureWeights(d, f)
+		b.u[d] = tensor.Ensure(b.u[d], x.Rows, 2*n)
+		for i := range x.Rows {
+			xr, hr, ur := x.Row(i), h.Row(i), b.u[d].Row(i)
+			for j, v := range xr[:n] {
+				ur[j] = f[j] * v
+			}
+			copy(ur[n:2*n], hr[:n])
+		}
+		g := b.WIn[d].Forward(b.u[d], train)
+		b.gate[d] = tensor.Ensure(b.gate[d], x.Rows, 2*n)
+		b.v[d] = tensor.Ensure(b.v[d], x.Rows, 2*n)
+		for i := range x.Rows {
+			gr, sr, vr, hr, xr := g.Row(i), b.gate[d].Row(i), b.v[d].Row(i), h.Row(i), x.Row(i)
+			for j, v := range gr[:2*n] {
+				sr[j] = nn.Sigmoid(v)
+			}
+			for j, v := range hr[:n] {
+				vr[j] = sr[n+j] * v // r⊙h
+			}
+			copy(vr[n:2*n], xr[:n])
+		}
+		pre := b.WOut[d].Forward(b.v[d], train)
+		b.cand[d] = tensor.Ensure(b.cand[d], x.Rows, n)
+		b.mixed[d] = tensor.Ensure(b.mixed[d], x.Rows, n)
+		for i := range x.Rows {
+			pr, cr, mr, sr, hr := pre.Row(i), b.cand[d].Row(i), b.mixed[d].Row(i), b.gate[d].Row(i), h.Row(i)
+			for j, v := range pr[:n] {
+				c := float32(math.Tanh(float64(v)))
+				z := sr[j]
+				cr[j] = c
+				mr[j] = (1-z)*hr[j] + z*c
+			}
+		}
+		h = b.mixed[d]
+		if b.drops != nil {
+			h = b.drops[d].Forward(h, train)
+		}
+		b.state[d] = h
+	}
+	return h
+}
+
+// Backward implements [nn.Module]. Per stage, from the last, with m the
+// gradient of the mixed state and h the stage's input state:
+//
+//	dz = m⊙(ĥ−h), dĥ = m⊙z, dh = m⊙(1−z)
+//	d(W_out input) from dĥ⊙(1−ĥ²); its first half gives dr = ·⊙h and
+//	dh += ·⊙r, its second half dx
+//	d(W_in input) from [dz⊙z(1−z), dr⊙r(1−r)]; its first half gives
+//	dx += ·⊙f and df = Σ_rows ·⊙x, its second half dh
+//
+// and df goes back through t-softmax to the mask logits and threshold.
+// The input's gradient gathers every stage's, and the first state's.
+func (b *Backbone) Backward(dy *tensor.Mat) *tensor.Mat {
+	n, rows, x := b.n, dy.Rows, b.x
+	b.dx = tensor.Ensure(b.dx, rows, n)
+	b.dx.Zero()
+	b.dpre = tensor.Ensure(b.dpre, rows, n)
+	b.dg = tensor.Ensure(b.dg, rows, 2*n)
+	for k := range b.dh {
+		b.dh[k] = tensor.Ensure(b.dh[k], rows, n)
+	}
+	dh := dy
+	for d := len(b.WIn) - 1; d >= 0; d-- {
+		h := x
+		if d > 0 {
+			h = b.state[d-1]
+		}
+		m := dh
+		if b.drops != nil {
+			m = b.drops[d].Backward(dh)
+		}
+		dhp := b.dh[d%2] // never dh: that is the other buffer, or dy
+		for i := range rows {
+			mr, sr, cr, hr := m.Row(i), b.gate[d].Row(i), b.cand[d].Row(i), h.Row(i)
+			gr, pr, or := b.dg.Row(i), b.dpre.Row(i), dhp.Row(i)
+			for j, g := range mr[:n] {
+				z, c := sr[j], cr[j]
+				gr[j] = g * (c - hr[j]) * z * (1 - z)
+				pr[j] = g * z * (1 - c*c)
+				or[j] = g * (1 - z)
+			}
+		}
+		dv := b.WOut[d].Backward(b.dpre)
+		for i := range rows {
+			vr, sr, hr, gr, or, xr := dv.Row(i), b.gate[d].Row(i), h.Row(i), b.dg.Row(i), dhp.Row(i), b.dx.Row(i)
+			for j, g := range vr[:n] {
+				r := sr[n+j]
+				gr[n+j] = g * hr[j] * r * (1 - r)
+				or[j] += g * r
+			}
+			tensor.Axpy(1, vr[n:2*n], xr[:n])
+		}
+		du := b.WIn[d].Backward(b.dg)
+		f := b.f[d*n : (d+1)*n]
+		clear(b.df)
+		for i := range rows {
+			ur, xr, dxr, or := du.Row(i), x.Row(i), b.dx.Row(i), dhp.Row(i)
+			for j, g := range ur[:n] {
+				dxr[j] += g * f[j]
+				b.df[j] += float64(g) * float64(xr[j])
+			}
+			tensor.Axpy(1, ur[n:2*n], or[:n])
+		}
+		b.featureWeightsBackward(d, f, b.df)
+		dh = dhp
+	}
+	for i := range rows {
+		tensor.Axpy(1, dh.Row(i)[:n], b.dx.Row(i)[:n])
+	}
+	return b.dx
+}
+
+// featureWeightsBackward takes df, the gradient of stage d's feature
+// weights f, back through t-softmax. With s_j = a_j + log w_j and f =
+// softmax(s): ds_j = f_j(df_j − Σ_k df_k f_k); w_j has slope 1 in a_j and
+// in t where a_j + t > 0 (zero elsewhere), so da_j = ds_j(1 + [a_j+t>0]/w_j)
+// and dt = Σ_j ds_j[a_j+t>0]/w_j, passed on where the threshold is
+// positive (its relu). a_j = M_j − max M, so the first largest logit also
+// takes −Σ_j da_j.
+func (b *Backbone) featureWeightsBackward(d int, f []float32, df []float64) {
+	m := b.Masks.Value.Row(d)
+	gm := b.Masks.Grad.Row(d)
+	traw := float64(b.T.Value.Data[d])
+	t := max(traw, 0)
+	top := slices.Max(m)
+	arg := slices.Index(m, top)
+	var dot float64
+	for j, g := range df {
+		dot += g * float64(f[j])
+	}
+	var sumDa, dt float64
+	for j, g := range df {
+		ds := float64(f[j]) * (g - dot)
+		a := float64(m[j]) - float64(top)
+		da := ds
+		if a+t > 0 {
+			inv := 1 / tsoftmaxW(a, t)
+			da += ds * inv
+			dt += ds * inv
+		}
+		gm[j] += float32(da)
+		sumDa += da
+	}
+	gm[arg] -= float32(sumDa)
+	if b.T.Grad != nil && traw > 0 {
+		b.T.Grad.Data[d] += float32(dt)
+	}
+}
+
+// MaskWeights returns the weights stage d's mask gives the input columns,
+// t-softmax of its logits: they sum to 1.
+func (b *Backbone) MaskWeights(d int) []float64 {
+	f := make([]float32, b.n)
+	b.featureWeights(d, f)
+	out := make([]float64, b.n)
+	for j, v := range f {
+		out[j] = float64(v)
+	}
+	return out
+}
+
+// FeatureImportance returns, per input column, the sum over the stages of
+// the weight their masks give it. PyTorch Tabular's feature_importance_
+// sums the same with every threshold at t-softmax's default, 0.5; the
+// learned thresholds are those the model predicts with.
+func (b *Backbone) FeatureImportance() []float64 {
+	out := make([]float64, b.n)
+	for d := range b.WIn {
+		for j, v := range b.MaskWeights(d) {
+			out[j] += v
+		}
+	}
+	return out
+}
