@@ -129,7 +129,19 @@ type Backbone struct {
 	dh       [2]*tensor.Mat
 	dpre, dg *tensor.Mat
 	dx       *tensor.Mat
-	df       []float64
+	df       []float32
+
+	// The row passes of the current stage d on the worker pool, made once
+	// (a method value allocates), and what they read besides the buffers
+	// above: the stage's input state cur, a product's output pre, and in
+	// the backward pass the gradients of the mixed state dm, of a
+	// product's input dv and of the input state dhp.
+	fwdIn, fwdGates, fwdMix rowFunc
+	bwdMix, bwdGates, bwdIn rowFunc
+	d                       int
+	cur, pre                *tensor.Mat
+	dm, dv, dhp             *tensor.Mat
+	view                    tensor.Mat
 }
 
 // Build implements [models.BackboneConfig]. The weights start as PyTorch's
@@ -168,7 +180,7 @@ func (c Config) Build(prefix string, inDim int, rng *rand.Rand) (models.Backbone
 		b.T.Value.Data[d] = float32(InitialThreshold(row, *c.FeatureInitSparsity))
 	}
 	b.f = make([]float32, s*n)
-	b.df = make([]float64, n)
+	b.df = make([]float32, n)
 	b.u, b.v, b.gate = make([]*tensor.Mat, s), make([]*tensor.Mat, s), make([]*tensor.Mat, s)
 	b.cand, b.mixed, b.state = make([]*tensor.Mat, s), make([]*tensor.Mat, s), make([]*tensor.Mat, s)
 	return b, nil
@@ -263,57 +275,93 @@ func (b *Backbone) featureWeights(d int, f []float32) {
 	}
 }
 
-// Forward implements [nn.Module].
+// rowFunc is a loop over rows [lo, hi) run on the worker pool.
+type rowFunc func(lo, hi int)
+
+// Run implements tensor.Task.
+func (f rowFunc) Run(lo, hi int) { f(lo, hi) }
+
+// grain is the least number of rows a worker takes: each row costs about
+// 3n sigmoids and tanhs, so a few thousand values are worth a worker.
+func (b *Backbone) grain() int { return max(1, 4096/b.n) }
+
+// Forward implements [nn.Module]. Each stage is three passes over the rows
+// on the worker pool around the two matrix products.
 func (b *Backbone) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 	n := b.n
 	if x.Cols != n {
 		panic(fmt.Sprintf("gandalf: backbone of %d columns given %d", n, x.Cols))
 	}
-	b.x = x
-	h := x
+	if b.fwdIn == nil {
+		b.fwdIn, b.fwdGates, b.fwdMix = b.forwardIn, b.forwardGates, b.forwardMix
+		b.bwdMix, b.bwdGates, b.bwdIn = b.backwardMix, b.backwardGates, b.backwardIn
+	}
+	b.x, b.cur = x, x
 	for d := range b.WIn {
-		f := b.f[d*n : (d+1)*n]
-		b.featureWeights(d, f)
+		b.d = d
+		b.featureWeights(d, b.f[d*n:(d+1)*n])
 		b.u[d] = tensor.Ensure(b.u[d], x.Rows, 2*n)
-		for i := range x.Rows {
-			xr, hr, ur := x.Row(i), h.Row(i), b.u[d].Row(i)
-			for j, v := range xr[:n] {
-				ur[j] = f[j] * v
-			}
-			copy(ur[n:2*n], hr[:n])
-		}
-		g := b.WIn[d].Forward(b.u[d], train)
+		tensor.Parallel(x.Rows, b.grain(), b.fwdIn)
+		b.pre = b.WIn[d].Forward(b.u[d], train)
 		b.gate[d] = tensor.Ensure(b.gate[d], x.Rows, 2*n)
 		b.v[d] = tensor.Ensure(b.v[d], x.Rows, 2*n)
-		for i := range x.Rows {
-			gr, sr, vr, hr, xr := g.Row(i), b.gate[d].Row(i), b.v[d].Row(i), h.Row(i), x.Row(i)
-			for j, v := range gr[:2*n] {
-				sr[j] = nn.Sigmoid(v)
-			}
-			for j, v := range hr[:n] {
-				vr[j] = sr[n+j] * v // r⊙h
-			}
-			copy(vr[n:2*n], xr[:n])
-		}
-		pre := b.WOut[d].Forward(b.v[d], train)
+		tensor.Parallel(x.Rows, b.grain(), b.fwdGates)
+		b.pre = b.WOut[d].Forward(b.v[d], train)
 		b.cand[d] = tensor.Ensure(b.cand[d], x.Rows, n)
 		b.mixed[d] = tensor.Ensure(b.mixed[d], x.Rows, n)
-		for i := range x.Rows {
-			pr, cr, mr, sr, hr := pre.Row(i), b.cand[d].Row(i), b.mixed[d].Row(i), b.gate[d].Row(i), h.Row(i)
-			for j, v := range pr[:n] {
-				c := float32(math.Tanh(float64(v)))
-				z := sr[j]
-				cr[j] = c
-				mr[j] = (1-z)*hr[j] + z*c
-			}
-		}
-		h = b.mixed[d]
+		tensor.Parallel(x.Rows, b.grain(), b.fwdMix)
+		h := b.mixed[d]
 		if b.drops != nil {
-			h = b.drops[d].Forward(h, train)
+			h = b.drops[d].Forward(h, train) // on this goroutine: its mask draws from the seeded source in order
 		}
-		b.state[d] = h
+		b.state[d], b.cur = h, h
 	}
-	return h
+	b.pre = nil
+	return b.cur
+}
+
+// forwardIn fills u = [f⊙x, h] for stage b.d, h being b.cur.
+func (b *Backbone) forwardIn(lo, hi int) {
+	n, d := b.n, b.d
+	f := b.f[d*n : (d+1)*n]
+	for i := lo; i < hi; i++ {
+		xr, hr, ur := b.x.Row(i), b.cur.Row(i), b.u[d].Row(i)
+		for j, v := range xr[:n] {
+			ur[j] = f[j] * v
+		}
+		copy(ur[n:2*n], hr[:n])
+	}
+}
+
+// forwardGates turns W_in's output b.pre into the gates [z | r] and fills
+// v = [r⊙h, x].
+func (b *Backbone) forwardGates(lo, hi int) {
+	n, d := b.n, b.d
+	for i := lo; i < hi; i++ {
+		gr, sr, vr, hr, xr := b.pre.Row(i), b.gate[d].Row(i), b.v[d].Row(i), b.cur.Row(i), b.x.Row(i)
+		for j, v := range gr[:2*n] {
+			sr[j] = nn.Sigmoid(v)
+		}
+		for j, v := range hr[:n] {
+			vr[j] = sr[n+j] * v
+		}
+		copy(vr[n:2*n], xr[:n])
+	}
+}
+
+// forwardMix turns W_out's output b.pre into the candidate ĥ = tanh(·)
+// and the mixed state (1−z)⊙h + z⊙ĥ.
+func (b *Backbone) forwardMix(lo, hi int) {
+	n, d := b.n, b.d
+	for i := lo; i < hi; i++ {
+		pr, cr, mr, sr, hr := b.pre.Row(i), b.cand[d].Row(i), b.mixed[d].Row(i), b.gate[d].Row(i), b.cur.Row(i)
+		for j, v := range pr[:n] {
+			c := float32(math.Tanh(float64(v)))
+			z := sr[j]
+			cr[j] = c
+			mr[j] = (1-z)*hr[j] + z*c
+		}
+	}
 }
 
 // Backward implements [nn.Module]. Per stage, from the last, with m the
@@ -328,7 +376,7 @@ func (b *Backbone) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 // and df goes back through t-softmax to the mask logits and threshold.
 // The input's gradient gathers every stage's, and the first state's.
 func (b *Backbone) Backward(dy *tensor.Mat) *tensor.Mat {
-	n, rows, x := b.n, dy.Rows, b.x
+	n, rows := b.n, dy.Rows
 	b.dx = tensor.Ensure(b.dx, rows, n)
 	b.dx.Zero()
 	b.dpre = tensor.Ensure(b.dpre, rows, n)
@@ -338,53 +386,77 @@ func (b *Backbone) Backward(dy *tensor.Mat) *tensor.Mat {
 	}
 	dh := dy
 	for d := len(b.WIn) - 1; d >= 0; d-- {
-		h := x
+		b.d, b.cur = d, b.x
 		if d > 0 {
-			h = b.state[d-1]
+			b.cur = b.state[d-1]
 		}
-		m := dh
+		b.dm = dh
 		if b.drops != nil {
-			m = b.drops[d].Backward(dh)
+			b.dm = b.drops[d].Backward(dh)
 		}
-		dhp := b.dh[d%2] // never dh: that is the other buffer, or dy
-		for i := range rows {
-			mr, sr, cr, hr := m.Row(i), b.gate[d].Row(i), b.cand[d].Row(i), h.Row(i)
-			gr, pr, or := b.dg.Row(i), b.dpre.Row(i), dhp.Row(i)
-			for j, g := range mr[:n] {
-				z, c := sr[j], cr[j]
-				gr[j] = g * (c - hr[j]) * z * (1 - z)
-				pr[j] = g * z * (1 - c*c)
-				or[j] = g * (1 - z)
-			}
-		}
-		dv := b.WOut[d].Backward(b.dpre)
-		for i := range rows {
-			vr, sr, hr, gr, or, xr := dv.Row(i), b.gate[d].Row(i), h.Row(i), b.dg.Row(i), dhp.Row(i), b.dx.Row(i)
-			for j, g := range vr[:n] {
-				r := sr[n+j]
-				gr[n+j] = g * hr[j] * r * (1 - r)
-				or[j] += g * r
-			}
-			tensor.Axpy(1, vr[n:2*n], xr[:n])
-		}
-		du := b.WIn[d].Backward(b.dg)
-		f := b.f[d*n : (d+1)*n]
+		b.dhp = b.dh[d%2] // never dh: that is the other buffer, or dy
+		tensor.Parallel(rows, b.grain(), b.bwdMix)
+		b.dv = b.WOut[d].Backward(b.dpre)
+		tensor.Parallel(rows, b.grain(), b.bwdGates)
+		b.dv = b.WIn[d].Backward(b.dg)
+		tensor.Parallel(rows, b.grain(), b.bwdIn)
 		clear(b.df)
-		for i := range rows {
-			ur, xr, dxr, or := du.Row(i), x.Row(i), b.dx.Row(i), dhp.Row(i)
-			for j, g := range ur[:n] {
-				dxr[j] += g * f[j]
-				b.df[j] += float64(g) * float64(xr[j])
-			}
-			tensor.Axpy(1, ur[n:2*n], or[:n])
-		}
-		b.featureWeightsBackward(d, f, b.df)
-		dh = dhp
+		tensor.AddColumnProducts(b.df, b.view.SetColView(b.dv, 0, n), b.x)
+		b.featureWeightsBackward(d, b.f[d*n:(d+1)*n], b.df)
+		dh = b.dhp
 	}
 	for i := range rows {
 		tensor.Axpy(1, dh.Row(i)[:n], b.dx.Row(i)[:n])
 	}
+	b.dm, b.dv, b.dhp, b.cur = nil, nil, nil, nil
 	return b.dx
+}
+
+// backwardMix takes the mixed state's gradient b.dm to the first half of
+// the gates' gradient (dz through σ), the candidate's (through tanh) and
+// the input state's share.
+func (b *Backbone) backwardMix(lo, hi int) {
+	n, d := b.n, b.d
+	for i := lo; i < hi; i++ {
+		mr, sr, cr, hr := b.dm.Row(i), b.gate[d].Row(i), b.cand[d].Row(i), b.cur.Row(i)
+		gr, pr, or := b.dg.Row(i), b.dpre.Row(i), b.dhp.Row(i)
+		for j, g := range mr[:n] {
+			z, c := sr[j], cr[j]
+			gr[j] = g * (c - hr[j]) * z * (1 - z)
+			pr[j] = g * z * (1 - c*c)
+			or[j] = g * (1 - z)
+		}
+	}
+}
+
+// backwardGates splits W_out's input gradient b.dv: r⊙h gives dr (the
+// second half of the gates' gradient, through σ) and a share of dh; x its
+// share of dx.
+func (b *Backbone) backwardGates(lo, hi int) {
+	n, d := b.n, b.d
+	for i := lo; i < hi; i++ {
+		vr, sr, hr, gr, or, xr := b.dv.Row(i), b.gate[d].Row(i), b.cur.Row(i), b.dg.Row(i), b.dhp.Row(i), b.dx.Row(i)
+		for j, g := range vr[:n] {
+			r := sr[n+j]
+			gr[n+j] = g * hr[j] * r * (1 - r)
+			or[j] += g * r
+		}
+		tensor.Axpy(1, vr[n:2*n], xr[:n])
+	}
+}
+
+// backwardIn splits W_in's input gradient b.dv: f⊙x gives dx its share
+// (df is summed over the rows apart), h gives dh the rest.
+func (b *Backbone) backwardIn(lo, hi int) {
+	n, d := b.n, b.d
+	f := b.f[d*n : (d+1)*n]
+	for i := lo; i < hi; i++ {
+		ur, dxr, or := b.dv.Row(i), b.dx.Row(i), b.dhp.Row(i)
+		for j, g := range ur[:n] {
+			dxr[j] += g * f[j]
+		}
+		tensor.Axpy(1, ur[n:2*n], or[:n])
+	}
 }
 
 // featureWeightsBackward takes df, the gradient of stage d's feature
@@ -394,7 +466,7 @@ func (b *Backbone) Backward(dy *tensor.Mat) *tensor.Mat {
 // and dt = Σ_j ds_j[a_j+t>0]/w_j, passed on where the threshold is
 // positive (its relu). a_j = M_j − max M, so the first largest logit also
 // takes −Σ_j da_j.
-func (b *Backbone) featureWeightsBackward(d int, f []float32, df []float64) {
+func (b *Backbone) featureWeightsBackward(d int, f []float32, df []float32) {
 	m := b.Masks.Value.Row(d)
 	gm := b.Masks.Grad.Row(d)
 	traw := float64(b.T.Value.Data[d])
@@ -403,11 +475,11 @@ func (b *Backbone) featureWeightsBackward(d int, f []float32, df []float64) {
 	arg := slices.Index(m, top)
 	var dot float64
 	for j, g := range df {
-		dot += g * float64(f[j])
+		dot += float64(g) * float64(f[j])
 	}
 	var sumDa, dt float64
 	for j, g := range df {
-		ds := float64(f[j]) * (g - dot)
+		ds := float64(f[j]) * (float64(g) - dot)
 		a := float64(m[j]) - float64(top)
 		da := ds
 		if a+t > 0 {

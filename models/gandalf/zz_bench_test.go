@@ -1,0 +1,26 @@
+package gandalf_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gotabular/gotabular/models/gandalf"
+	"github.com/gotabular/gotabular/nn"
+	"github.com/gotabular/gotabular/nn/nntest"
+	"github.com/gotabular/gotabular/tensor"
+)
+
+func BenchmarkStep(b *testing.B) {
+	const batch, in = 256, 61
+	bb, _ := gandalf.Config{}.Build("b", in, rand.New(rand.NewPCG(1, 1)))
+	rng := rand.New(rand.NewPCG(6, 6))
+	x := nntest.Rand(rng, batch, in)
+	target := nntest.Rand(rng, batch, in)
+	grad := tensor.New(batch, in)
+	params := bb.Params()
+	for b.Loop() {
+		nn.ZeroGrad(params)
+		nn.MSE(bb.Forward(x, true), target, grad)
+		bb.Backward(grad)
+	}
+}
