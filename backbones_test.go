@@ -43,19 +43,27 @@ func predictsAlike(t *testing.T, m *gotabular.TabularModel) {
 }
 
 // Each backbone trains a supervised model from scratch that learns the
-// synthetic task, and survives a save and load.
+// synthetic task, the same to the bit from the same seed, and survives a
+// save and load.
 func TestBackbonesFit(t *testing.T) {
 	for _, tt := range backboneCases {
 		t.Run(tt.name, func(t *testing.T) {
-			dc := config.DataConfig{Target: []string{"label"}}
-			mc := models.Config{Task: "classification", Backbone: tt.c, LearningRate: 3e-3,
-				Embedding: models.EmbeddingConfig{BatchNormContinuous: true}}
-			m, err := gotabular.New(dc, mc, config.OptimizerConfig{}, config.TrainerConfig{BatchSize: 32, MaxEpochs: 8, Quiet: true})
-			if err != nil {
-				t.Fatal(err)
+			fit := func() *gotabular.TabularModel {
+				dc := config.DataConfig{Target: []string{"label"}}
+				mc := models.Config{Task: "classification", Backbone: tt.c, LearningRate: 3e-3,
+					Embedding: models.EmbeddingConfig{BatchNormContinuous: true}}
+				m, err := gotabular.New(dc, mc, config.OptimizerConfig{}, config.TrainerConfig{BatchSize: 32, MaxEpochs: 8, Quiet: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := m.Fit(context.Background(), synthetic(600, 6).Without("amount"), nil); err != nil {
+					t.Fatal(err)
+				}
+				return m
 			}
-			if err := m.Fit(context.Background(), synthetic(600, 6).Without("amount"), nil); err != nil {
-				t.Fatal(err)
+			m := fit()
+			if !reflect.DeepEqual(values(gotabular.ParamsForTest(m)), values(gotabular.ParamsForTest(fit()))) {
+				t.Error("two fits with the same seed differ")
 			}
 			figs, err := m.Evaluate(synthetic(400, 7))
 			if err != nil {
