@@ -340,7 +340,7 @@ func (b *Backbone) forwardGates(lo, hi int) {
 	for i := lo; i < hi; i++ {
 		gr, sr, vr, hr, xr := b.pre.Row(i), b.gate[d].Row(i), b.v[d].Row(i), b.cur.Row(i), b.x.Row(i)
 		for j, v := range gr[:2*n] {
-			sr[j] = nn.Sigmoid(v)
+			sr[j] = sigmoidf(v)
 		}
 		for j, v := range hr[:n] {
 			vr[j] = sr[n+j] * v
@@ -356,7 +356,7 @@ func (b *Backbone) forwardMix(lo, hi int) {
 	for i := lo; i < hi; i++ {
 		pr, cr, mr, sr, hr := b.pre.Row(i), b.cand[d].Row(i), b.mixed[d].Row(i), b.gate[d].Row(i), b.cur.Row(i)
 		for j, v := range pr[:n] {
-			c := float32(math.Tanh(float64(v)))
+			c := tanhf(v)
 			z := sr[j]
 			cr[j] = c
 			mr[j] = (1-z)*hr[j] + z*c
