@@ -79,7 +79,8 @@ func TestBackbonesFit(t *testing.T) {
 
 // Each backbone serves as the encoder of the denoising autoencoder, alone
 // and with a decoder of its kind: it pretrains, fine-tunes into a model
-// that learns the task, and survives a save and load.
+// that learns the task (its head reading every stage of the encoder, or
+// its output), and survives a save and load.
 func TestBackbonesAsDAEEncoder(t *testing.T) {
 	for _, tt := range backboneCases {
 		for _, withDecoder := range []bool{false, true} {
@@ -101,7 +102,17 @@ func TestBackbonesAsDAEEncoder(t *testing.T) {
 					t.Fatal(err)
 				}
 				predictsAlike(t, m)
-				ft := finetune(t, m, false)
+				// Without a decoder the head reads every stage of the
+				// encoder, as the default fine-tuning does.
+				tc := config.TrainerConfig{BatchSize: 32, MaxEpochs: 15, EarlyStoppingPatience: new(5), Quiet: true}
+				ft, err := m.CreateFinetuneModel(gotabular.FinetuneOptions{Task: "classification", Train: synthetic(200, 2),
+					Head: models.HeadConfig{Layers: "8"}, DeepFeatures: !withDecoder, Trainer: &tc})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := ft.Finetune(context.Background(), gotabular.FinetuneRun{}); err != nil {
+					t.Fatal(err)
+				}
 				figs, err := ft.Evaluate(synthetic(400, 3))
 				if err != nil {
 					t.Fatal(err)

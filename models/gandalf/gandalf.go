@@ -288,36 +288,50 @@ func (b *Backbone) grain() int { return max(1, 4096/b.n) }
 // Forward implements [nn.Module]. Each stage is three passes over the rows
 // on the worker pool around the two matrix products.
 func (b *Backbone) Forward(x *tensor.Mat, train bool) *tensor.Mat {
-	n := b.n
-	if x.Cols != n {
-		panic(fmt.Sprintf("gandalf: backbone of %d columns given %d", n, x.Cols))
+	b.begin(x)
+	h := x
+	for d := range b.WIn {
+		h = b.stageForward(d, h, train)
+	}
+	return h
+}
+
+// begin starts a forward pass over the input x, which every stage reads.
+func (b *Backbone) begin(x *tensor.Mat) {
+	if x.Cols != b.n {
+		panic(fmt.Sprintf("gandalf: backbone of %d columns given %d", b.n, x.Cols))
 	}
 	if b.fwdIn == nil {
 		b.fwdIn, b.fwdGates, b.fwdMix = b.forwardIn, b.forwardGates, b.forwardMix
 		b.bwdMix, b.bwdGates, b.bwdIn = b.backwardMix, b.backwardGates, b.backwardIn
 	}
-	b.x, b.cur = x, x
-	for d := range b.WIn {
-		b.d = d
-		b.featureWeights(d, b.f[d*n:(d+1)*n])
-		b.u[d] = tensor.Ensure(b.u[d], x.Rows, 2*n)
-		tensor.Parallel(x.Rows, b.grain(), b.fwdIn)
-		b.pre = b.WIn[d].Forward(b.u[d], train)
-		b.gate[d] = tensor.Ensure(b.gate[d], x.Rows, 2*n)
-		b.v[d] = tensor.Ensure(b.v[d], x.Rows, 2*n)
-		tensor.Parallel(x.Rows, b.grain(), b.fwdGates)
-		b.pre = b.WOut[d].Forward(b.v[d], train)
-		b.cand[d] = tensor.Ensure(b.cand[d], x.Rows, n)
-		b.mixed[d] = tensor.Ensure(b.mixed[d], x.Rows, n)
-		tensor.Parallel(x.Rows, b.grain(), b.fwdMix)
-		h := b.mixed[d]
-		if b.drops != nil {
-			h = b.drops[d].Forward(h, train) // on this goroutine: its mask draws from the seeded source in order
-		}
-		b.state[d], b.cur = h, h
+	b.x = x
+}
+
+// stageForward runs stage d on the state h (the input for the first).
+func (b *Backbone) stageForward(d int, h *tensor.Mat, train bool) *tensor.Mat {
+	n, x := b.n, b.x
+	if h.Rows != x.Rows || h.Cols != n {
+		panic(fmt.Sprintf("gandalf: stage %d given a %d×%d state for %d×%d inputs", d, h.Rows, h.Cols, x.Rows, n))
 	}
-	b.pre = nil
-	return b.cur
+	b.d, b.cur = d, h
+	b.featureWeights(d, b.f[d*n:(d+1)*n])
+	b.u[d] = tensor.Ensure(b.u[d], x.Rows, 2*n)
+	tensor.Parallel(x.Rows, b.grain(), b.fwdIn)
+	b.pre = b.WIn[d].Forward(b.u[d], train)
+	b.gate[d] = tensor.Ensure(b.gate[d], x.Rows, 2*n)
+	b.v[d] = tensor.Ensure(b.v[d], x.Rows, 2*n)
+	tensor.Parallel(x.Rows, b.grain(), b.fwdGates)
+	b.pre = b.WOut[d].Forward(b.v[d], train)
+	b.cand[d] = tensor.Ensure(b.cand[d], x.Rows, n)
+	b.mixed[d] = tensor.Ensure(b.mixed[d], x.Rows, n)
+	tensor.Parallel(x.Rows, b.grain(), b.fwdMix)
+	out := b.mixed[d]
+	if b.drops != nil {
+		out = b.drops[d].Forward(out, train) // on this goroutine: its mask draws from the seeded source in order
+	}
+	b.state[d], b.cur, b.pre = out, nil, nil
+	return out
 }
 
 // forwardIn fills u = [f⊙x, h] for stage b.d, h being b.cur.
@@ -376,7 +390,17 @@ func (b *Backbone) forwardMix(lo, hi int) {
 // and df goes back through t-softmax to the mask logits and threshold.
 // The input's gradient gathers every stage's, and the first state's.
 func (b *Backbone) Backward(dy *tensor.Mat) *tensor.Mat {
-	n, rows := b.n, dy.Rows
+	b.beginBackward(dy.Rows)
+	dh := dy
+	for d := len(b.WIn) - 1; d >= 0; d-- {
+		dh = b.stageBackward(d, dh)
+	}
+	return b.endBackward(dh)
+}
+
+// beginBackward clears the input's gradient, which the stages add to.
+func (b *Backbone) beginBackward(rows int) {
+	n := b.n
 	b.dx = tensor.Ensure(b.dx, rows, n)
 	b.dx.Zero()
 	b.dpre = tensor.Ensure(b.dpre, rows, n)
@@ -384,32 +408,102 @@ func (b *Backbone) Backward(dy *tensor.Mat) *tensor.Mat {
 	for k := range b.dh {
 		b.dh[k] = tensor.Ensure(b.dh[k], rows, n)
 	}
-	dh := dy
-	for d := len(b.WIn) - 1; d >= 0; d-- {
-		b.d, b.cur = d, b.x
-		if d > 0 {
-			b.cur = b.state[d-1]
-		}
-		b.dm = dh
-		if b.drops != nil {
-			b.dm = b.drops[d].Backward(dh)
-		}
-		b.dhp = b.dh[d%2] // never dh: that is the other buffer, or dy
-		tensor.Parallel(rows, b.grain(), b.bwdMix)
-		b.dv = b.WOut[d].Backward(b.dpre)
-		tensor.Parallel(rows, b.grain(), b.bwdGates)
-		b.dv = b.WIn[d].Backward(b.dg)
-		tensor.Parallel(rows, b.grain(), b.bwdIn)
-		clear(b.df)
-		tensor.AddColumnProducts(b.df, b.view.SetColView(b.dv, 0, n), b.x)
-		b.featureWeightsBackward(d, b.f[d*n:(d+1)*n], b.df)
-		dh = b.dhp
+}
+
+// stageBackward takes the gradient of stage d's output and returns that
+// of its input state, adding its share of the input's gradient to b.dx.
+func (b *Backbone) stageBackward(d int, dh *tensor.Mat) *tensor.Mat {
+	n, rows, x := b.n, dh.Rows, b.x
+	b.d, b.cur = d, x
+	if d > 0 {
+		b.cur = b.state[d-1]
 	}
-	for i := range rows {
-		tensor.Axpy(1, dh.Row(i)[:n], b.dx.Row(i)[:n])
+	b.dm = dh
+	if b.drops != nil {
+		b.dm = b.drops[d].Backward(dh)
 	}
+	// Stage d+1 wrote the other buffer, which may be dh.
+	b.dhp = b.dh[d%2]
+	tensor.Parallel(rows, b.grain(), b.bwdMix)
+	b.dv = b.WOut[d].Backward(b.dpre)
+	tensor.Parallel(rows, b.grain(), b.bwdGates)
+	b.dv = b.WIn[d].Backward(b.dg)
+	tensor.Parallel(rows, b.grain(), b.bwdIn)
+	clear(b.df)
+	tensor.AddColumnProducts(b.df, b.view.SetColView(b.dv, 0, n), x)
+	b.featureWeightsBackward(d, b.f[d*n:(d+1)*n], b.df)
+	out := b.dhp
 	b.dm, b.dv, b.dhp, b.cur = nil, nil, nil, nil
+	return out
+}
+
+// endBackward adds the gradient of the first state, which is the input,
+// and returns the input's gradient.
+func (b *Backbone) endBackward(dh *tensor.Mat) *tensor.Mat {
+	for i := range dh.Rows {
+		tensor.Axpy(1, dh.Row(i)[:b.n], b.dx.Row(i)[:b.n])
+	}
 	return b.dx
+}
+
+// StageWidths implements [models.StagedConfig]: each GFLU stage is a
+// stage, of the input's width.
+func (c Config) StageWidths(inDim int) []int {
+	w := make([]int, c.WithDefaults().Stages)
+	for i := range w {
+		w[i] = inDim
+	}
+	return w
+}
+
+// Stages implements [models.Staged]: stage d maps the state before it to
+// the state after it. Every stage also reads the backbone's input, which
+// the first stage's Forward records, and adds to its gradient, which the
+// last stage's Backward clears and the first stage's returns; so the
+// stages must run as a chain, forward from the first and backward from
+// the last, as a head reading them all runs them.
+func (b *Backbone) Stages() []nn.Module {
+	st := make([]nn.Module, len(b.WIn))
+	for d := range st {
+		st[d] = &stage{b: b, d: d}
+	}
+	return st
+}
+
+// stage is one GFLU stage of a Backbone, as a module.
+type stage struct {
+	b *Backbone
+	d int
+}
+
+// Forward implements [nn.Module].
+func (s *stage) Forward(h *tensor.Mat, train bool) *tensor.Mat {
+	if s.d == 0 {
+		s.b.begin(h)
+	}
+	return s.b.stageForward(s.d, h, train)
+}
+
+// Backward implements [nn.Module].
+func (s *stage) Backward(dh *tensor.Mat) *tensor.Mat {
+	if s.d == len(s.b.WIn)-1 {
+		s.b.beginBackward(dh.Rows)
+	}
+	g := s.b.stageBackward(s.d, dh)
+	if s.d == 0 {
+		return s.b.endBackward(g)
+	}
+	return g
+}
+
+// Params implements [nn.Module]: the stage's W_in and W_out, and for the
+// first stage the masks and thresholds, whose rows the stages share.
+func (s *stage) Params() []*nn.Param {
+	var ps []*nn.Param
+	if s.d == 0 {
+		ps = append(ps, s.b.Masks, s.b.T)
+	}
+	return append(append(ps, s.b.WIn[s.d].Params()...), s.b.WOut[s.d].Params()...)
 }
 
 // backwardMix takes the mixed state's gradient b.dm to the first half of

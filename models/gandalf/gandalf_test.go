@@ -278,3 +278,60 @@ func TestStepAllocations(t *testing.T) {
 		t.Errorf("%v allocations per step of a smaller batch, want 0", n)
 	}
 }
+
+// The stages chain from input to output: running them in turn gives the
+// backbone's output, and their widths are those StageWidths promises.
+func TestStages(t *testing.T) {
+	c := gandalf.Config{Stages: 3}
+	b := build(t, c, 5, rand.New(rand.NewPCG(1, 1)))
+	x := nntest.Rand(rand.New(rand.NewPCG(2, 2)), 4, 5)
+	want := b.Forward(x, false).Clone()
+	st := b.Stages()
+	widths := c.StageWidths(5)
+	if len(st) != 3 || len(widths) != 3 {
+		t.Fatalf("%d stages, StageWidths lists %d; want 3", len(st), len(widths))
+	}
+	z := x
+	for i, s := range st {
+		z = s.Forward(z, false)
+		if z.Cols != widths[i] {
+			t.Errorf("stage %d: width %d, want %d", i, z.Cols, widths[i])
+		}
+	}
+	for i, v := range z.Data {
+		if v != want.Data[i] {
+			t.Fatalf("the stages in turn give %v, the backbone %v", z.Data, want.Data)
+		}
+	}
+	var n int
+	for _, s := range st {
+		n += nn.Size(s.Params())
+	}
+	if n != nn.Size(b.Params()) {
+		t.Errorf("the stages hold %d values, the backbone %d", n, nn.Size(b.Params()))
+	}
+}
+
+// deepHead is what a head reading every stage and the input sees, as a
+// module, for a gradient check of the stages run one by one.
+type deepHead struct {
+	*models.HeadInput
+	b *gandalf.Backbone
+}
+
+func (h deepHead) Params() []*nn.Param { return h.b.Params() }
+
+func TestDeepFeaturesGradient(t *testing.T) {
+	tt := gradCase{"dropout", gandalf.Config{Stages: 3, Dropout: 0.2}, 4}
+	b, x, opt := setup(t, tt)
+	in, err := models.NewHeadInput(b, 6, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Width() != 4*6 {
+		t.Fatalf("the head reads %d columns, want 3 stages and the input of 6", in.Width())
+	}
+	m := deepHead{in, b}
+	nntest.CheckModule(t, m, x, opt)
+	nntest.CheckCatches(t, nntest.ModuleFunc(m, opt), x, opt)
+}

@@ -229,3 +229,32 @@ func TestStepAllocations(t *testing.T) {
 		t.Errorf("%v allocations per step of a smaller batch, want 0", n)
 	}
 }
+
+// deepHead is what a head reading every stage and the input sees, as a
+// module, for a gradient check of the stages run one by one.
+type deepHead struct {
+	*models.HeadInput
+	b models.Backbone
+}
+
+func (h deepHead) Params() []*nn.Param { return h.b.Params() }
+
+// With every stage read by the head, the biases that the batch norms
+// cancel in the backbone's own output reach the head, and every gradient
+// is checked.
+func TestDeepFeaturesGradient(t *testing.T) {
+	src := rand.NewPCG(3, 1)
+	c := resnet.Config{Blocks: 2, Main: 6, Hidden: 9, HiddenDropout: new(0.3), ResidualDropout: new(0.2)}
+	b, err := c.Build("backbone", 7, rand.New(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := models.NewHeadInput(b, 7, true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := nntest.Rand(rand.New(rand.NewPCG(4, 4)), 10, 7)
+	m, opt := deepHead{in, b}, gradOptions(src, 3)
+	nntest.CheckModule(t, m, x, opt)
+	nntest.CheckCatches(t, nntest.ModuleFunc(m, opt), x, opt)
+}
