@@ -335,3 +335,25 @@ func TestDeepFeaturesGradient(t *testing.T) {
 	nntest.CheckModule(t, m, x, opt)
 	nntest.CheckCatches(t, nntest.ModuleFunc(m, opt), x, opt)
 }
+
+// A supervised network's size, known before it is built (as loading
+// checks it), is what it holds, with the head reading the output or every
+// stage and the input.
+func TestSupervisedSize(t *testing.T) {
+	s := models.Schema{Continuous: []string{"a", "b"}, Categorical: []models.Categorical{{Name: "c", Cardinality: 6}}}
+	for _, deep := range []bool{false, true} {
+		c := models.Config{Task: "classification", Backbone: gandalf.Config{Stages: 3}, DeepFeatures: deep, IncludeInput: deep,
+			Head: models.HeadConfig{Layers: "4"}}
+		want, err := c.Size(s, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := models.NewSupervised(c, s, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := nn.Size(n.Params()); got != want {
+			t.Errorf("deep features %v: Size says %d values, the network holds %d", deep, want, got)
+		}
+	}
+}
