@@ -32,6 +32,8 @@ import (
 	// themselves, so that saved models naming them can be loaded.
 	_ "github.com/gotabular/gotabular/models/categoryembedding"
 	_ "github.com/gotabular/gotabular/models/fttransformer"
+	_ "github.com/gotabular/gotabular/models/gandalf"
+	_ "github.com/gotabular/gotabular/models/resnet"
 	_ "github.com/gotabular/gotabular/ssl/methods"
 )
 

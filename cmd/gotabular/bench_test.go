@@ -54,7 +54,7 @@ func TestBench(t *testing.T) {
 	}{
 		{"help", []string{"bench", "-h"}, 0, "gotabular bench engine|fewlabel"},
 		{"engine help", []string{"bench", "engine", "-h"}, 0, "train_b256 steps/s N"},
-		{"no benchmark named", []string{"bench"}, 2, "name the benchmark: engine, fewlabel, serve or read"},
+		{"no benchmark named", []string{"bench"}, 2, "name the benchmark: engine, fewlabel, models, serve or read"},
 		{"unknown benchmark", []string{"bench", "disk"}, 2, "name the benchmark"},
 		{"bad seconds", []string{"bench", "engine", "-seconds", "0"}, 1, "-seconds must be positive"},
 		{"run", []string{"bench", "engine", "-seconds", "0.01", "-warmup", "0", "-windows", "1"}, 0, "gemm_256x512x512 GFLOP/s "},
@@ -65,6 +65,13 @@ func TestBench(t *testing.T) {
 		{"fewlabel bad labels", []string{"bench", "fewlabel", "-manifest", manifest, "-labels", "20,x"}, 1, `-labels: "x" is not a positive integer`},
 		{"fewlabel run", []string{"bench", "fewlabel", "-manifest", manifest, "-labels", "40", "-seeds", "1,2", "-methods", "linear",
 			"-write-splits", filepath.Join(out, "splits"), "-json", runs}, 0, "| toy | 40 | roc_auc | "},
+		{"models help", []string{"bench", "models", "-h"}, 0, "GANDALF, ResNet"},
+		{"models no manifest", []string{"bench", "models"}, 2, "-manifest file is required"},
+		{"models unknown model", []string{"bench", "models", "-manifest", manifest, "-datasets", "toy", "-models", "XGBoost"}, 1, `no backbone "XGBoost"`},
+		{"models unknown dataset", []string{"bench", "models", "-manifest", manifest}, 1, `no dataset "adult"`},
+		{"models bad epochs", []string{"bench", "models", "-manifest", manifest, "-epochs", "0"}, 1, "-epochs and -batch-size must be positive"},
+		{"models run", []string{"bench", "models", "-manifest", manifest, "-datasets", "toy", "-models", "ResNet,GANDALF+plr",
+			"-seeds", "1,2", "-epochs", "2", "-json", filepath.Join(out, "models.json")}, 0, "| GANDALF+plr | 0."},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, stdout, stderr := runArgs(t, tt.args...)
