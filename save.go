@@ -384,7 +384,7 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 		if m.ft.Task != m.target.Task {
 			return nil, bad("finetune task %q but target task %q", m.ft.Task, m.target.Task)
 		}
-		in, err := models.HeadInputWidth(sc.Common().EncoderConfig, size.InputDim, m.ft.DeepFeatures, m.ft.IncludeInput)
+		in, err := models.HeadInputWidth(sc.Common().EncoderConfig, size.Input, m.ft.DeepFeatures, m.ft.IncludeInput)
 		if err != nil {
 			return nil, bad("finetune: %v", err)
 		}

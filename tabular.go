@@ -31,6 +31,7 @@ import (
 	// The built-in backbones and self-supervised methods register
 	// themselves, so that saved models naming them can be loaded.
 	_ "github.com/gotabular/gotabular/models/categoryembedding"
+	_ "github.com/gotabular/gotabular/models/fttransformer"
 	_ "github.com/gotabular/gotabular/ssl/methods"
 )
 

@@ -88,6 +88,7 @@ func (c EmbeddingConfig) Size(s Schema) (params, outDim int) {
 // continuous block holds the values or, with a numerical embedding, each
 // feature's embedding in turn.
 type Embedding struct {
+	schema    Schema
 	nCont     int
 	contWidth int       // width of the continuous block
 	num       nn.Module // PLR or PLE; nil: the values as they are
@@ -118,7 +119,7 @@ func NewEmbedding(prefix string, s Schema, c EmbeddingConfig, rng *rand.Rand) (*
 	if err := c.Validate(s); err != nil {
 		return nil, err
 	}
-	e := &Embedding{nCont: len(s.Continuous)}
+	e := &Embedding{schema: s, nCont: len(s.Continuous)}
 	_, e.contWidth = c.NumEmbedding.size(s)
 	if c.Dropout > 0 {
 		e.drop = nn.NewDropout(c.Dropout, rng)
@@ -158,6 +159,9 @@ func NewEmbedding(prefix string, s Schema, c EmbeddingConfig, rng *rand.Rand) (*
 
 // OutDim returns the width of the dense output.
 func (e *Embedding) OutDim() int { return e.width }
+
+// Input implements [Embedder]: a flat row.
+func (e *Embedding) Input() Input { return Input{Schema: e.schema, Width: e.width} }
 
 // Forward returns the dense batch (rows × OutDim).
 func (e *Embedding) Forward(cont *tensor.Mat, cat *tensor.IntMat, train bool) *tensor.Mat {

@@ -51,16 +51,17 @@ func NewHeadInput(backbone Backbone, inDim int, deep, input bool) (*HeadInput, e
 }
 
 // HeadInputWidth returns the width of what a head reads from the backbone
-// of config c over inDim columns, without building anything.
-func HeadInputWidth(c BackboneConfig, inDim int, deep, input bool) (int, error) {
-	_, w := c.Size(inDim)
+// of config c over the input in, without building anything.
+func HeadInputWidth(c BackboneConfig, in Input, deep, input bool) (int, error) {
+	inDim := in.Width
+	_, w := c.Size(in)
 	if deep {
 		st, ok := c.(StagedConfig)
 		if !ok {
 			return 0, fmt.Errorf("deep features need a backbone made of stages, and %s is not", c.Name())
 		}
 		w = 0
-		for _, s := range st.StageWidths(inDim) {
+		for _, s := range st.StageWidths(in) {
 			w += s
 		}
 	}

@@ -66,24 +66,55 @@ type Staged interface {
 // StagedConfig is a backbone config whose backbones are [Staged].
 type StagedConfig interface {
 	// StageWidths returns the output width of each stage of the backbone
-	// built for inDim inputs, without building it.
-	StageWidths(inDim int) []int
+	// built for input in, without building it.
+	StageWidths(in Input) []int
 }
+
+// Input describes what a backbone reads: one row per example of the
+// embedded input, Width columns wide. An embedder of tokens (see
+// [TokenConfig]) gives each example Tokens tokens of TokenDim columns side
+// by side, so that the B×Width matrix is also the (B·Tokens)×TokenDim
+// matrix of the token layout of package nn, with no copy.
+type Input struct {
+	// Schema is the table's features; it is empty for a backbone that
+	// reads another's output, as a decoder reads the encoder's.
+	Schema Schema
+	// Width is the number of columns of a row.
+	Width int
+	// Tokens is the number of tokens of a row (one per feature), 0 for a
+	// flat row; TokenDim is their width, and Width = Tokens·TokenDim.
+	Tokens, TokenDim int
+}
+
+// FlatInput describes width columns that are no table's features: the
+// input of a decoder, say.
+func FlatInput(width int) Input { return Input{Width: width} }
 
 // BackboneConfig configures a backbone. A config is serialised with its
 // Name so that a saved model can be rebuilt; see [RegisterBackbone].
+//
+// What the backbone reads is chosen by its config: a flat row
+// ([Embedding]) unless the config is a [TokenConfig].
 type BackboneConfig interface {
 	// Name is the registered name, e.g. "CategoryEmbedding".
 	Name() string
 	Validate() error
-	// Build returns a backbone reading inDim columns; parameter names
-	// start with prefix.
-	Build(prefix string, inDim int, rng *rand.Rand) (Backbone, error)
+	// Build returns a backbone reading in; parameter names start with
+	// prefix.
+	Build(prefix string, in Input, rng *rand.Rand) (Backbone, error)
 	// Size returns, without building anything, the number of values in
 	// the parameters and state of the backbone Build would return, and
 	// its output width. Loading checks it against the weights file before
 	// allocating, so that a damaged config cannot ask for a huge network.
-	Size(inDim int) (params, outDim int)
+	Size(in Input) (params, outDim int)
+}
+
+// TokenConfig is implemented by the configs of backbones that read one
+// token per feature (attention models): their embedder is
+// [TokenEmbedding] with tokens of TokenDim columns.
+type TokenConfig interface {
+	BackboneConfig
+	TokenDim() int
 }
 
 // DropoutSetter is implemented by backbone configs whose dropout can be
@@ -104,6 +135,18 @@ func RegisterBackbone(name string, decode func([]byte) (BackboneConfig, error)) 
 
 // Backbones lists the registered backbone names, sorted.
 func Backbones() []string { return backbones.Names() }
+
+// NewBackbone returns the registered backbone config called name (case
+// is ignored) with its defaults: what its decoder makes of an empty
+// config, so that a config file or flag need name only what differs.
+func NewBackbone(name string) (BackboneConfig, error) {
+	for _, n := range backbones.Names() {
+		if strings.EqualFold(n, name) {
+			return backbones.Unmarshal([]byte(`{"name":` + strconv.Quote(n) + `,"config":{}}`))
+		}
+	}
+	return nil, fmt.Errorf("unknown backbone %q (known: %s)", name, strings.Join(backbones.Names(), ", "))
+}
 
 // MarshalBackbone encodes c with its name.
 func MarshalBackbone(c BackboneConfig) ([]byte, error) { return backbones.Marshal(c) }

@@ -127,7 +127,7 @@ func (c Config) Validate() error {
 // Size returns the number of parameter and state values of the network
 // NewSupervised builds for schema s with out outputs.
 func (c Config) Size(s Schema, out int) (int, error) {
-	emb, in := c.Embedding.Size(s)
+	emb, in := c.Embedding.EmbedderSize(s, c.Backbone)
 	body, _ := c.Backbone.Size(in)
 	h, err := HeadInputWidth(c.Backbone, in, c.DeepFeatures, c.IncludeInput)
 	if err != nil {
@@ -139,7 +139,7 @@ func (c Config) Size(s Schema, out int) (int, error) {
 
 // Supervised is embedding → backbone → head.
 type Supervised struct {
-	Embed    *Embedding
+	Embed    Embedder
 	Backbone Backbone
 	Head     *nn.Sequential
 	in       *HeadInput
@@ -150,11 +150,11 @@ type Supervised struct {
 func NewSupervised(c Config, s Schema, out int) (*Supervised, error) {
 	c = c.WithDefaults()
 	rng := rand.New(rand.NewPCG(c.Seed, 0x5eed))
-	emb, err := NewEmbedding("embedding", s, c.Embedding, rng)
+	emb, err := NewEmbedder("embedding", s, c.Embedding, c.Backbone, rng)
 	if err != nil {
 		return nil, err
 	}
-	body, err := c.Backbone.Build("backbone", emb.OutDim(), rng)
+	body, err := c.Backbone.Build("backbone", emb.Input(), rng)
 	if err != nil {
 		return nil, err
 	}

@@ -126,6 +126,7 @@ func engineCases(rng *rand.Rand, dropSrc *rand.PCG) []gradCase {
 		{"MultiHeadAttention/dropout", mha(0.3), nntest.Rand(rng, 15, 8),
 			nntest.Options{Train: true, Reset: reset}},
 		{"CLSToken", nn.NewCLSToken("cls", 4, 3, rng), nntest.Rand(rng, 6, 4), nntest.Options{}},
+		{"FeatureTokenizer", nn.NewFeatureTokenizer("tok", 3, 4, rng), nntest.Rand(rng, 5, 3), tight},
 		{"LastToken", &nn.LastToken{Tokens: 3}, nntest.Rand(rng, 6, 4), nntest.Options{}},
 		{"Residual/pre-norm attention", &nn.Residual{Norm: nn.NewLayerNorm("r.ln", 8), F: mha(0.2), Drop: drop(0.2)},
 			nntest.Rand(rng, 15, 8), nntest.Options{Train: true, Reset: reset}},

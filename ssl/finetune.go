@@ -13,7 +13,7 @@ import (
 // embedding layer and featurizer, then a head. It holds only those parts;
 // the decoder and the reconstruction heads are left behind.
 type Finetune struct {
-	Embed   *models.Embedding
+	Embed   models.Embedder
 	Encoder models.Backbone
 	Head    *nn.Sequential
 	// IncludeInput appends the embedded input to the encoder's features.
@@ -46,7 +46,7 @@ type FinetuneSpec struct {
 // fine-tuning changes unless frozen: they should be a copy (see
 // [Config.BuildFeaturizer]), not the pretrained model's own. DeepFeatures
 // needs a [models.Staged] encoder.
-func NewFinetune(embed *models.Embedding, encoder models.Backbone, spec FinetuneSpec) (*Finetune, error) {
+func NewFinetune(embed models.Embedder, encoder models.Backbone, spec FinetuneSpec) (*Finetune, error) {
 	in, err := models.NewHeadInput(encoder, embed.OutDim(), spec.DeepFeatures, spec.IncludeInput)
 	if err != nil {
 		return nil, fmt.Errorf("fine-tune: %w", err)

@@ -30,7 +30,7 @@ type toy struct {
 func (toy) Name() string                           { return "Toy" }
 func (toy) Validate() error                        { return nil }
 func (toy) Build(models.Schema) (ssl.Model, error) { return nil, nil }
-func (toy) BuildFeaturizer(models.Schema) (*models.Embedding, models.Backbone, error) {
+func (toy) BuildFeaturizer(models.Schema) (models.Embedder, models.Backbone, error) {
 	return nil, nil, nil
 }
 func (toy) Size(models.Schema) ssl.Size     { return ssl.Size{} }
@@ -130,7 +130,7 @@ type badType struct {
 func (badType) Name() string                           { return "Bad" }
 func (badType) Validate() error                        { return nil }
 func (badType) Build(models.Schema) (ssl.Model, error) { return nil, nil }
-func (badType) BuildFeaturizer(models.Schema) (*models.Embedding, models.Backbone, error) {
+func (badType) BuildFeaturizer(models.Schema) (models.Embedder, models.Backbone, error) {
 	return nil, nil, nil
 }
 func (badType) Size(models.Schema) ssl.Size { return ssl.Size{} }

@@ -220,7 +220,7 @@ type Config interface {
 	// BuildFeaturizer returns the part of the model that fine-tuning
 	// keeps, with the parameter names Build gives it: the embedding layer
 	// and the featurizer.
-	BuildFeaturizer(s models.Schema) (*models.Embedding, models.Backbone, error)
+	BuildFeaturizer(s models.Schema) (models.Embedder, models.Backbone, error)
 	// Size tells how large the model for s is, without building anything.
 	Size(s models.Schema) Size
 }
@@ -233,6 +233,8 @@ type Size struct {
 	Featurizer int // the embedding layer and featurizer
 	FeatureDim int // the featurizer's output width
 	InputDim   int // the embedding layer's output width
+	// Input is what the featurizer reads: the embedding layer's output.
+	Input models.Input
 }
 
 // Value is a named figure: a loss part or a metric. HigherIsBetter says
@@ -250,7 +252,7 @@ type Value struct {
 type Model interface {
 	// EmbeddingLayer turns a batch of encoded rows into the dense input of
 	// the featurizer.
-	EmbeddingLayer() *models.Embedding
+	EmbeddingLayer() models.Embedder
 	// Featurizer is the encoder whose output is the learned
 	// representation.
 	Featurizer() models.Backbone
@@ -292,16 +294,19 @@ type EncoderSetter interface {
 }
 
 // NewFeaturizer builds the part of a model that fine-tuning keeps: the
-// embedding layer for schema s and the encoder. Every method builds it with
+// embedding layer for schema s and the encoder. The encoder's config
+// chooses the embedding layer (flat, or tokens: see
+// [models.NewEmbedder]); corruption happens on the raw features, before
+// it, so every method works with either. Every method builds it with
 // these parameter names ("embedding…", "encoder…"), so that
 // [Config.BuildFeaturizer] matches Build and fine-tuning can copy the
 // pretrained values by name.
-func (c SSLModelConfig) NewFeaturizer(s models.Schema, rng *rand.Rand) (*models.Embedding, models.Backbone, error) {
-	embed, err := models.NewEmbedding("embedding", s, c.Embedding(c.MaxOnehotCardinality), rng)
+func (c SSLModelConfig) NewFeaturizer(s models.Schema, rng *rand.Rand) (models.Embedder, models.Backbone, error) {
+	embed, err := models.NewEmbedder("embedding", s, c.Embedding(c.MaxOnehotCardinality), c.EncoderConfig, rng)
 	if err != nil {
 		return nil, nil, err
 	}
-	enc, err := c.EncoderConfig.Build("encoder", embed.OutDim(), rng)
+	enc, err := c.EncoderConfig.Build("encoder", embed.Input(), rng)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -311,16 +316,16 @@ func (c SSLModelConfig) NewFeaturizer(s models.Schema, rng *rand.Rand) (*models.
 // FeaturizerSize tells the size of what NewFeaturizer builds, without
 // building it. All counts the featurizer only; a method adds its heads.
 func (c SSLModelConfig) FeaturizerSize(s models.Schema) Size {
-	emb, in := c.Embedding(c.MaxOnehotCardinality).Size(s)
+	emb, in := c.Embedding(c.MaxOnehotCardinality).EmbedderSize(s, c.EncoderConfig)
 	enc, h := c.EncoderConfig.Size(in)
-	return Size{All: emb + enc, Featurizer: emb + enc, FeatureDim: h, InputDim: in}
+	return Size{All: emb + enc, Featurizer: emb + enc, FeatureDim: h, InputDim: in.Width, Input: in}
 }
 
 // BuildFeaturizer is [Config.BuildFeaturizer] for a method whose Build
 // calls NewFeaturizer first, with a PCG seeded with the config's Seed on
 // the method's stream: the parameters it returns have the names and
 // shapes of Build's.
-func BuildFeaturizer(c Config, s models.Schema, stream uint64) (*models.Embedding, models.Backbone, error) {
+func BuildFeaturizer(c Config, s models.Schema, stream uint64) (models.Embedder, models.Backbone, error) {
 	if err := c.Validate(); err != nil {
 		return nil, nil, err
 	}

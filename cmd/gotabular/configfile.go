@@ -31,9 +31,12 @@ type fitFile struct {
 	Model     fitModel               `yaml:"model"`
 }
 
-// fitModel is models.Config with a categoryembedding backbone, whose
-// fields sit at the top of the section.
+// fitModel is models.Config. The fields of a CategoryEmbedding backbone
+// sit at the top of the section; a backbone section (see
+// backboneSection) chooses another backbone instead, and then those
+// fields do not apply.
 type fitModel struct {
+	Backbone       *backboneSection       `yaml:"backbone"`
 	Layers         string                 `yaml:"layers"`
 	Activation     string                 `yaml:"activation"`
 	Dropout        float64                `yaml:"dropout"`
@@ -57,13 +60,16 @@ func fitModelOf(c models.Config) fitModel {
 }
 
 func (m fitModel) config(task string) models.Config {
+	var bb models.BackboneConfig = categoryembedding.Config{
+		Layers: m.Layers, Activation: m.Activation, Dropout: m.Dropout,
+		UseBatchNorm: m.UseBatchNorm, Initialization: m.Initialization,
+	}
+	if m.Backbone != nil && m.Backbone.config != nil {
+		bb = m.Backbone.config
+	}
 	return models.Config{
-		Task: task,
-		Backbone: categoryembedding.Config{
-			Layers: m.Layers, Activation: m.Activation, Dropout: m.Dropout,
-			UseBatchNorm: m.UseBatchNorm, Initialization: m.Initialization,
-		},
-		Head: m.Head, Embedding: m.Embedding, DeepFeatures: m.DeepFeatures, LearningRate: m.LearningRate, Seed: m.Seed,
+		Task: task, Backbone: bb,
+		Head: m.Head, Embedding: m.Embedding, DeepFeatures: withoutDeepFeatures(bb, m.DeepFeatures), LearningRate: m.LearningRate, Seed: m.Seed,
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
 	"github.com/gotabular/gotabular/models"
+	"github.com/gotabular/gotabular/ssl"
 )
 
 const finetuneHelp = `Usage: gotabular finetune -model DIR -data FILE -target COLUMN -out DIR [flags]
@@ -168,6 +169,11 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if task, note, err = inferTask(tr, target, "finetune"); err != nil {
 			return err
 		}
+	}
+	if sc, ok := pre.ModelConfig.(ssl.Config); ok && !set["deep-features"] {
+		// The default reads every stage of an MLP encoder; an encoder
+		// without stages gives the head its output alone.
+		file.Model.DeepFeatures = withoutDeepFeatures(sc.Common().EncoderConfig, file.Model.DeepFeatures)
 	}
 	o := newTrainOutput(ctx, file.Trainer.Quiet, tf.json, stdout, stderr)
 	o.attach(pre, note)

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/gotabular/gotabular"
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
+	"github.com/gotabular/gotabular/models"
+	"github.com/gotabular/gotabular/models/categoryembedding"
 )
 
 const fitHelp = `Usage: gotabular fit -data FILE -target COLUMN -out DIR [flags]
@@ -42,10 +45,11 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	file := fitFile{Data: gotabular.DefaultDataConfig(), Trainer: supervisedTrainer(), Model: fitModelOf(net.Supervised(""))}
 
 	help := fmt.Sprintf(fitHelp, paragraph("By default the network is the one that pretrain and finetune build, so that the two can be compared: "+describeNetwork(net)+"."))
-	fs := newFlagSet("fit", help+"\n"+configHelp(&fitFile{})+"\nFlags:\n", stderr)
+	fs := newFlagSet("fit", help+"\n"+configHelp(&fitFile{})+"\n"+backboneHelp()+"\nFlags:\n", stderr)
 	var (
 		dataPath, out            string
 		layers, head, activation string
+		backbone                 string
 		dropout                  float64
 		batchNorm                bool
 		feat                     featureFlags
@@ -59,6 +63,7 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	tgt.register(fs)
 	fs.StringVar(&out, "out", "", "`directory` to save the model to (required)")
 	feat.register(fs, "such as an id")
+	fs.StringVar(&backbone, "backbone", categoryembedding.Name, "the backbone, by `name`: "+strings.Join(models.Backbones(), ", ")+"; its fields are set in the config file's model.backbone section, and -layers, -activation and -batchnorm are CategoryEmbedding's")
 	fs.StringVar(&layers, "layers", file.Model.Layers, "`widths` of the backbone's layers")
 	fs.StringVar(&head, "head", file.Model.Head.Layers, "`widths` of the head's hidden layers before the output layer; \"\" for a linear head")
 	fs.StringVar(&activation, "activation", file.Model.Activation, "`activation` of the backbone's layers: ReLU, LeakyReLU or GELU")
@@ -95,6 +100,31 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	mm := &file.Model
+	if set["backbone"] {
+		var cur models.BackboneConfig
+		if mm.Backbone != nil {
+			cur = mm.Backbone.config
+		}
+		c, err := chooseBackbone(backbone, cur)
+		if err != nil {
+			return err
+		}
+		mm.Backbone = &backboneSection{config: c}
+	}
+	if mm.Backbone != nil && mm.Backbone.config != nil && mm.Backbone.config.Name() != categoryembedding.Name {
+		for _, f := range []string{"layers", "activation", "batchnorm"} {
+			if set[f] {
+				return fmt.Errorf("-%s sets a CategoryEmbedding backbone's layers, and the backbone is %s; set its fields in the config file's model.backbone section", f, mm.Backbone.config.Name())
+			}
+		}
+		if set["dropout"] {
+			ds, ok := mm.Backbone.config.(models.DropoutSetter)
+			if !ok {
+				return fmt.Errorf("-dropout: backbone %s has no dropout to set", mm.Backbone.config.Name())
+			}
+			mm.Backbone.config = ds.WithDropout(dropout)
+		}
+	}
 	if set["layers"] {
 		mm.Layers = layers
 	}

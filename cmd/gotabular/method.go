@@ -15,7 +15,6 @@ import (
 
 	"github.com/gotabular/gotabular"
 	"github.com/gotabular/gotabular/models"
-	"github.com/gotabular/gotabular/models/categoryembedding"
 	"github.com/gotabular/gotabular/ssl"
 )
 
@@ -43,8 +42,8 @@ type sslModel struct {
 // sslShared are the shared settings as the config file names them.
 type sslShared struct {
 	Method                        string                    `yaml:"method"`
-	Encoder                       categoryembedding.Config  `yaml:"encoder"`
-	Decoder                       *categoryembedding.Config `yaml:"decoder"` // nil: identity
+	Encoder                       backboneSection           `yaml:"encoder"`
+	Decoder                       *backboneSection          `yaml:"decoder"` // nil: identity
 	EmbeddingDims                 map[string]int            `yaml:"embedding_dims"`
 	EmbeddingDropout              float64                   `yaml:"embedding_dropout"`
 	BatchNormContinuousInput      bool                      `yaml:"batch_norm_continuous_input"`
@@ -67,14 +66,13 @@ func newSSLModel(m ssl.Method) (*sslModel, error) {
 	net := gotabular.DefaultNetwork().SSL()
 	c.EmbeddingDims, c.EmbeddingDropout, c.BatchNormContinuousInput = net.EmbeddingDims, net.EmbeddingDropout, net.BatchNormContinuousInput
 	c.NumEmbedding, c.MaxOnehotCardinality = net.NumEmbedding, net.MaxOnehotCardinality
-	encoder, _ := net.EncoderConfig.(categoryembedding.Config)
 	s := sslShared{
-		Method: m.Name, Encoder: encoder, EmbeddingDims: c.EmbeddingDims, EmbeddingDropout: c.EmbeddingDropout,
+		Method: m.Name, Encoder: backboneSection{config: net.EncoderConfig}, EmbeddingDims: c.EmbeddingDims, EmbeddingDropout: c.EmbeddingDropout,
 		BatchNormContinuousInput: c.BatchNormContinuousInput, NumEmbedding: c.NumEmbedding, MaxOnehotCardinality: c.MaxOnehotCardinality,
 		IncludeInputFeaturesInference: c.IncludeInputFeaturesInference, LearningRate: c.LearningRate, Seed: c.Seed,
 	}
-	if d, ok := c.DecoderConfig.(categoryembedding.Config); ok {
-		s.Decoder = &d
+	if c.DecoderConfig != nil {
+		s.Decoder = &backboneSection{config: c.DecoderConfig}
 	}
 	return &sslModel{method: m, shared: s, edit: e, keys: map[string]int{}}, nil
 }
@@ -83,10 +81,10 @@ func newSSLModel(m ssl.Method) (*sslModel, error) {
 func (m *sslModel) config() ssl.Config {
 	c := m.edit.Common()
 	s := m.shared
-	c.EncoderConfig = s.Encoder
+	c.EncoderConfig = s.Encoder.config
 	c.DecoderConfig = nil // an interface holding a nil pointer would not mean identity
-	if s.Decoder != nil {
-		c.DecoderConfig = *s.Decoder
+	if s.Decoder != nil && s.Decoder.config != nil {
+		c.DecoderConfig = s.Decoder.config
 	}
 	c.EmbeddingDims, c.EmbeddingDropout, c.BatchNormContinuousInput = s.EmbeddingDims, s.EmbeddingDropout, s.BatchNormContinuousInput
 	c.NumEmbedding = s.NumEmbedding

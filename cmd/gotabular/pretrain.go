@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/gotabular/gotabular"
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/data"
+	"github.com/gotabular/gotabular/models"
 	"github.com/gotabular/gotabular/models/categoryembedding"
 	"github.com/gotabular/gotabular/ssl"
 )
@@ -67,6 +69,7 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		dataPath, validPath, out, method string
 		feat                             featureFlags
 		encoder, decoder, activation     string
+		backbone                         string
 		dropout                          float64
 		batchNorm                        bool
 		tf                               trainFlags
@@ -77,9 +80,11 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&out, "out", "", "`directory` to save the pretrained model to (required)")
 	fs.StringVar(&method, "method", defaultMethod, "self-supervised `method`, by name or alias: see Methods below")
 	feat.register(fs, "such as an id or the target")
-	fs.StringVar(&encoder, "encoder", def.shared.Encoder.Layers, "`widths` of the encoder's layers, such as 512-256-128; the last is the number of learned features")
+	defEnc, _ := def.shared.Encoder.config.(categoryembedding.Config)
+	fs.StringVar(&backbone, "backbone", categoryembedding.Name, "the encoder's backbone, by `name`: "+strings.Join(models.Backbones(), ", ")+"; its fields are set in the config file's model.encoder section, and -encoder, -decoder, -activation and -batchnorm are CategoryEmbedding's")
+	fs.StringVar(&encoder, "encoder", defEnc.Layers, "`widths` of the encoder's layers, such as 512-256-128; the last is the number of learned features")
 	fs.StringVar(&decoder, "decoder", "", "`widths` of the decoder's layers, such as 256-512, for the methods that reconstruct their input (default: none, the heads read the encoder's output)")
-	fs.StringVar(&activation, "activation", def.shared.Encoder.Activation, "`activation` of the encoder and decoder layers: ReLU, LeakyReLU or GELU")
+	fs.StringVar(&activation, "activation", defEnc.Activation, "`activation` of the encoder and decoder layers: ReLU, LeakyReLU or GELU")
 	fs.Float64Var(&dropout, "dropout", 0, "dropout `probability` after each encoder and decoder layer")
 	fs.BoolVar(&batchNorm, "batchnorm", false, "put a batch normalisation before each encoder and decoder layer")
 	nf.register(fs)
@@ -115,36 +120,8 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	mm := file.Model
 	sh := &mm.shared
-	if set["encoder"] {
-		sh.Encoder.Layers = encoder
-	}
-	if set["decoder"] {
-		if decoder == "" {
-			sh.Decoder = nil
-		} else {
-			if sh.Decoder == nil {
-				d := sh.Encoder // the decoder's blocks are made like the encoder's
-				sh.Decoder = &d
-			}
-			sh.Decoder.Layers = decoder
-		}
-	}
-	if err := checkActivation(set, activation); err != nil {
+	if err := applyBackboneFlags(sh, set, backbone, encoder, decoder, activation, dropout, batchNorm); err != nil {
 		return err
-	}
-	for _, c := range []*categoryembedding.Config{&sh.Encoder, sh.Decoder} {
-		if c == nil {
-			continue
-		}
-		if set["activation"] {
-			c.Activation = activation
-		}
-		if set["dropout"] {
-			c.Dropout = dropout
-		}
-		if set["batchnorm"] {
-			c.UseBatchNorm = batchNorm
-		}
 	}
 	setBy, err := mf.apply(mm)
 	if err != nil {
@@ -191,7 +168,7 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // general flags, then each method with its own flags.
 func pretrainUsage(fs *flag.FlagSet, mf *methodFlags) {
 	w := fs.Output()
-	fmt.Fprint(w, pretrainHelp+"\n"+configHelp(&pretrainFile{})+"\nFlags:\n")
+	fmt.Fprint(w, pretrainHelp+"\n"+configHelp(&pretrainFile{})+"\n"+backboneHelp()+"\nFlags:\n")
 	general := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
 	general.SetOutput(w)
 	fs.VisitAll(func(f *flag.Flag) {
@@ -202,4 +179,75 @@ func pretrainUsage(fs *flag.FlagSet, mf *methodFlags) {
 	})
 	general.PrintDefaults()
 	printMethods(w)
+}
+
+// applyBackboneFlags applies pretrain's flags of the encoder and decoder:
+// -backbone chooses the encoder's backbone; -encoder, -decoder,
+// -activation and -batchnorm set the layers of CategoryEmbedding
+// backbones, and -dropout the dropout of any backbone that has one.
+func applyBackboneFlags(sh *sslShared, set map[string]bool, backbone, encoder, decoder, activation string, dropout float64, batchNorm bool) error {
+	if set["backbone"] {
+		c, err := chooseBackbone(backbone, sh.Encoder.config)
+		if err != nil {
+			return err
+		}
+		sh.Encoder.config = c
+	}
+	if set["encoder"] {
+		ce, ok := sh.Encoder.config.(categoryembedding.Config)
+		if !ok {
+			return fmt.Errorf("-encoder sets the widths of a CategoryEmbedding encoder, and the encoder is %s; set its fields in the config file's model.encoder section", sh.Encoder.config.Name())
+		}
+		ce.Layers = encoder
+		sh.Encoder.config = ce
+	}
+	if set["decoder"] {
+		if decoder == "" {
+			sh.Decoder = nil
+		} else {
+			var ce categoryembedding.Config
+			if sh.Decoder != nil {
+				ce, _ = sh.Decoder.config.(categoryembedding.Config)
+			} else {
+				ce, _ = sh.Encoder.config.(categoryembedding.Config) // the decoder's blocks are made like the encoder's
+			}
+			ce.Layers = decoder
+			sh.Decoder = &backboneSection{config: ce}
+		}
+	}
+	if err := checkActivation(set, activation); err != nil {
+		return err
+	}
+	for _, b := range []*backboneSection{&sh.Encoder, sh.Decoder} {
+		if b == nil || b.config == nil {
+			continue
+		}
+		ce, ok := b.config.(categoryembedding.Config)
+		if !ok {
+			for _, f := range []string{"activation", "batchnorm"} {
+				if set[f] && b == &sh.Encoder {
+					return fmt.Errorf("-%s sets the layers of a CategoryEmbedding encoder, and the encoder is %s; set its fields in the config file's model.encoder section", f, b.config.Name())
+				}
+			}
+			if set["dropout"] {
+				ds, ok := b.config.(models.DropoutSetter)
+				if !ok {
+					return fmt.Errorf("-dropout: backbone %s has no dropout to set", b.config.Name())
+				}
+				b.config = ds.WithDropout(dropout)
+			}
+			continue
+		}
+		if set["activation"] {
+			ce.Activation = activation
+		}
+		if set["dropout"] {
+			ce.Dropout = dropout
+		}
+		if set["batchnorm"] {
+			ce.UseBatchNorm = batchNorm
+		}
+		b.config = ce
+	}
+	return nil
 }

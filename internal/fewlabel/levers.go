@@ -9,6 +9,7 @@ import (
 	"github.com/gotabular/gotabular/config"
 	"github.com/gotabular/gotabular/models"
 	"github.com/gotabular/gotabular/models/categoryembedding"
+	"github.com/gotabular/gotabular/models/fttransformer"
 	"github.com/gotabular/gotabular/ssl"
 )
 
@@ -66,7 +67,7 @@ func init() {
 		Apply: func(r *Recipe, _ string) error {
 			r.PretrainTrainer.BatchSize, r.PretrainTrainer.MaxEpochs = 1024, 20
 			r.common(func(c *ssl.SSLModelConfig) {
-				e := c.EncoderConfig.(categoryembedding.Config)
+				e, _ := c.EncoderConfig.(categoryembedding.Config) // after ftt: an MLP again
 				e.Layers = "512-256-128"
 				c.EncoderConfig = e
 				e.Layers = "256-512"
@@ -82,7 +83,7 @@ func init() {
 				return err
 			}
 			r.common(func(c *ssl.SSLModelConfig) {
-				e := c.EncoderConfig.(categoryembedding.Config)
+				e, _ := c.EncoderConfig.(categoryembedding.Config) // after ftt: an MLP again
 				e.Layers = arg
 				c.EncoderConfig = e
 			})
@@ -95,10 +96,24 @@ func init() {
 					c.DecoderConfig = nil
 					return
 				}
-				e := c.EncoderConfig.(categoryembedding.Config)
+				e, _ := c.EncoderConfig.(categoryembedding.Config) // after ftt: an MLP again
 				e.Layers = arg
 				c.DecoderConfig = e
 			})
+			return nil
+		}})
+	registerLever("ftt", Lever{Doc: "the encoder is an FT-Transformer: tokens of 32, 4 heads, 3 blocks (PyTorch Tabular's other defaults), over the recipe's numerical embedding; the head reads its output alone",
+		Apply: func(r *Recipe, _ string) error {
+			e := fttransformer.NewConfig()
+			e.InputEmbedDim, e.NumHeads, e.NumAttnBlocks = 32, 4, 3
+			r.common(func(c *ssl.SSLModelConfig) {
+				c.EncoderConfig = e
+				c.EmbeddingDims = nil // every feature's token is 32 wide
+				if c.NumEmbedding.Enabled() {
+					c.NumEmbedding.Dim = 0 // the token width
+				}
+			})
+			r.Finetune.DeepFeatures = false // it has no stages
 			return nil
 		}})
 	registerLever("head", Lever{Doc: "widths of the fine-tuning head's hidden layers (none: a linear head)", Arg: "WIDTHS",

@@ -84,7 +84,8 @@ func (c Config) Validate() error {
 }
 
 // Size implements [models.BackboneConfig].
-func (c Config) Size(inDim int) (params, outDim int) {
+func (c Config) Size(in models.Input) (params, outDim int) {
+	inDim := in.Width
 	c = c.WithDefaults()
 	layers, err := models.ParseLayers(c.Layers)
 	if err != nil || len(layers) == 0 {
@@ -103,7 +104,8 @@ type Backbone struct {
 func (b *Backbone) OutDim() int { return b.out }
 
 // Build implements [models.BackboneConfig].
-func (c Config) Build(prefix string, inDim int, rng *rand.Rand) (models.Backbone, error) {
+func (c Config) Build(prefix string, in models.Input, rng *rand.Rand) (models.Backbone, error) {
+	inDim := in.Width
 	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -120,7 +122,7 @@ func (c Config) Build(prefix string, inDim int, rng *rand.Rand) (models.Backbone
 }
 
 // StageWidths implements [models.StagedConfig]: each block is a stage.
-func (c Config) StageWidths(int) []int {
+func (c Config) StageWidths(models.Input) []int {
 	layers, _ := models.ParseLayers(c.WithDefaults().Layers)
 	return layers
 }

@@ -49,7 +49,7 @@ func (c Config) probabilities(s models.Schema) []float64 {
 }
 
 // BuildFeaturizer implements [ssl.Config].
-func (c Config) BuildFeaturizer(s models.Schema) (*models.Embedding, models.Backbone, error) {
+func (c Config) BuildFeaturizer(s models.Schema) (models.Embedder, models.Backbone, error) {
 	return ssl.BuildFeaturizer(c, s, stream)
 }
 

@@ -134,7 +134,7 @@ func (c Config) projection() models.MLPConfig {
 }
 
 // BuildFeaturizer implements [ssl.Config].
-func (c Config) BuildFeaturizer(s models.Schema) (*models.Embedding, models.Backbone, error) {
+func (c Config) BuildFeaturizer(s models.Schema) (models.Embedder, models.Backbone, error) {
 	return ssl.BuildFeaturizer(c, s, stream)
 }
 

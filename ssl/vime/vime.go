@@ -114,7 +114,7 @@ func (c Config) Build(s models.Schema) (ssl.Model, error) {
 }
 
 // BuildFeaturizer implements [ssl.Config].
-func (c Config) BuildFeaturizer(s models.Schema) (*models.Embedding, models.Backbone, error) {
+func (c Config) BuildFeaturizer(s models.Schema) (models.Embedder, models.Backbone, error) {
 	return ssl.BuildFeaturizer(c, s, stream)
 }
 

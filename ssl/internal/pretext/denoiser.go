@@ -13,12 +13,12 @@ import (
 // embedding layer and the encoder. A model embeds it for the
 // [ssl.Model] methods it answers.
 type Body struct {
-	Embed   *models.Embedding
+	Embed   models.Embedder
 	Encoder models.Backbone
 }
 
 // EmbeddingLayer implements [ssl.Model].
-func (b *Body) EmbeddingLayer() *models.Embedding { return b.Embed }
+func (b *Body) EmbeddingLayer() models.Embedder { return b.Embed }
 
 // Featurizer implements [ssl.Model].
 func (b *Body) Featurizer() models.Backbone { return b.Encoder }
@@ -74,7 +74,7 @@ func NewDenoiser(s models.Schema, c DenoiserConfig) (*Denoiser, error) {
 	}
 	h := d.Encoder.OutDim()
 	if c.Common.DecoderConfig != nil {
-		if d.decoder, err = c.Common.DecoderConfig.Build("decoder", h, rng); err != nil {
+		if d.decoder, err = c.Common.DecoderConfig.Build("decoder", models.FlatInput(h), rng); err != nil {
 			return nil, err
 		}
 		h = d.decoder.OutDim()
@@ -94,7 +94,7 @@ func DenoiserSize(s models.Schema, common ssl.SSLModelConfig) ssl.Size {
 	h := z.FeatureDim
 	if common.DecoderConfig != nil {
 		var dec int
-		dec, h = common.DecoderConfig.Size(h)
+		dec, h = common.DecoderConfig.Size(models.FlatInput(h))
 		z.All += dec
 	}
 	z.All += ReconstructionSize(h, s)
