@@ -12,12 +12,14 @@ import (
 
 // numEmbeddingHelp is the paragraph of the help of pretrain and fit about
 // the encoding of continuous features.
-const numEmbeddingHelp = `Continuous values are standardised by default. -continuous-transform
-quantile_normal maps them by rank onto a normal distribution instead
-("rank-gauss": skewed columns and outliers stop dominating), and
--num-embedding plr or ple turns each value into a learned vector, which
-published benchmarks (Gorishniy et al. 2022) count among the largest
-gains for MLPs on tables. The transform and ple's bins are fitted on the
+const numEmbeddingHelp = `By default continuous values are mapped by rank onto a normal
+distribution (-continuous-transform quantile_normal, "rank-gauss":
+skewed columns and outliers stop dominating; standard subtracts the mean
+and divides by the standard deviation instead), and each value is turned
+into a learned vector by periodic embeddings (-num-embedding plr, σ 0.1),
+which published benchmarks (Gorishniy et al. 2022) count among the
+largest gains for MLPs on tables; ple embeds it by quantile bins, none
+passes it on as it is. The transform and ple's bins are fitted on the
 -data rows and kept with the model.`
 
 // numEmbeddingFlags choose how continuous features are encoded and
@@ -30,11 +32,11 @@ type numEmbeddingFlags struct {
 }
 
 func (f *numEmbeddingFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.transform, "continuous-transform", "", "`transform` of the continuous columns, fitted on the -data rows: standard (subtract the mean, divide by the standard deviation; the default) or quantile_normal (map each value through its column's distribution onto a standard normal, so that a skewed column or an outlier is evenly spread; a missing value becomes the median)")
-	fs.StringVar(&f.kind, "num-embedding", "", "`kind` of embedding of each continuous feature: none (the encoded value itself; the default); plr (the cosine and sine of the value times each of 48 trainable frequencies, then a Linear to 24 columns and a ReLU: a smooth learned function of the value); or ple (the value's position among up to 16 quantile bins fitted on the -data rows: 1 for the bins below it, its fraction of its own bin, 0 above)")
+	fs.StringVar(&f.transform, "continuous-transform", "", "`transform` of the continuous columns, fitted on the -data rows: standard (subtract the mean, divide by the standard deviation) or quantile_normal (map each value through its column's distribution onto a standard normal, so that a skewed column or an outlier is evenly spread; a missing value becomes the median; the default)")
+	fs.StringVar(&f.kind, "num-embedding", "", "`kind` of embedding of each continuous feature: none (the encoded value itself); plr (the cosine and sine of the value times each of 48 trainable frequencies, then a Linear to 24 columns and a ReLU: a smooth learned function of the value; the default); or ple (the value's position among up to 16 quantile bins fitted on the -data rows: 1 for the bins below it, its fraction of its own bin, 0 above)")
 	fs.IntVar(&f.dim, "num-embedding-dim", 0, "`columns` per continuous feature: for plr the Linear's width (default 24); for ple 0 (the default) passes the bin encoding on as it is, and a width adds a Linear and ReLU per feature")
 	fs.IntVar(&f.frequencies, "plr-frequencies", 0, "`number` of plr's frequencies per feature (default 48)")
-	fs.Float64Var(&f.scale, "plr-scale", 0, "`σ` of plr's initial frequencies, drawn from N(0, σ²) (default 0.01: the embedding starts nearly linear; larger starts wigglier, and too large hurts)")
+	fs.Float64Var(&f.scale, "plr-scale", 0, "`σ` of plr's initial frequencies, drawn from N(0, σ²) (default 0.1; 0.01 for a config file's num_embedding that leaves it out: a small σ starts nearly linear, larger starts wigglier, and too large hurts)")
 	fs.BoolVar(&f.perFeature, "plr-per-feature", false, "give each feature its own plr Linear, as in the paper, instead of one shared by all (the default: far fewer parameters, which suits few labels)")
 	fs.IntVar(&f.bins, "ple-bins", 0, "largest `number` of ple bins per feature (default 16); a column with ties or few distinct values gets fewer")
 }

@@ -3,7 +3,7 @@ package dae
 import (
 	"math"
 	"math/rand/v2"
-	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/gotabular/gotabular/models"
@@ -178,7 +178,9 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	c.EmbeddingDims = map[string]int{"city": 4}
 	c.IncludeInputFeaturesInference = true
 	ssltest.CheckJSONRoundTrip(t, c)
-	if got := ssl.Available(); !reflect.DeepEqual(got, []string{Name}) {
+	// The package registers itself; the example, which goes through the
+	// facade, registers the other methods too.
+	if got := ssl.Available(); !slices.Contains(got, Name) {
 		t.Errorf("Available() = %v", got)
 	}
 }
