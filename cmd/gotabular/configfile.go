@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -120,12 +121,64 @@ func readConfigFile(path string, dst any) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	clearReplaced(&doc, reflect.ValueOf(dst))
+	oneModelRepeats(&doc, dst)
 	// checkNode found the mistakes it knows of; the decoder is strict as
 	// well, for any it does not.
 	dec = yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(dst); err != nil {
 		return fmt.Errorf("%s: %s", path, yamlMessage(err))
+	}
+	return nil
+}
+
+// oneModelRepeats sets the default repeats of the cross-fitting to 1 when
+// the file asks for one model (trainer.folds 0 or 1) and says nothing of
+// repeats, as -folds does: the default ensemble's repeats have nothing to
+// repeat then, and refusing the file for them would blame the user for a
+// default.
+func oneModelRepeats(doc *yaml.Node, dst any) {
+	tc, ok := trainerField(dst)
+	if !ok {
+		return
+	}
+	trainer := mappingValue(doc, "trainer")
+	folds := mappingValue(trainer, "folds")
+	if folds == nil || mappingValue(trainer, "fold_repeats") != nil {
+		return
+	}
+	if n, err := strconv.Atoi(folds.Value); err == nil && n < 2 {
+		tc.FoldRepeats = 1
+	}
+}
+
+// trainerField returns the trainer config of a config file's struct.
+func trainerField(dst any) (*config.TrainerConfig, bool) {
+	v := reflect.ValueOf(dst)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return nil, false
+	}
+	f := v.Elem().FieldByName("Trainer")
+	if !f.IsValid() || !f.CanAddr() {
+		return nil, false
+	}
+	tc, ok := f.Addr().Interface().(*config.TrainerConfig)
+	return tc, ok
+}
+
+// mappingValue returns the value of key in the mapping n (or in the
+// mapping a document node holds), or nil.
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
 	}
 	return nil
 }

@@ -206,12 +206,27 @@ func TestFinetuneEnsembleFlags(t *testing.T) {
 		t.Errorf("evaluate printed %q", stdout)
 	}
 
-	// -folds 0 or 1 alone means one model, whatever the default repeats.
-	for _, folds := range []string{"0", "1"} {
-		t.Run("-folds "+folds, func(t *testing.T) {
+	// -folds 0 or 1 alone, or folds: 0 or 1 alone in a config file, means
+	// one model, whatever the default repeats.
+	for _, tt := range []struct{ name, folds, file string }{
+		{"-folds 0", "0", ""}, {"-folds 1", "1", ""},
+		{"file folds 0", "", "trainer:\n  folds: 0\n"}, {"file folds 1", "", "trainer:\n  folds: 1\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
 			one := filepath.Join(t.TempDir(), "one")
-			mustRun(t, "finetune", "-model", f.pretrained, "-data", f.labelled, "-target", "label", "-out", one,
-				"-folds", folds, "-epochs", "2", "-quiet")
+			args := []string{"finetune", "-model", f.pretrained, "-data", f.labelled, "-target", "label", "-out", one,
+				"-epochs", "2", "-quiet"}
+			if tt.folds != "" {
+				args = append(args, "-folds", tt.folds)
+			}
+			if tt.file != "" {
+				cfg := filepath.Join(t.TempDir(), "c.yaml")
+				if err := os.WriteFile(cfg, []byte(tt.file), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "-config", cfg)
+			}
+			mustRun(t, args...)
 			m, err := gotabular.Load(one)
 			if err != nil {
 				t.Fatal(err)
