@@ -497,7 +497,15 @@ func reportSavedCV(w io.Writer, what, dir string, h *train.History, cv map[strin
 	fmt.Fprintf(w, "saved the %s model to %s", what, dir)
 	if h != nil && h.BestEpoch > 0 && h.BestEpoch <= len(h.Epochs) {
 		e := h.Epochs[h.BestEpoch-1]
-		fmt.Fprintf(w, " (epoch %d of %d", h.BestEpoch, len(h.Epochs))
+		if len(cv) > 0 {
+			// An ensemble: the history is its first member's, whose
+			// validation rows are one fold; the cross-validated line
+			// below is the figure of the whole.
+			fmt.Fprint(w, " (a cross-fitted ensemble; its first member: ")
+		} else {
+			fmt.Fprint(w, " (")
+		}
+		fmt.Fprintf(w, "epoch %d of %d", h.BestEpoch, len(h.Epochs))
 		switch name := strings.TrimPrefix(h.Monitor, "valid_"); {
 		case h.Monitor == "train_loss":
 			fmt.Fprintf(w, ", train_loss %.4f", e.TrainLoss)
