@@ -21,6 +21,7 @@ package ssl
 import (
 	"encoding/json"
 	"fmt"
+	"iter"
 	"math"
 	"math/rand/v2"
 
@@ -331,4 +332,56 @@ func BuildFeaturizer(c Config, s models.Schema, stream uint64) (models.Embedder,
 	}
 	common := c.Common()
 	return common.NewFeaturizer(s, rand.New(rand.NewPCG(common.Seed, stream)))
+}
+
+// FeatureDiagnoser is implemented by models that restore their corrupted
+// input (the denoising autoencoder, VIME). A method that learns otherwise,
+// such as SCARF by contrast, has no per-feature reconstruction and does
+// not implement it.
+type FeatureDiagnoser interface {
+	// DiagnoseFeatures runs the model in evaluation mode on batches of
+	// clean encoded rows, each corrupted as in pretraining with randomness
+	// from noise (the corruption draws replacements from the batch, so the
+	// batches are those of pretraining's evaluation), and describes how
+	// well it restores each raw feature and finds its corruption. The
+	// result has one entry per feature, continuous then categorical, as in
+	// the batch. Without rows, every entry has Rows 0.
+	DiagnoseFeatures(batches iter.Seq2[*tensor.Mat, *tensor.IntMat], noise *rand.Rand) []FeatureDiagnostic
+}
+
+// Kinds of feature in a [FeatureDiagnostic].
+const (
+	FeatureContinuous  = "continuous"
+	FeatureCategorical = "categorical" // restored with cross-entropy over its categories
+	FeatureBinary      = "binary"      // a categorical with two levels, restored with one logit
+)
+
+// FeatureDiagnostic describes how well a model that restores its corrupted
+// input does so for one raw feature.
+//
+// The reconstruction error is the RMSE of the restored value in encoded
+// units (the standardised or otherwise transformed value the network
+// reads) for a continuous feature, and the error rate (the share of values
+// restored to a wrong category) for a categorical one: an error rate
+// rather than a cross-entropy, so that it reads the same for any number of
+// categories. A binary feature's missing values have no category to
+// restore and are left out of its errors, not of its mask accuracy.
+type FeatureDiagnostic struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	// Rows is the number of rows diagnosed.
+	Rows int `json:"rows"`
+	// Error is the reconstruction error over all rows: mostly values the
+	// model saw, so it tells how faithfully the representation keeps them.
+	Error float64 `json:"error"`
+	// Corrupted is the number of rows whose value the corruption changed;
+	// CorruptedError, the reconstruction error over those alone (0 when
+	// there are none): how well the model infers a value it did not see
+	// from the rest of the row.
+	Corrupted      int     `json:"corrupted"`
+	CorruptedError float64 `json:"corrupted_error"`
+	// MaskAccuracy is the share of rows whose corruption flag for this
+	// feature (changed or not) the model predicts right. Predicting "not
+	// changed" everywhere scores 1 − Corrupted/Rows, the baseline to beat.
+	MaskAccuracy float64 `json:"mask_accuracy"`
 }

@@ -347,3 +347,53 @@ func TestLegacyConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestFeatureDiagnostics(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		modify func(*Config)
+	}{
+		{"swap", func(*Config) {}},
+		{"zero", func(c *Config) { c.NoiseStrategy = Zero }},
+		{"identity decoder", func(c *Config) { c.DecoderConfig = nil }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := smallConfig()
+			tt.modify(&c)
+			ssltest.CheckFeatureDiagnostics(t, build(t, c))
+		})
+	}
+}
+
+// In ssltest.Rows x2 is x1 plus a little noise and x3 is noise alone: a
+// trained DAE can infer a corrupted x2 from x1, and nothing can infer a
+// corrupted x3 better than its mean (an RMSE near 1 in standardised
+// units). The per-feature errors must show it.
+func TestReconstructsCopyBetterThanNoise(t *testing.T) {
+	c := smallConfig()
+	c.EncoderConfig = categoryembedding.Config{Layers: "32-16"}
+	c.DecoderConfig = categoryembedding.Config{Layers: "32"}
+	c.MaskLossWeight = 1
+	c.DefaultNoiseProbability = 0.15
+	m := build(t, c)
+	ssltest.Train(m, 256, 600, 0.05)
+	cont, cat := rows(rand.New(rand.NewPCG(21, 21)), 512)
+	d := m.DiagnoseFeatures(ssltest.Batches(cont, cat, 256), rand.New(rand.NewPCG(22, 22)))
+	byName := map[string]ssl.FeatureDiagnostic{}
+	for _, f := range d {
+		byName[f.Name] = f
+	}
+	copied, noise := byName["x2"], byName["x3"]
+	t.Logf("x2 (copy of x1): error %.3f, corrupted %.3f on %d; x3 (noise): error %.3f, corrupted %.3f on %d",
+		copied.Error, copied.CorruptedError, copied.Corrupted, noise.Error, noise.CorruptedError, noise.Corrupted)
+	if copied.Corrupted < 50 || noise.Corrupted < 50 {
+		t.Fatalf("too few corrupted values to compare: %d and %d", copied.Corrupted, noise.Corrupted)
+	}
+	if copied.CorruptedError > 0.7*noise.CorruptedError {
+		t.Errorf("a corrupted copy of x1 is restored with RMSE %.3f, pure noise with %.3f: want the copy clearly better",
+			copied.CorruptedError, noise.CorruptedError)
+	}
+	if copied.Error > noise.Error {
+		t.Errorf("over all rows the copy's RMSE %.3f exceeds the noise's %.3f", copied.Error, noise.Error)
+	}
+}

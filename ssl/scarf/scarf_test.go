@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gotabular/gotabular/models/categoryembedding"
+	"github.com/gotabular/gotabular/ssl"
 	"github.com/gotabular/gotabular/ssl/internal/ssltest"
 )
 
@@ -134,5 +135,13 @@ func TestSize(t *testing.T) {
 			modify(&c)
 			ssltest.CheckSize(t, c)
 		})
+	}
+}
+
+// SCARF learns by contrast and restores no feature: it has no per-feature
+// reconstruction to report, and must not pretend to.
+func TestNoFeatureDiagnostics(t *testing.T) {
+	if _, ok := ssltest.Build(t, smallConfig()).(ssl.FeatureDiagnoser); ok {
+		t.Error("SCARF's model implements ssl.FeatureDiagnoser")
 	}
 }

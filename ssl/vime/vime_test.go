@@ -110,3 +110,5 @@ func TestSize(t *testing.T) {
 	c.DecoderConfig = categoryembedding.Config{Layers: "5"}
 	ssltest.CheckSize(t, c)
 }
+
+func TestFeatureDiagnostics(t *testing.T) { ssltest.CheckFeatureDiagnostics(t, build(t, smallConfig())) }

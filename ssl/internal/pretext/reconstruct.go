@@ -61,6 +61,7 @@ type Reconstruction struct {
 	multi                []catTarget // categoricals restored with cross-entropy
 	binary               []int       // categoricals with two levels
 	w                    Weights
+	names, kinds         []string // of the features, for DiagnoseFeatures
 
 	params []*nn.Param
 
@@ -86,12 +87,18 @@ func NewReconstruction(in int, s models.Schema, w Weights, rng *rand.Rand) *Reco
 	if n := len(s.Continuous); n > 0 {
 		r.cont = nn.NewLinear("reconstruction.continuous", in, n, rng)
 	}
+	for _, n := range s.Continuous {
+		r.names, r.kinds = append(r.names, n), append(r.kinds, ssl.FeatureContinuous)
+	}
 	width := 0
 	for i, f := range s.Categorical {
+		r.names = append(r.names, f.Name)
 		if isBinary(f) {
+			r.kinds = append(r.kinds, ssl.FeatureBinary)
 			r.binary = append(r.binary, i)
 			continue
 		}
+		r.kinds = append(r.kinds, ssl.FeatureCategorical)
 		r.multi = append(r.multi, catTarget{feature: i, offset: width, card: f.Cardinality})
 		width += f.Cardinality
 	}

@@ -6,6 +6,8 @@
 package ssltest
 
 import (
+	"iter"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -195,4 +197,92 @@ func Train(m ssl.Model, n, steps int, lr float32) (before, after float64, mBefor
 	}
 	after, mAfter = eval()
 	return before, after, mBefore, mAfter
+}
+
+// Batches yields the rows of cont and cat in batches of size rows, the
+// last one shorter. The views it yields are reused from batch to batch,
+// as a caller streaming its rows would do.
+func Batches(cont *tensor.Mat, cat *tensor.IntMat, size int) iter.Seq2[*tensor.Mat, *tensor.IntMat] {
+	return func(yield func(*tensor.Mat, *tensor.IntMat) bool) {
+		var cv tensor.Mat
+		var kv tensor.IntMat
+		for lo := 0; lo < cont.Rows; lo += size {
+			hi := min(lo+size, cont.Rows)
+			kv = tensor.IntMat{Rows: hi - lo, Cols: cat.Cols, Data: cat.Data[lo*cat.Cols : hi*cat.Cols]}
+			if !yield(cv.SetRowView(cont, lo, hi), &kv) {
+				return
+			}
+		}
+	}
+}
+
+// CheckFeatureDiagnostics checks a model that implements
+// [ssl.FeatureDiagnoser]: an entry per feature of Schema with its name and
+// kind; figures that agree with the batch metrics of Forward on the same
+// rows and noise (the mean mask accuracy over features is the batch's
+// mask accuracy, and so on); and no allocation per batch.
+func CheckFeatureDiagnostics(t *testing.T, m ssl.Model) {
+	t.Helper()
+	fd, ok := m.(ssl.FeatureDiagnoser)
+	if !ok {
+		t.Fatalf("%T does not implement ssl.FeatureDiagnoser", m)
+	}
+	const n = 240
+	cont, cat := Rows(rand.New(rand.NewPCG(8, 8)), n)
+	got := fd.DiagnoseFeatures(Batches(cont, cat, n), rand.New(rand.NewPCG(9, 9)))
+	m.Forward(cont, cat, false, rand.New(rand.NewPCG(9, 9)))
+	m.Loss(false)
+	want := map[string]float64{}
+	for _, v := range m.Metrics() {
+		want[v.Name] = v.Value
+	}
+
+	names := []string{"x1", "x2", "x3", "yes_no", "colour", "city"}
+	kinds := []string{ssl.FeatureContinuous, ssl.FeatureContinuous, ssl.FeatureContinuous, ssl.FeatureBinary, ssl.FeatureCategorical, ssl.FeatureCategorical}
+	if len(got) != len(names) {
+		t.Fatalf("%d feature diagnostics, want %d", len(got), len(names))
+	}
+	var mask, sq, catErr float64
+	for j, f := range got {
+		if f.Name != names[j] || f.Kind != kinds[j] || f.Rows != n {
+			t.Errorf("feature %d is %q (%s) on %d rows, want %q (%s) on %d", j, f.Name, f.Kind, f.Rows, names[j], kinds[j], n)
+		}
+		if f.Corrupted < 0 || f.Corrupted > n || f.MaskAccuracy < 0 || f.MaskAccuracy > 1 || f.Error < 0 || f.CorruptedError < 0 {
+			t.Errorf("feature %s: figures out of range: %+v", f.Name, f)
+		}
+		mask += f.MaskAccuracy / float64(len(got))
+		if f.Kind == ssl.FeatureContinuous {
+			sq += f.Error * f.Error / 3
+		} else {
+			catErr += f.Error / 3 // every row of Rows has a known category
+		}
+	}
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"mask_accuracy", mask, want["mask_accuracy"]},
+		{"continuous_rmse", math.Sqrt(sq), want["continuous_rmse"]},
+		{"categorical_accuracy", 1 - catErr, want["categorical_accuracy"]},
+	} {
+		if math.Abs(c.got-c.want) > 1e-6 {
+			t.Errorf("%s from the per-feature figures is %v; the batch metric is %v", c.name, c.got, c.want)
+		}
+	}
+
+	// The corruption draws from the batch, so batches of another size give
+	// other figures, but the same rows in the same batches give the same.
+	again := fd.DiagnoseFeatures(Batches(cont, cat, n), rand.New(rand.NewPCG(9, 9)))
+	if !reflect.DeepEqual(again, got) {
+		t.Errorf("the same rows and noise gave other figures:\n%+v\n%+v", again, got)
+	}
+
+	noise := rand.New(rand.NewPCG(1, 1))
+	allocs := func(size int) float64 {
+		return testing.AllocsPerRun(5, func() { fd.DiagnoseFeatures(Batches(cont, cat, size), noise) })
+	}
+	allocs(n / 8) // size the buffers for batches of n/8 rows
+	if one, eight := allocs(n), allocs(n/8); eight > one {
+		t.Errorf("%v allocations for 8 batches, %v for one: want none per batch", eight, one)
+	}
 }
