@@ -111,4 +111,6 @@ func TestSize(t *testing.T) {
 	ssltest.CheckSize(t, c)
 }
 
-func TestFeatureDiagnostics(t *testing.T) { ssltest.CheckFeatureDiagnostics(t, build(t, smallConfig())) }
+func TestFeatureDiagnostics(t *testing.T) {
+	ssltest.CheckFeatureDiagnostics(t, build(t, smallConfig()))
+}
