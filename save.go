@@ -358,6 +358,9 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 		m.Progress = os.Stderr
 	}
 	m.schema = schemaOf(m.prep)
+	if err := mf.Validation.validate(mf.Kind, m.schema); err != nil {
+		return nil, bad("%v", err)
+	}
 	if mf.Kind == Supervised || mf.Kind == Finetuned {
 		if m.target == nil {
 			return nil, bad("target is missing for a %s model", mf.Kind)

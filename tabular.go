@@ -80,9 +80,11 @@ type TabularModel struct {
 	// ensemble's out-of-fold predictions on its labelled rows: an estimate
 	// of its figures on new rows (nil for a single model).
 	CrossValidation map[string]float64
-	// Validation describes the predictions of a supervised or fine-tuned
-	// model on its validation rows, as training left it (nil without
-	// validation rows, and for pretrained models).
+	// Validation describes the model's outputs on its validation rows, as
+	// training left it: the predictions of a supervised or fine-tuned
+	// model, or each feature's reconstruction by a pretrained one whose
+	// method restores its input (nil without validation rows, and for
+	// other pretrained models, such as SCARF's).
 	Validation *Diagnostics
 
 	kind   Kind

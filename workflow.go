@@ -168,11 +168,13 @@ func (m *TabularModel) pretrain(ctx context.Context, op string, unlabelled, vali
 	if err != nil {
 		if k, ierr := m.interrupted(ctx, err, 0, h); k > 0 {
 			m.kind, m.prep, m.schema, m.ssl = Pretrained, p.prep, p.schema, p.model
+			m.diagnosePretext(va)
 			return ierr
 		}
 		return err
 	}
 	m.kind, m.prep, m.schema, m.ssl = Pretrained, p.prep, p.schema, p.model
+	m.diagnosePretext(va)
 	return nil
 }
 
