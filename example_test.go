@@ -201,6 +201,39 @@ func ExampleTabularModel_Featurize() {
 	// 10 rows × 8 features
 }
 
+// Diagnose describes how a pretrained denoising autoencoder restores each
+// feature of corrupted rows: the reconstruction error (RMSE for a
+// continuous feature, error rate for a categorical one) and the accuracy
+// of the corruption mask. Pretraining left the same figures for its
+// validation rows in m.Validation.
+func ExampleTabularModel_Diagnose() {
+	cfg := dae.NewConfig()
+	cfg.EncoderConfig = categoryembedding.Config{Layers: "32-16"}
+	m, err := gotabular.New(config.DataConfig{}, cfg, config.OptimizerConfig{},
+		config.TrainerConfig{MaxEpochs: 2, Quiet: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := m.Pretrain(context.Background(), synthetic(300, 1).Without("label", "amount"), nil); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("validation rows:", m.Validation.Rows)
+	d, err := m.Diagnose(synthetic(200, 2).Without("label", "amount"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, f := range d.Features {
+		fmt.Printf("%-6s %-11s rows %d, mask accuracy in [0, 1]: %v\n", f.Name, f.Kind, f.Rows, f.MaskAccuracy >= 0 && f.MaskAccuracy <= 1)
+	}
+	// Output:
+	// validation rows: 60
+	// x1     continuous  rows 200, mask accuracy in [0, 1]: true
+	// x2     continuous  rows 200, mask accuracy in [0, 1]: true
+	// colour categorical rows 200, mask accuracy in [0, 1]: true
+	// city   categorical rows 200, mask accuracy in [0, 1]: true
+	// flag   binary      rows 200, mask accuracy in [0, 1]: true
+}
+
 // A fine-tuned model made from a pretrained one, with the encoder frozen:
 // only the head trains, and the pretrained model stays as it was, ready
 // for other fine-tunings.

@@ -32,6 +32,35 @@ func ExamplePlots() {
 	// plot-confusion
 }
 
+// A pretrained denoising autoencoder's report: its pretext figures per
+// epoch, then how well it restores each feature and finds its corruption
+// on its validation rows.
+func ExamplePlots_pretrained() {
+	m, err := pretrain()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ids, err := report.Plots(m, report.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, id := range ids {
+		fmt.Println(id)
+	}
+	// Output:
+	// plot-loss
+	// plot-metric-categorical_accuracy
+	// plot-metric-categorical_loss
+	// plot-metric-continuous_loss
+	// plot-metric-continuous_rmse
+	// plot-metric-mask_accuracy
+	// plot-metric-mask_loss
+	// plot-reconstruction
+	// plot-mask-accuracy
+}
+
 func ExampleWrite() {
 	m, err := fit("regression", "amount")
 	if err != nil {

@@ -5,7 +5,8 @@
 // curves and the confusion matrix of a classifier, the predicted against
 // the actual values of a regressor. A pretrained self-supervised model
 // gets its pretext figures per epoch, such as how well it finds the
-// corrupted values.
+// corrupted values, and, when its method restores its input (the DAE,
+// VIME), how well it restores each feature and finds its corruption.
 //
 // The command-line tool writes report.html beside every model it trains;
 // a program using the library calls [Write] itself.
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gotabular/gotabular"
+	"github.com/gotabular/gotabular/ssl"
 	"github.com/gotabular/gotabular/train"
 )
 
@@ -31,7 +33,8 @@ type Options struct {
 	Title string
 	// Diagnostics, when not nil, are shown instead of those the model
 	// saved from its validation rows: the predictions of other labelled
-	// rows, from [gotabular.TabularModel.Diagnose].
+	// rows, or a pretrained model's reconstruction of other rows, from
+	// [gotabular.TabularModel.Diagnose].
 	Diagnostics *gotabular.Diagnostics
 	// Now dates the report (default: the time of writing); tests fix it.
 	Now time.Time
@@ -43,6 +46,10 @@ const (
 	PlotROC       = "plot-roc"       // classifiers: ROC curves
 	PlotConfusion = "plot-confusion" // classifiers: confusion matrix
 	PlotPredicted = "plot-predicted" // regressors: predicted against actual
+	// Pretrained models whose method restores its input: per feature,
+	// the reconstruction error and the accuracy of the corruption mask.
+	PlotReconstruction = "plot-reconstruction"
+	PlotMaskAccuracy   = "plot-mask-accuracy"
 	// PlotMetricPrefix starts the id of the curve of each validation
 	// figure other than the loss, such as "plot-metric-roc_auc".
 	PlotMetricPrefix = "plot-metric-"
@@ -93,6 +100,9 @@ func Write(w io.Writer, m *gotabular.TabularModel, opt Options) error {
 		fmt.Fprintf(&b, "<h2>%s</h2>\n", esc(s.title))
 		for _, n := range s.notes {
 			fmt.Fprintf(&b, "<p>%s</p>\n", esc(n))
+		}
+		if len(s.plots) == 0 {
+			continue
 		}
 		b.WriteString("<div class=\"plots\">\n")
 		for _, p := range s.plots {
@@ -171,10 +181,74 @@ func sections(m *gotabular.TabularModel, opt Options) ([]section, error) {
 	if d == nil {
 		d = m.Validation
 	}
-	if d != nil && d.Rows > 0 {
+	switch {
+	case d != nil && len(d.Features) > 0:
+		out = append(out, reconstruction(d))
+	case m.Kind() == gotabular.Pretrained:
+		out = append(out, noReconstruction(m))
+	case d != nil && d.Rows > 0:
 		out = append(out, predictions(d))
 	}
 	return out, nil
+}
+
+// reconstruction plots how well a pretrained model restores each feature
+// of corrupted rows and tells which were corrupted.
+func reconstruction(d *gotabular.Diagnostics) section {
+	s := section{title: "Reconstruction"}
+	s.notes = append(s.notes,
+		fmt.Sprintf("On %d rows: %s, each corrupted as in pretraining, with noise from a fixed seed.", d.Rows, d.Source),
+		"Reconstruction error is the RMSE in encoded units (the standardised values the network reads) for a continuous feature, "+
+			"and the share of values restored to a wrong category for a categorical one. Over all values it tells how faithfully "+
+			"the representation keeps what the model saw; over the corrupted values alone, how well the model infers a value it "+
+			"did not see from the rest of the row. A feature no better restored when corrupted than its spread allows (an RMSE "+
+			"near 1 for a standardised one) is one the other features do not predict.",
+		"Mask accuracy is the share of rows whose corruption flag (changed or not) the model predicts right, beside the score "+
+			"of predicting no corruption at all.")
+	n := len(d.Features)
+	names := make([]string, n)
+	all, corrupted := make([]float64, n), make([]float64, n)
+	mask, baseline := make([]float64, n), make([]float64, n)
+	for i, f := range d.Features {
+		names[i] = f.Name
+		if f.Kind != ssl.FeatureContinuous {
+			names[i] += " (cat.)"
+		}
+		all[i], mask[i] = f.Error, f.MaskAccuracy
+		corrupted[i], baseline[i] = nan, nan
+		if f.Corrupted > 0 {
+			corrupted[i] = f.CorruptedError
+		}
+		if f.Rows > 0 {
+			baseline[i] = 1 - float64(f.Corrupted)/float64(f.Rows)
+		}
+	}
+	s.plots = append(s.plots,
+		plot{PlotReconstruction, svgBars(PlotReconstruction, "Reconstruction error per feature",
+			"RMSE (continuous) or error rate (cat.)", names,
+			[]bars{{"all values", all}, {"corrupted values", corrupted}}, 0)},
+		plot{PlotMaskAccuracy, svgBars(PlotMaskAccuracy, "Mask accuracy per feature", "share of rows right", names,
+			[]bars{{"model", mask}, {"predicting no corruption", baseline}}, 1)})
+	return s
+}
+
+// noReconstruction says why a pretrained model's report has no
+// per-feature figures.
+func noReconstruction(m *gotabular.TabularModel) section {
+	s := section{title: "Reconstruction"}
+	name := "its method"
+	if c, ok := m.ModelConfig.(ssl.Config); ok {
+		name = c.Name()
+	}
+	if !m.DiagnosesFeatures() {
+		s.notes = append(s.notes, name+" learns without restoring values, so there is no per-feature reconstruction error "+
+			"or mask accuracy to show; its own figures per epoch, such as a contrastive accuracy, are among the training curves.")
+		return s
+	}
+	s.notes = append(s.notes, "The per-feature reconstruction error and mask accuracy are computed on the validation rows at the "+
+		"end of pretraining; this model has none, pretrained without validation rows or saved by an earlier version. "+
+		"TabularModel.Diagnose computes them for any rows.")
+	return s
 }
 
 // curves plots the figures of a run per epoch.

@@ -17,7 +17,10 @@ import (
 	"github.com/gotabular/gotabular/models"
 	"github.com/gotabular/gotabular/models/categoryembedding"
 	"github.com/gotabular/gotabular/report"
+	"github.com/gotabular/gotabular/ssl"
 	"github.com/gotabular/gotabular/ssl/dae"
+	"github.com/gotabular/gotabular/ssl/scarf"
+	"github.com/gotabular/gotabular/ssl/vime"
 )
 
 // rows returns n rows whose label and amount depend on x and colour.
@@ -59,6 +62,10 @@ func fit(task, target string) (*gotabular.TabularModel, error) {
 func pretrain() (*gotabular.TabularModel, error) {
 	c := dae.NewConfig()
 	c.EncoderConfig = categoryembedding.Config{Layers: "8"}
+	return pretrainWith(c)
+}
+
+func pretrainWith(c ssl.Config) (*gotabular.TabularModel, error) {
 	m, err := gotabular.New(config.DataConfig{}, c, config.OptimizerConfig{}, trainer)
 	if err != nil {
 		return nil, err
@@ -79,7 +86,18 @@ func TestPlots(t *testing.T) {
 		{"regressor", func() (*gotabular.TabularModel, error) { return fit("regression", "amount") },
 			[]string{report.PlotLoss, "plot-metric-mae", "plot-metric-r2", "plot-metric-rmse", report.PlotPredicted}},
 		{"pretrained", pretrain,
-			[]string{report.PlotLoss, "plot-metric-mask_accuracy"}},
+			[]string{report.PlotLoss, "plot-metric-mask_accuracy", report.PlotReconstruction, report.PlotMaskAccuracy}},
+		{"pretrained VIME", func() (*gotabular.TabularModel, error) {
+			c := vime.NewConfig()
+			c.EncoderConfig = categoryembedding.Config{Layers: "8"}
+			return pretrainWith(c)
+		}, []string{report.PlotLoss, report.PlotReconstruction, report.PlotMaskAccuracy}},
+		{"pretrained SCARF", func() (*gotabular.TabularModel, error) {
+			c := scarf.NewConfig()
+			c.EncoderConfig = categoryembedding.Config{Layers: "8"}
+			c.ProjectionLayers = "8"
+			return pretrainWith(c)
+		}, []string{report.PlotLoss, "plot-metric-contrastive_accuracy"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := tc.train()
@@ -95,6 +113,13 @@ func TestPlots(t *testing.T) {
 					t.Errorf("plots %v lack %s", ids, id)
 				}
 			}
+			// Per-feature plots are for the models that restore features.
+			wantFeatures := m.DiagnosesFeatures()
+			for _, id := range []string{report.PlotReconstruction, report.PlotMaskAccuracy} {
+				if slices.Contains(ids, id) != wantFeatures {
+					t.Errorf("plot %s among %v; want it there only for a model that restores features", id, ids)
+				}
+			}
 			var buf bytes.Buffer
 			if err := report.Write(&buf, m, report.Options{Title: "test <model>"}); err != nil {
 				t.Fatal(err)
@@ -106,6 +131,17 @@ func TestPlots(t *testing.T) {
 			for _, bad := range []string{"<script", "http://", "https://", "NaN"} {
 				if strings.Contains(strings.ReplaceAll(html, `xmlns="http://www.w3.org/2000/svg"`, ""), bad) {
 					t.Errorf("the page holds %q: it must open offline with no script", bad)
+				}
+			}
+			if m.Kind() == gotabular.Pretrained && !wantFeatures && !strings.Contains(html, "learns without restoring values") {
+				t.Error("the page of a method that restores nothing does not say why it has no per-feature plots")
+			}
+			if wantFeatures {
+				// A bar per feature (and per series), each named.
+				for _, f := range []string{"x", "colour (cat.)"} {
+					if !strings.Contains(html, ">"+f+"</text>") {
+						t.Errorf("the per-feature plots do not name %q", f)
+					}
 				}
 			}
 			for _, id := range ids {
@@ -138,6 +174,28 @@ func TestOtherRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"On 100 rows: rows.csv.", "Report written 2026-01-02 03:04 UTC."} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+}
+
+// A pretrained model's reconstruction of other rows replaces that of its
+// validation rows.
+func TestOtherRowsPretrained(t *testing.T) {
+	m, err := pretrain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := m.Diagnose(rows(120, 9).Without("label", "amount"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := report.Write(&buf, m, report.Options{Diagnostics: d}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"On 120 rows: rows.csv,", `id="` + report.PlotReconstruction + `"`, `id="` + report.PlotMaskAccuracy + `"`} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("the page lacks %q", want)
 		}

@@ -200,35 +200,69 @@ func svgMatrix(id, title string, classes []string, m [][]int) string {
 	return b.String()
 }
 
-// svgBars draws one horizontal bar per name.
-func svgBars(id, title, xlabel string, names []string, values []float64) string {
-	const left, top, bar = 150, 34, 18
-	w, h := 560, top+len(names)*(bar+4)+40
-	hi := 0.0
-	for _, v := range values {
-		if finite(v) {
-			hi = math.Max(hi, v)
+// bars is a series of a bar chart: a value per name, NaN for none.
+type bars struct {
+	name   string
+	values []float64
+}
+
+// svgBars draws a group of horizontal bars per name, one bar per series,
+// each labelled with its value. The axis runs from 0 to hi, or to the
+// largest value when hi is 0.
+func svgBars(id, title, xlabel string, names []string, ss []bars, hi float64) string {
+	const left, right, barH, gap = 150, 60, 10, 8
+	top := 34
+	if len(ss) > 1 {
+		top += legendLine + 4 // the legend sits between the title and the bars
+	}
+	group := len(ss)*barH + gap
+	bottom := top + len(names)*group
+	w, h := plotW, bottom+46
+	if hi <= 0 {
+		for _, s := range ss {
+			for _, v := range s.values {
+				if finite(v) {
+					hi = math.Max(hi, v)
+				}
+			}
 		}
 	}
 	lo := 0.0
 	xt := ticks(&lo, &hi)
-	scale := func(v float64) float64 { return left + v/hi*float64(w-left-30) }
+	scale := func(v float64) float64 { return left + math.Max(v, 0)/hi*float64(w-left-right) }
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg id="%s" class="plot" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" font-size="%d">`,
 		esc(id), w, h, w, h, fontSize)
 	fmt.Fprintf(&b, `<title>%s</title><text class="title" x="%d" y="20" text-anchor="middle">%s</text>`, esc(title), w/2, esc(title))
-	bottom := top + len(names)*(bar+4)
+	if len(ss) > 1 {
+		x := left
+		for i, s := range ss {
+			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s"/>`, x, 30, legendSwatch, barH, palette[i%len(palette)])
+			fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`, x+legendSwatch+6, 30+barH, esc(s.name))
+			x += legendSwatch + 16 + 7*len([]rune(s.name))
+		}
+	}
 	for _, t := range xt {
 		x := scale(t)
 		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>`, x, top, x, bottom)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`, x, bottom+16, label(t))
 	}
-	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">%s</text>`, (left+w)/2, h-6, esc(xlabel))
+	fmt.Fprintf(&b, `<line class="frame" x1="%d" y1="%d" x2="%d" y2="%d"/>`, left, top, left, bottom)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">%s</text>`, (left+w-right)/2, h-8, esc(xlabel))
 	for i, n := range names {
-		y := top + i*(bar+4)
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, left-6, y+bar-5, esc(short(n)))
-		if v := values[i]; finite(v) {
-			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>`, left, y, scale(v)-left, bar, palette[0])
+		y := top + i*group + gap/2
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, left-6, y+len(ss)*barH/2+4, esc(short(n)))
+		for k, s := range ss {
+			v := nan
+			if i < len(s.values) {
+				v = s.values[i]
+			}
+			if !finite(v) {
+				continue
+			}
+			yk := y + k*barH
+			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>`, left, yk, scale(v)-left, barH-1, palette[k%len(palette)])
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="10">%s</text>`, scale(v)+3, yk+barH-2, fmt.Sprintf("%.3g", v))
 		}
 	}
 	b.WriteString("</svg>\n")
