@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +18,9 @@ import (
 	"github.com/gotabular/gotabular/report"
 )
 
-// The report of the fine-tuned model (pretrain + finetune with the
-// defaults, as the demo runs them) renders in a real browser with every
-// plot present and drawn.
+// The reports of the fine-tuned model (pretrain + finetune with the
+// defaults, as the demo runs them) and of the pretrained model it came
+// from render in a real browser with every plot present and drawn.
 func TestReportRendersInChromium(t *testing.T) {
 	browser := ""
 	for _, name := range []string{"chromium", "chromium-browser"} {
@@ -32,8 +33,26 @@ func TestReportRendersInChromium(t *testing.T) {
 		t.Skip("chromium is not installed (Debian: apt-get install chromium; .ci/run installs it): the report is not checked in a browser")
 	}
 	f := fixtures(t)
-	page := filepath.Join(f.finetuned, reportFile)
-	m, err := gotabular.Load(f.finetuned)
+	for _, tc := range []struct {
+		name, dir string
+		want      []string
+	}{
+		{"finetuned", f.finetuned, []string{report.PlotLoss, report.PlotROC, report.PlotConfusion}},
+		{"pretrained", f.pretrained, []string{report.PlotLoss, "plot-metric-mask_accuracy", report.PlotReconstruction, report.PlotMaskAccuracy}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			renders(t, browser, tc.dir, tc.want)
+		})
+	}
+}
+
+// renders checks the report.html that training wrote into the model
+// directory dir in the browser: the plots the report of the saved model
+// has, among them want, are all in the rendered page and drawn, and the
+// screenshot shows them.
+func renders(t *testing.T, browser, dir string, want []string) {
+	page := filepath.Join(dir, reportFile)
+	m, err := gotabular.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,9 +60,9 @@ func TestReportRendersInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{report.PlotLoss, report.PlotROC, report.PlotConfusion} {
-		if !strings.Contains(strings.Join(ids, " "), want) {
-			t.Fatalf("the fine-tuned model's plots %v lack %s", ids, want)
+	for _, w := range want {
+		if !slices.Contains(ids, w) {
+			t.Fatalf("the model's plots %v lack %s", ids, w)
 		}
 	}
 	chrome := func(args ...string) []byte {
@@ -78,7 +97,8 @@ func TestReportRendersInChromium(t *testing.T) {
 	})
 	t.Run("Screenshot", func(t *testing.T) {
 		shot := filepath.Join(t.TempDir(), "report.png")
-		chrome("--window-size=1280,2400", "--screenshot="+shot)
+		// Tall enough for every plot of a pretrained model's report.
+		chrome("--window-size=1280,3200", "--screenshot="+shot)
 		fh, err := os.Open(shot)
 		if err != nil {
 			t.Fatal(err)
