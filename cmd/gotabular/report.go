@@ -22,7 +22,9 @@ with its plots drawn inline. It shows the model's kind, configuration of
 the run and how training ended; the training and validation loss and
 every validation figure per epoch; and, for a classifier, the ROC curves
 and the confusion matrix of its validation rows, or for a regressor its
-predicted against the actual values.
+predicted against the actual values. A model pretrained by a method that
+restores corrupted values (dae, vime) gets each feature's reconstruction
+error and mask accuracy on its validation rows.
 
 pretrain, finetune and fit write this report as report.html in the
 model's directory already, with the validation rows of training. Run
