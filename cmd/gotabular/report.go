@@ -29,7 +29,8 @@ error and mask accuracy on its validation rows.
 pretrain, finetune and fit write this report as report.html in the
 model's directory already, with the validation rows of training. Run
 report to write it again, or with -data to see the predictions on other
-labelled rows, such as a test set.
+labelled rows, such as a test set (for a dae or vime model: each feature's
+reconstruction error and mask accuracy on those rows).
 
 Examples:
   gotabular report -model finetuned
@@ -42,7 +43,7 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlagSet("report", reportHelp, stderr)
 	var modelDir, dataPath, out string
 	fs.StringVar(&modelDir, "model", "", "`directory` of a saved model (required)")
-	fs.StringVar(&dataPath, "data", "", "CSV `file` of labelled rows whose predictions the report shows instead of the validation rows' (supervised and fine-tuned models)")
+	fs.StringVar(&dataPath, "data", "", "data `file` of rows the report shows instead of the validation rows: labelled rows for supervised and fine-tuned models, any rows for a dae or vime model")
 	fs.StringVar(&out, "out", "", "`file` to write (default: report.html in the model's directory)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -56,8 +57,8 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	var diag *gotabular.Diagnostics
 	if dataPath != "" {
-		if m.Kind() == gotabular.Pretrained {
-			return fmt.Errorf("-data: %s holds a pretrained model, which predicts no target; -data is for supervised and fine-tuned models", modelDir)
+		if m.Kind() == gotabular.Pretrained && !m.DiagnosesFeatures() {
+			return fmt.Errorf("-data: %s holds a pretrained model whose method restores no values and predicts no target, so there is nothing to show of other rows", modelDir)
 		}
 		t, err := m.ReadCSV(dataPath)
 		if err != nil {
