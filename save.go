@@ -358,7 +358,6 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 		m.Progress = os.Stderr
 	}
 	m.schema = schemaOf(m.prep)
-	m.prep.Warn = m.warn // read at call time, so a later m.Warnings is heard
 	if mf.Kind == Supervised || mf.Kind == Finetuned {
 		if m.target == nil {
 			return nil, bad("target is missing for a %s model", mf.Kind)

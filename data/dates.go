@@ -152,8 +152,12 @@ func (p *parsedDates) warning(t *Table, d DateColumn) error {
 	if p.bad == 0 {
 		return nil
 	}
+	what := fmt.Sprintf("%d values are not dates", p.bad)
+	if p.bad == 1 {
+		what = "1 value is not a date"
+	}
 	return &Error{Source: t.source(), Row: p.row, Column: d.Name, Err: fmt.Errorf(
-		"%d values are not dates%s and are read as missing; the first is %q", p.bad, layoutHint(d.Layout), p.first)}
+		"%s%s and read as missing; the first is %q", what, layoutHint(d.Layout), p.first)}
 }
 
 func layoutHint(layout string) string {
@@ -278,7 +282,7 @@ var nan32 = float32(math.NaN())
 // calendar parts of its date columns and the missing-value indicators),
 // computed as when p was fitted, so that Transform reads them like any
 // other column. It returns t itself when p has no derived features.
-func (p *Preprocessor) derive(t *Table) (*Table, error) {
+func (p *Preprocessor) derive(t *Table, warn func(error)) (*Table, error) {
 	if len(p.Dates) == 0 && !p.hasDerived() {
 		return t, nil
 	}
@@ -289,8 +293,8 @@ func (p *Preprocessor) derive(t *Table) (*Table, error) {
 		if err != nil {
 			return nil, err
 		}
-		if w := pd.warning(t, d); w != nil && p.Warn != nil {
-			p.Warn(w)
+		if w := pd.warning(t, d); w != nil && warn != nil {
+			warn(w)
 		}
 		parsed[d.Name] = pd
 	}

@@ -77,9 +77,6 @@ type Preprocessor struct {
 	// BadDates is what becomes of a value of a date column that is not a
 	// date: BadDatesMissing (also written "") or BadDatesError.
 	BadDates string `json:"bad_dates,omitempty"`
-	// Warn, if not nil, hears what Transform reads as missing (values of
-	// a date column that are not dates). It is not saved.
-	Warn func(error) `json:"-"`
 }
 
 // FitOptions choose how [FitWith] encodes continuous columns. The zero
@@ -223,7 +220,6 @@ func FitWith(t *Table, continuous, categorical []string, opt FitOptions) (*Prepr
 			p.BadDates = policy
 		}
 	}
-	p.Warn = opt.Warn
 	for _, name := range continuous {
 		c, err := column(t, name)
 		if err != nil {
@@ -409,7 +405,13 @@ func (p *Preprocessor) transformName() string {
 // Transform trusts p; a Preprocessor from a file should pass
 // [Preprocessor.Validate] first.
 func (p *Preprocessor) Transform(t *Table) (*Dataset, error) {
-	t, err := p.derive(t)
+	return p.TransformWarn(t, nil)
+}
+
+// TransformWarn is [Preprocessor.Transform], telling warn (if not nil)
+// what it reads as missing: values of a date column that are not dates.
+func (p *Preprocessor) TransformWarn(t *Table, warn func(error)) (*Dataset, error) {
+	t, err := p.derive(t, warn)
 	if err != nil {
 		return nil, err
 	}

@@ -213,7 +213,7 @@ func TestDateColumns(t *testing.T) {
 	if want := []string{"when_month", "when_day", "when_weekday", "stamp_month", "stamp_day", "stamp_weekday", "stamp_hour"}; !slices.Equal(cat, want) {
 		t.Errorf("categorical features %v, want %v", cat, want)
 	}
-	if len(warned) != 1 || !strings.Contains(warned[0].Error(), `row 3, column "when": 1 values are not dates`) || !strings.Contains(warned[0].Error(), `"soon"`) {
+	if len(warned) != 1 || !strings.Contains(warned[0].Error(), `row 3, column "when": 1 value is not a date`) || !strings.Contains(warned[0].Error(), `"soon"`) {
 		t.Errorf("warnings %v, want one naming row 3 and \"soon\"", warned)
 	}
 	if names, _ := p.Inputs(); !slices.Equal(names, []string{"v", "when", "stamp"}) {
