@@ -172,7 +172,8 @@ const powerLimit = 1e100
 // starts from the bracket (−2, 2) as scipy's does, widens it downhill up
 // to ±maxLambda, and narrows it by golden sections to about 10⁻⁹, so the
 // λ agrees with scikit-learn's to about six digits wherever the
-// likelihood has one maximum. A column of fewer than two distinct values
+// likelihood has one maximum and the λ there keeps the transformed values
+// apart by more than rounding (see below). A column of fewer than two distinct values
 // gets λ = 1, a shift for Yeo-Johnson and for Box-Cox.
 func fitPower(t string, vals []float64) float64 {
 	distinct := false
@@ -210,7 +211,13 @@ func fitPower(t string, vals []float64) float64 {
 			ss += d * d
 		}
 		v := ss / n
-		if !(v > 1e-300) || math.IsInf(v, 0) {
+		// A λ that squeezes the transformed values into a spread of
+		// less than 10⁻⁸ of their size leaves their differences to
+		// rounding: values far from 0 (years, 2020 to 2023) pull the
+		// likelihood there, and scikit-learn's box-cox then encodes
+		// every year as 0. Such a λ counts as impossible, so the search
+		// stops where the values still differ by eight digits.
+		if !(v > 1e-300) || math.IsInf(v, 0) || math.Sqrt(v) < 1e-8*math.Abs(mean) {
 			return math.Inf(1)
 		}
 		return n/2*math.Log(v) - (lambda-1)*jac
