@@ -1,6 +1,7 @@
 package data
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -226,6 +227,14 @@ func fitDerived(t *Table, continuous []string, opt FitOptions, policy string) (*
 				nt.Columns = append(nt.Columns, missingColumn(ind, c))
 				cat = append(cat, CategoricalSpec{Name: ind, Source: name, Part: PartMissing})
 			}
+		}
+	}
+	// A derived feature named like a column of the table would make the
+	// two indistinguishable in the model's file and its inputs.
+	for _, c := range nt.Columns[len(t.Columns):] {
+		if _, err := t.Col(c.Name); err == nil {
+			return nil, nil, nil, &Error{Source: t.source(), Column: c.Name, Err: errors.New(
+				"the table has a column of the name of a derived feature (a calendar part of a date column, or a missing-value indicator); rename or drop it")}
 		}
 	}
 	return nt, cont, cat, nil

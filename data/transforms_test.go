@@ -377,3 +377,12 @@ func FuzzContinuousTransforms(f *testing.F) {
 		}
 	})
 }
+
+func TestDerivedNameTaken(t *testing.T) {
+	tab := mustParse(t, "d,d_year\n2024-01-02,5\n", ReadOptions{})
+	_, err := FitWith(tab, []string{"d_year"}, nil, FitOptions{Dates: []DateColumn{{Name: "d"}}})
+	var e *Error
+	if !errors.As(err, &e) || e.Column != "d_year" {
+		t.Errorf("got %v, want an error naming column d_year", err)
+	}
+}
