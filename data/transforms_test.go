@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -385,4 +386,59 @@ func TestDerivedNameTaken(t *testing.T) {
 	if !errors.As(err, &e) || e.Column != "d_year" {
 		t.Errorf("got %v, want an error naming column d_year", err)
 	}
+}
+
+// FuzzTransformsCSV fits every transform, with date columns and
+// missing-value indicators, on an arbitrary CSV file and applies it to the
+// same file and to another: no panic, a fitted table encodes to finite
+// values, another one encodes to finite values or is refused with an
+// error. Only box-cox may refuse to fit, for a value ≤ 0.
+func FuzzTransformsCSV(f *testing.F) {
+	for i, s := range fuzzSeeds {
+		f.Add([]byte(s), []byte(fuzzSeeds[(i+1)%len(fuzzSeeds)]))
+	}
+	f.Add([]byte("d,x\n2024-01-02,1\n2023-05-06T07:08:09Z,\nbad,3\n"), []byte("d,x\n1999-12-31,-4\n,2\n"))
+	f.Fuzz(func(t *testing.T, train, test []byte) {
+		tab, err := ParseCSV(bytes.NewReader(train), "train.csv", ReadOptions{})
+		if err != nil {
+			return
+		}
+		var cont, cat []string
+		var dates []DateColumn
+		for _, c := range tab.Columns {
+			switch {
+			case c.Kind == Continuous:
+				cont = append(cont, c.Name)
+			case len(dates) == 0:
+				dates = append(dates, DateColumn{Name: c.Name})
+			default:
+				cat = append(cat, c.Name)
+			}
+		}
+		other, otherErr := ParseCSV(bytes.NewReader(test), "test.csv", ReadOptions{Kinds: map[string]Kind{}})
+		for _, transform := range ContinuousTransforms {
+			p, err := FitWith(tab, cont, cat, FitOptions{ContinuousTransform: transform, Dates: dates, MissingIndicator: true, Bins: 3})
+			if err != nil {
+				var e *Error
+				if transform == TransformBoxCox && errors.As(err, &e) && strings.Contains(err.Error(), "not positive") {
+					continue
+				}
+				if strings.Contains(err.Error(), "derived feature") || strings.Contains(err.Error(), "listed twice") {
+					return // a column named like a derived feature
+				}
+				t.Fatalf("%s: FitWith: %v", transform, err)
+			}
+			back := roundTrip(t, p)
+			d, err := back.Transform(tab)
+			if err != nil {
+				t.Fatalf("%s: Transform of the fitted table: %v", transform, err)
+			}
+			checkDataset(t, p, d, tab.Rows, true)
+			if otherErr == nil {
+				if d, err := back.Transform(other); err == nil {
+					checkDataset(t, p, d, other.Rows, true)
+				}
+			}
+		}
+	})
 }
