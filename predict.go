@@ -36,7 +36,7 @@ func (m *TabularModel) encode(t *data.Table) (*data.Dataset, error) {
 	if t == nil {
 		return nil, fmt.Errorf("no table given")
 	}
-	return m.prep.Transform(t)
+	return m.prep.TransformWarn(t, m.warn)
 }
 
 // Predict returns the predictions for the rows of t. The target column is

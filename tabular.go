@@ -247,11 +247,19 @@ func schemaOf(p *data.Preprocessor) models.Schema {
 }
 
 // fitOptions are the preprocessing a network needs: the data config's
-// transform of the continuous features, and, for PLE, the bin edges.
-// Warnings about the data (a capped high-cardinality column) go to
-// m.Warnings.
+// transform of the continuous features, date columns and missing-value
+// indicators, and, for PLE, the bin edges. Warnings about the data (a
+// capped high-cardinality column, values of a date column that are not
+// dates) go to m.Warnings.
 func (m *TabularModel) fitOptions(num models.NumEmbeddingConfig) data.FitOptions {
-	opt := data.FitOptions{ContinuousTransform: m.DataConfig.ContinuousTransform, Warn: m.warn}
+	dc := m.DataConfig
+	opt := data.FitOptions{ContinuousTransform: dc.ContinuousTransform, Warn: m.warn, MissingIndicator: dc.MissingIndicator}
+	for _, d := range dc.DateColumns {
+		opt.Dates = append(opt.Dates, data.DateColumn{Name: d.Name, Layout: d.Format})
+	}
+	if dc.BadDates == "error" {
+		opt.BadDates = data.OddIsError
+	}
 	if num.Kind == models.NumEmbeddingPLE {
 		opt.Bins = num.WithDefaults().Bins
 	}
@@ -277,11 +285,11 @@ func (m *TabularModel) Read(spec string, opt data.ReadOptions) (*data.Table, err
 		kinds[name] = k
 	}
 	if m.prep != nil {
-		for _, c := range m.prep.Categorical {
-			kinds[c.Name] = data.Categorical
-		}
-		for _, c := range m.prep.Continuous {
-			kinds[c.Name] = data.Continuous
+		// The model's input columns, not its derived features: a date
+		// column is read as text, whatever its digits look like.
+		names, ks := m.prep.Inputs()
+		for i, n := range names {
+			kinds[n] = ks[i]
 		}
 	} else {
 		for _, n := range m.DataConfig.CategoricalCols {
@@ -289,6 +297,9 @@ func (m *TabularModel) Read(spec string, opt data.ReadOptions) (*data.Table, err
 		}
 		for _, n := range m.DataConfig.ContinuousCols {
 			kinds[n] = data.Continuous
+		}
+		for _, d := range m.DataConfig.DateColumns {
+			kinds[d.Name] = data.Categorical
 		}
 	}
 	if m.target != nil && m.target.Task == config.Classification {

@@ -117,3 +117,25 @@ func TestExplicitZero(t *testing.T) {
 		})
 	}
 }
+
+func TestDataConfigDates(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		dc   DataConfig
+		want string
+	}{
+		{"ok", DataConfig{DateColumns: []DateColumn{{Name: "d", Format: "2006"}}, BadDates: "error"}, ""},
+		{"empty name", DataConfig{DateColumns: []DateColumn{{Format: "2006"}}}, "empty column name"},
+		{"twice", DataConfig{DateColumns: []DateColumn{{Name: "d"}, {Name: "d"}}}, "listed in both date_columns and date_columns"},
+		{"also categorical", DataConfig{CategoricalCols: []string{"d"}, DateColumns: []DateColumn{{Name: "d"}}}, "categorical_cols and date_columns"},
+		{"bad policy", DataConfig{BadDates: "skip"}, "bad_dates"},
+		{"transform", DataConfig{ContinuousTransform: "log"}, "rank-gauss"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.dc.Validate()
+			if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+				t.Errorf("Validate: %v, want %q", err, c.want)
+			}
+		})
+	}
+}

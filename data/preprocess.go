@@ -30,6 +30,15 @@ type ContinuousSpec struct {
 	// ([FitOptions.Bins]); they are data statistics like Mean and Std, so
 	// they are fitted with them, once, and kept with them.
 	BinEdges []float64 `json:"bin_edges,omitempty"`
+	// Lambda is the fitted λ of a power transform (yeo-johnson, box-cox);
+	// Mean and Std are then those of the transformed values, by which
+	// they are standardised.
+	Lambda float64 `json:"lambda,omitempty"`
+	// Source and Part say how a derived feature is computed: Part
+	// (DatePartYear, …) of the date column Source. Both are empty for a
+	// column of the table itself.
+	Source string `json:"source,omitempty"`
+	Part   string `json:"part,omitempty"`
 }
 
 // CategoricalSpec encodes one categorical column: a value's code is 1 plus
@@ -38,6 +47,12 @@ type ContinuousSpec struct {
 type CategoricalSpec struct {
 	Name   string   `json:"name"`
 	Levels []string `json:"levels"` // sorted, so that the same data gives the same codes
+	// Source and Part say how a derived feature is computed: Part
+	// (DatePartMonth, …) of the date column Source, or PartMissing, the
+	// missing-value indicator of the continuous column Source. Both are
+	// empty for a column of the table itself.
+	Source string `json:"source,omitempty"`
+	Part   string `json:"part,omitempty"`
 }
 
 // Cardinality returns the number of codes, len(Levels)+1, which is the size
@@ -55,14 +70,41 @@ type Preprocessor struct {
 	ContinuousTransform string            `json:"continuous_transform,omitempty"`
 	Continuous          []ContinuousSpec  `json:"continuous"`
 	Categorical         []CategoricalSpec `json:"categorical"`
+	// Dates are the date columns, each expanded into the calendar
+	// features (Source = its name) listed with the others above; the date
+	// column itself is not a feature.
+	Dates []DateColumn `json:"dates,omitempty"`
+	// BadDates is what becomes of a value of a date column that is not a
+	// date: BadDatesMissing (also written "") or BadDatesError.
+	BadDates string `json:"bad_dates,omitempty"`
 }
 
 // FitOptions choose how [FitWith] encodes continuous columns. The zero
 // value is what [Fit] does.
 type FitOptions struct {
-	// ContinuousTransform is [TransformStandard] (the default, also
-	// written "") or [TransformQuantileNormal].
+	// ContinuousTransform is one of [ContinuousTransforms]:
+	// [TransformStandard] (the default, also written ""),
+	// [TransformQuantileNormal], [TransformQuantileUniform],
+	// [TransformYeoJohnson], [TransformBoxCox] or [TransformRankGauss].
 	ContinuousTransform string
+	// Dates are the date columns to expand into calendar features (see
+	// [DatePartYear]); a date column named among the continuous or
+	// categorical columns is taken out of them, since it is replaced by
+	// its features.
+	Dates []DateColumn
+	// BadDates says what becomes of a value of a date column that is not
+	// a date, in fitting and in every later Transform: [OddAsMissing] (the
+	// default) reads it as missing and tells Warn how many there were and
+	// the first; [OddIsError] makes it an error naming the file, row,
+	// column and value.
+	BadDates OddPolicy
+	// MissingIndicator adds, for each continuous column with missing
+	// values in the fitting rows, a categorical feature
+	// "<column>_missing", "1" where the value is missing and "0"
+	// elsewhere, so that a model can tell an imputed value from a real
+	// one. A column complete in fitting gets none: its indicator would be
+	// constant there, and nothing could be learnt from it.
+	MissingIndicator bool
 	// Bins, when positive, asks for the edges of up to Bins quantile bins
 	// of each continuous column ([ContinuousSpec.BinEdges]), which a
 	// model's piecewise-linear encoding reads.
@@ -90,6 +132,19 @@ func (o FitOptions) Validate() error {
 	}
 	if o.Bins < 0 {
 		return fmt.Errorf("preprocessing: bins %d: must be ≥ 0", o.Bins)
+	}
+	if o.BadDates != OddAsMissing && o.BadDates != OddIsError {
+		return fmt.Errorf("preprocessing: unknown policy for bad dates %d", o.BadDates)
+	}
+	seen := map[string]bool{}
+	for _, d := range o.Dates {
+		if d.Name == "" {
+			return errors.New("preprocessing: a date column has no name")
+		}
+		if seen[d.Name] {
+			return fmt.Errorf("preprocessing: date column %q is listed twice", d.Name)
+		}
+		seen[d.Name] = true
 	}
 	return nil
 }
@@ -124,6 +179,27 @@ func FitWith(t *Table, continuous, categorical []string, opt FitOptions) (*Prepr
 	if t.Rows == 0 {
 		return nil, fmt.Errorf("%s has no rows to fit preprocessing on", t.source())
 	}
+	policy := BadDatesMissing
+	if opt.BadDates == OddIsError {
+		policy = BadDatesError
+	}
+	if len(opt.Dates) > 0 || opt.MissingIndicator {
+		isDate := func(name string) bool {
+			return slices.ContainsFunc(opt.Dates, func(d DateColumn) bool { return d.Name == name })
+		}
+		continuous = slices.DeleteFunc(slices.Clone(continuous), isDate)
+		categorical = slices.DeleteFunc(slices.Clone(categorical), isDate)
+	}
+	t, derivedCont, derivedCat, err := fitDerived(t, continuous, opt, policy)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range derivedCont {
+		continuous = append(continuous, s.Name)
+	}
+	for _, s := range derivedCat {
+		categorical = append(categorical, s.Name)
+	}
 	listed := make(map[string]bool, len(continuous)+len(categorical))
 	for _, name := range slices.Concat(continuous, categorical) {
 		if listed[name] {
@@ -135,8 +211,14 @@ func FitWith(t *Table, continuous, categorical []string, opt FitOptions) (*Prepr
 		Continuous:  make([]ContinuousSpec, 0, len(continuous)),
 		Categorical: make([]CategoricalSpec, 0, len(categorical)),
 	}
-	if opt.ContinuousTransform == TransformQuantileNormal {
-		p.ContinuousTransform = TransformQuantileNormal
+	if opt.ContinuousTransform != TransformStandard {
+		p.ContinuousTransform = opt.ContinuousTransform
+	}
+	if len(opt.Dates) > 0 {
+		p.Dates = slices.Clone(opt.Dates)
+		if policy == BadDatesError {
+			p.BadDates = policy
+		}
 	}
 	for _, name := range continuous {
 		c, err := column(t, name)
@@ -149,7 +231,15 @@ func FitWith(t *Table, continuous, categorical []string, opt FitOptions) (*Prepr
 		}
 		mean, std := meanStd(vals)
 		s := ContinuousSpec{Name: name, Mean: mean, Std: std}
-		if p.ContinuousTransform == TransformQuantileNormal || opt.Bins > 0 {
+		if k := slices.IndexFunc(derivedCont, func(d ContinuousSpec) bool { return d.Name == name }); k >= 0 {
+			s.Source, s.Part = derivedCont[k].Source, derivedCont[k].Part
+		}
+		if isPower(p.ContinuousTransform) {
+			if err := fitPowerSpec(t, p.ContinuousTransform, &s, vals); err != nil {
+				return nil, err
+			}
+		}
+		if usesQuantiles(p.ContinuousTransform) || opt.Bins > 0 {
 			sorted := make([]float32, 0, len(vals))
 			for _, v := range vals {
 				if !isNaN32(v) {
@@ -157,8 +247,8 @@ func FitWith(t *Table, continuous, categorical []string, opt FitOptions) (*Prepr
 				}
 			}
 			slices.Sort(sorted)
-			if p.ContinuousTransform == TransformQuantileNormal && len(sorted) > 0 {
-				s.Quantiles = quantiles(sorted, numQuantiles(len(sorted)))
+			if usesQuantiles(p.ContinuousTransform) && len(sorted) > 0 {
+				s.Quantiles = quantiles(sorted, quantileCount(p.ContinuousTransform, len(sorted)))
 			}
 			if opt.Bins > 0 {
 				// The encoding is monotone, so the encoded values
@@ -188,7 +278,17 @@ func FitWith(t *Table, continuous, categorical []string, opt FitOptions) (*Prepr
 					len(levels(c)), limit, others)})
 			}
 		}
-		p.Categorical = append(p.Categorical, CategoricalSpec{Name: name, Levels: lv})
+		s := CategoricalSpec{Name: name, Levels: lv}
+		if k := slices.IndexFunc(derivedCat, func(d CategoricalSpec) bool { return d.Name == name }); k >= 0 {
+			s.Source, s.Part = derivedCat[k].Source, derivedCat[k].Part
+			if s.Part == PartMissing {
+				// Both levels, whatever the fitting rows held, so
+				// that the indicator's codes are fixed: 1 a value,
+				// 2 missing.
+				s.Levels = []string{"0", "1"}
+			}
+		}
+		p.Categorical = append(p.Categorical, s)
 	}
 	return p, nil
 }
@@ -215,7 +315,8 @@ func (p *Preprocessor) Validate() error {
 	if p == nil {
 		return errors.New("preprocessing: missing")
 	}
-	quantile := p.ContinuousTransform == TransformQuantileNormal
+	quantile := usesQuantiles(p.ContinuousTransform)
+	powered := isPower(p.ContinuousTransform)
 	if p.ContinuousTransform != "" && !slices.Contains(ContinuousTransforms, p.ContinuousTransform) {
 		return fmt.Errorf("preprocessing: continuous_transform %q: want one of %s", p.ContinuousTransform, strings.Join(ContinuousTransforms, ", "))
 	}
@@ -242,7 +343,13 @@ func (p *Preprocessor) Validate() error {
 			return fmt.Errorf("preprocessing: %s %q: std is %v", field, s.Name, s.Std)
 		}
 		if !quantile && len(s.Quantiles) > 0 {
-			return fmt.Errorf("preprocessing: %s %q: quantiles are set but the continuous transform is standard", field, s.Name)
+			return fmt.Errorf("preprocessing: %s %q: quantiles are set but the continuous transform is %s", field, s.Name, p.transformName())
+		}
+		if !powered && s.Lambda != 0 {
+			return fmt.Errorf("preprocessing: %s %q: lambda is set but the continuous transform is %s", field, s.Name, p.transformName())
+		}
+		if err := validateLambda(s.Lambda); err != nil {
+			return fmt.Errorf("preprocessing: %s %q: %v", field, s.Name, err)
 		}
 		if err := validateQuantiles(s.Quantiles); err != nil {
 			return fmt.Errorf("preprocessing: %s %q: %v", field, s.Name, err)
@@ -273,7 +380,15 @@ func (p *Preprocessor) Validate() error {
 			return fmt.Errorf("preprocessing: %s %q: %d levels are too many", field, s.Name, len(s.Levels))
 		}
 	}
-	return nil
+	return p.validateDerived()
+}
+
+// transformName is the continuous transform, "standard" when empty.
+func (p *Preprocessor) transformName() string {
+	if p.ContinuousTransform == "" {
+		return TransformStandard
+	}
+	return p.ContinuousTransform
 }
 
 // Transform encodes t: one row of the result per row of t, in the same
@@ -290,6 +405,16 @@ func (p *Preprocessor) Validate() error {
 // Transform trusts p; a Preprocessor from a file should pass
 // [Preprocessor.Validate] first.
 func (p *Preprocessor) Transform(t *Table) (*Dataset, error) {
+	return p.TransformWarn(t, nil)
+}
+
+// TransformWarn is [Preprocessor.Transform], telling warn (if not nil)
+// what it reads as missing: values of a date column that are not dates.
+func (p *Preprocessor) TransformWarn(t *Table, warn func(error)) (*Dataset, error) {
+	t, err := p.derive(t, warn)
+	if err != nil {
+		return nil, err
+	}
 	d := &Dataset{
 		N:    t.Rows,
 		Cont: tensor.New(t.Rows, len(p.Continuous)),
@@ -307,6 +432,11 @@ func (p *Preprocessor) Transform(t *Table) (*Dataset, error) {
 		}
 		for i, v := range vals {
 			e := p.encode(&p.Continuous[j], v)
+			if isNaN32(e) && !isNaN32(v) {
+				// Only box-cox has values it cannot encode.
+				return nil, &Error{Source: t.source(), Row: i + 1, Column: s.Name,
+					Err: fmt.Errorf("%s is not positive, and the column's %s transform needs positive values", formatFloat32(v), p.ContinuousTransform)}
+			}
 			if math.IsInf(float64(e), 0) {
 				// A finite value far beyond the fitted range (3e38 in
 				// a column of small numbers) overflows float32 once
@@ -366,6 +496,12 @@ func (p *Preprocessor) encode(s *ContinuousSpec, v float32) float32 {
 		return 0
 	case p.ContinuousTransform == TransformQuantileNormal:
 		return float32(quantileNormal(s.Quantiles, float64(v)))
+	case p.ContinuousTransform == TransformQuantileUniform:
+		return float32(quantileUniform(s.Quantiles, float64(v)))
+	case p.ContinuousTransform == TransformRankGauss:
+		return float32(rankGauss(s.Quantiles, float64(v)))
+	case isPower(p.ContinuousTransform):
+		return float32(encodePower(p.ContinuousTransform, s, float64(v)))
 	}
 	return float32((float64(v) - s.Mean) / s.Std)
 }

@@ -17,9 +17,6 @@ const (
 	TransformQuantileNormal = "quantile_normal"
 )
 
-// ContinuousTransforms lists the accepted continuous transforms.
-var ContinuousTransforms = []string{TransformStandard, TransformQuantileNormal}
-
 // normalBound clips the quantile-normal output: Φ⁻¹(1−10⁻⁷) ≈ 5.1993, the
 // bound scikit-learn uses, so that the lowest and highest values seen in
 // fitting (and anything beyond them) map to a finite value instead of ∓∞.

@@ -45,7 +45,10 @@ type ModelInfo struct {
 // ColumnInfo describes one input column.
 type ColumnInfo struct {
 	Name string `json:"name"`
-	Kind string `json:"kind"` // continuous or categorical
+	Kind string `json:"kind"` // continuous, categorical or date
+	// Layout is a date column's layout in Go's notation; empty for RFC
+	// 3339 or 2006-01-02, with or without a time.
+	Layout string `json:"layout,omitempty"`
 	// Levels are the categories seen in training; others are read as
 	// unknown.
 	Levels []string `json:"levels,omitempty"`
@@ -89,11 +92,19 @@ func describe(m *gotabular.TabularModel, dir string, loaded time.Time, opt Optio
 		info.Task, info.Target, info.Classes = t.Task, t.Name, t.Classes
 	}
 	p := m.Preprocessor()
+	// The columns a request gives: not the features derived from them.
 	for _, c := range p.Continuous {
-		info.Columns = append(info.Columns, ColumnInfo{Name: c.Name, Kind: "continuous"})
+		if c.Source == "" {
+			info.Columns = append(info.Columns, ColumnInfo{Name: c.Name, Kind: "continuous"})
+		}
 	}
 	for _, c := range p.Categorical {
-		info.Columns = append(info.Columns, ColumnInfo{Name: c.Name, Kind: "categorical", Levels: c.Levels})
+		if c.Source == "" {
+			info.Columns = append(info.Columns, ColumnInfo{Name: c.Name, Kind: "categorical", Levels: c.Levels})
+		}
+	}
+	for _, d := range p.Dates {
+		info.Columns = append(info.Columns, ColumnInfo{Name: d.Name, Kind: "date", Layout: d.Layout})
 	}
 	if h := m.History; h != nil && len(h.Epochs) > 0 {
 		s := &TrainingSummary{Epochs: len(h.Epochs), BestEpoch: h.BestEpoch, Monitor: h.Monitor, Stopped: h.Stopped}

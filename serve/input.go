@@ -58,15 +58,13 @@ type column struct {
 func newSchema(m *gotabular.TabularModel) *schema {
 	p := m.Preprocessor()
 	s := &schema{byName: map[string]int{}, task: "features", csvKinds: data.ReadOptions{Kinds: map[string]data.Kind{}}}
-	for _, c := range p.Continuous {
-		s.byName[c.Name] = len(s.columns)
-		s.columns = append(s.columns, column{name: c.Name})
-		s.csvKinds.Kinds[c.Name] = data.Continuous
-	}
-	for _, c := range p.Categorical {
-		s.byName[c.Name] = len(s.columns)
-		s.columns = append(s.columns, column{name: c.Name, cat: true})
-		s.csvKinds.Kinds[c.Name] = data.Categorical
+	// The input columns, not the derived features: a request gives a
+	// date, and the calendar features are computed from it.
+	names, kinds := p.Inputs()
+	for i, name := range names {
+		s.byName[name] = len(s.columns)
+		s.columns = append(s.columns, column{name: name, cat: kinds[i] == data.Categorical})
+		s.csvKinds.Kinds[name] = kinds[i]
 	}
 	if t := m.Target(); t != nil && m.Kind() != gotabular.Pretrained {
 		s.target, s.task, s.classes = t.Name, t.Task, t.Classes

@@ -30,12 +30,17 @@ import (
 // rather than after, and writing CSV output.
 
 // featureFlags choose the feature columns (pretrain and fit).
-type featureFlags struct{ exclude, categorical, continuous string }
+type featureFlags struct {
+	exclude, categorical, continuous, dates string
+	missingIndicator                        bool
+}
 
 func (f *featureFlags) register(fs *flag.FlagSet, excludeHelp string) {
 	fs.StringVar(&f.exclude, "exclude", "", "comma-separated `columns` that are not features, "+excludeHelp)
 	fs.StringVar(&f.categorical, "categorical", "", "comma-separated `columns` to treat as categorical, numbers or not (default: the text columns)")
 	fs.StringVar(&f.continuous, "continuous", "", "comma-separated `columns` to treat as continuous (default: the numeric columns)")
+	fs.StringVar(&f.dates, "date-columns", "", "comma-separated date `columns`, each name or name:layout (Go's layout, e.g. when:02/01/2006; default: RFC 3339 or 2006-01-02, with or without a time), replaced by calendar features: year and day of year (continuous), month, day, weekday and, if there are times, hour (categorical); a value that is not a date is missing, with a warning, or an error under -odd-values error")
+	fs.BoolVar(&f.missingIndicator, "missing-indicator", false, "add a 0/1 categorical feature NAME_missing for each continuous column with missing values in the -data rows")
 }
 
 // apply copies the lists given on the command line into dc and returns
@@ -46,6 +51,21 @@ func (f *featureFlags) apply(set map[string]bool, dc *config.DataConfig) ([]stri
 	}
 	if set["continuous"] {
 		dc.ContinuousCols = splitList(f.continuous)
+	}
+	if set["date-columns"] {
+		dc.DateColumns = nil
+		for _, item := range splitList(f.dates) {
+			// The layout follows the first colon: a layout may hold
+			// colons (15:04), a column name rarely does.
+			name, format, _ := strings.Cut(item, ":")
+			if name == "" {
+				return nil, fmt.Errorf("-date-columns %q: an item has no column name", f.dates)
+			}
+			dc.DateColumns = append(dc.DateColumns, config.DateColumn{Name: name, Format: format})
+		}
+	}
+	if set["missing-indicator"] {
+		dc.MissingIndicator = f.missingIndicator
 	}
 	excluded := splitList(f.exclude)
 	return excluded, checkExclude(excluded, *dc)

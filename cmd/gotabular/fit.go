@@ -101,6 +101,9 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if set["odd-values"] && len(file.Data.DateColumns) > 0 {
+		file.Data.BadDates = rf.oddValues // a value of a date column that is not a date is odd too
+	}
 	mm := &file.Model
 	if set["backbone"] {
 		var cur models.BackboneConfig

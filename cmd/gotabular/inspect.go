@@ -166,10 +166,15 @@ func inspectModel(w io.Writer, dir string) error {
 	fmt.Fprintf(w, "\nfeatures: %d continuous (%s transform), %d categorical\n", len(p.Continuous), transform, len(p.Categorical))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, c := range p.Continuous {
-		fmt.Fprintf(tw, "  %s\tcontinuous\tmean %s, std %s\n", c.Name, num(c.Mean), num(c.Std))
+		if transform == data.TransformYeoJohnson || transform == data.TransformBoxCox {
+			// Mean and Std are those of the transformed values.
+			fmt.Fprintf(tw, "  %s\tcontinuous\tλ %s; transformed mean %s, std %s%s\n", c.Name, num(c.Lambda), num(c.Mean), num(c.Std), derivedFrom(c.Source, c.Part))
+			continue
+		}
+		fmt.Fprintf(tw, "  %s\tcontinuous\tmean %s, std %s%s\n", c.Name, num(c.Mean), num(c.Std), derivedFrom(c.Source, c.Part))
 	}
 	for _, c := range p.Categorical {
-		fmt.Fprintf(tw, "  %s\tcategorical\t%d levels\n", c.Name, len(c.Levels))
+		fmt.Fprintf(tw, "  %s\tcategorical\t%d levels%s\n", c.Name, len(c.Levels), derivedFrom(c.Source, c.Part))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -220,4 +225,16 @@ func sortedKeys(m map[string]float64) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// derivedFrom says where a derived feature comes from, "" for a column of
+// the data itself.
+func derivedFrom(source, part string) string {
+	switch {
+	case source == "":
+		return ""
+	case part == data.PartMissing:
+		return fmt.Sprintf(" (missing-value indicator of %q)", source)
+	}
+	return fmt.Sprintf(" (%s of date column %q)", part, source)
 }

@@ -13,14 +13,15 @@ import (
 // numEmbeddingHelp is the paragraph of the help of pretrain and fit about
 // the encoding of continuous features.
 const numEmbeddingHelp = `By default continuous values are mapped by rank onto a normal
-distribution (-continuous-transform quantile_normal, "rank-gauss":
-skewed columns and outliers stop dominating; standard subtracts the mean
-and divides by the standard deviation instead), and each value is turned
-into a learned vector by periodic embeddings (-num-embedding plr, σ 0.1),
-which published benchmarks (Gorishniy et al. 2022) count among the
-largest gains for MLPs on tables; ple embeds it by quantile bins, none
-passes it on as it is. The transform and ple's bins are fitted on the
--data rows and kept with the model.`
+distribution (-continuous-transform quantile_normal: skewed columns
+and outliers stop dominating; standard subtracts the mean
+and divides by the standard deviation instead, and quantile_uniform,
+yeo-johnson, box-cox and rank-gauss are the other choices), and each
+value is turned into a learned vector by periodic embeddings
+(-num-embedding plr, σ 0.1), which published benchmarks (Gorishniy et al.
+2022) count among the largest gains for MLPs on tables; ple embeds it by
+quantile bins, none passes it on as it is. The transform and ple's bins
+are fitted on the -data rows and kept with the model.`
 
 // numEmbeddingFlags choose how continuous features are encoded and
 // embedded (pretrain and fit).
@@ -32,7 +33,7 @@ type numEmbeddingFlags struct {
 }
 
 func (f *numEmbeddingFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.transform, "continuous-transform", "", "`transform` of the continuous columns, fitted on the -data rows: standard (subtract the mean, divide by the standard deviation) or quantile_normal (map each value through its column's distribution onto a standard normal, so that a skewed column or an outlier is evenly spread; a missing value becomes the median; the default)")
+	fs.StringVar(&f.transform, "continuous-transform", "", "`transform` of the continuous columns, fitted on the -data rows: quantile_normal (map each value through its column's distribution onto a standard normal, so that a skewed column or an outlier is evenly spread; a missing value becomes the median; the default); standard (subtract the mean, divide by the standard deviation); quantile_uniform (the same onto a uniform distribution, scaled to variance 1); yeo-johnson or box-cox (a power transform with λ fitted per column by maximum likelihood, then standardised; box-cox needs values > 0); rank-gauss (the Porto Seguro DAE's: erf⁻¹ of the rank scaled to (-1, 1), a normal of variance ½)")
 	fs.StringVar(&f.kind, "num-embedding", "", "`kind` of embedding of each continuous feature: none (the encoded value itself); plr (the cosine and sine of the value times each of 48 trainable frequencies, then a Linear to 24 columns and a ReLU: a smooth learned function of the value; the default); or ple (the value's position among up to 16 quantile bins fitted on the -data rows: 1 for the bins below it, its fraction of its own bin, 0 above)")
 	fs.IntVar(&f.dim, "num-embedding-dim", 0, "`columns` per continuous feature: for plr the Linear's width (default 24); for ple 0 (the default) passes the bin encoding on as it is, and a width adds a Linear and ReLU per feature")
 	fs.IntVar(&f.frequencies, "plr-frequencies", 0, "`number` of plr's frequencies per feature (default 48)")
@@ -50,7 +51,7 @@ func (f *numEmbeddingFlags) register(fs *flag.FlagSet) {
 func (f *numEmbeddingFlags) apply(set map[string]bool, dc *config.DataConfig, num *models.NumEmbeddingConfig) error {
 	if set["continuous-transform"] {
 		if !slices.Contains(config.ContinuousTransforms, f.transform) {
-			return fmt.Errorf("-continuous-transform %q: want %s", f.transform, strings.Join(config.ContinuousTransforms, " or "))
+			return fmt.Errorf("-continuous-transform %q: want one of %s", f.transform, strings.Join(config.ContinuousTransforms, ", "))
 		}
 		dc.ContinuousTransform = f.transform
 	}

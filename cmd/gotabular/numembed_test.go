@@ -108,7 +108,7 @@ func TestNumEmbeddingFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"Transform", []string{"-continuous-transform", "rank_gauss"}, `-continuous-transform "rank_gauss": want standard or quantile_normal`},
+		{"Transform", []string{"-continuous-transform", "rank_gauss"}, `-continuous-transform "rank_gauss": want one of standard, quantile_normal`},
 		{"Kind", []string{"-num-embedding", "periodic"}, `-num-embedding "periodic": want none, plr, ple`},
 		{"DimWithoutEmbedding", []string{"-num-embedding", "none", "-num-embedding-dim", "8"}, "-num-embedding-dim applies to -num-embedding plr or ple, and the embedding is none"},
 		{"BinsOfPLR", []string{"-num-embedding", "plr", "-ple-bins", "8"}, "-ple-bins applies to -num-embedding ple, and the embedding is plr"},

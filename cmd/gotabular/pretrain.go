@@ -144,6 +144,9 @@ func runPretrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	if set["odd-values"] && len(file.Data.DateColumns) > 0 {
+		file.Data.BadDates = rf.oddValues // a value of a date column that is not a date is odd too
+	}
 	if err := checkOut(out); err != nil {
 		return err
 	}

@@ -291,16 +291,33 @@ func schemaRows(m *gotabular.TabularModel, n int, rng *rand.Rand) []map[string]a
 	for i := range rows {
 		row := map[string]any{}
 		for _, c := range p.Continuous {
+			if c.Source != "" {
+				continue // derived from a date column, drawn below
+			}
 			v := c.Mean + c.Std*rng.NormFloat64()
-			if len(c.Quantiles) > 0 {
+			switch {
+			case len(c.Quantiles) > 0:
 				v = c.Quantiles[rng.IntN(len(c.Quantiles))]
+			case p.ContinuousTransform == data.TransformBoxCox:
+				// Mean and Std are of the transformed values; box-cox
+				// needs a positive one.
+				v = math.Exp(rng.NormFloat64())
+			case p.ContinuousTransform == data.TransformYeoJohnson:
+				v = rng.NormFloat64()
 			}
 			row[c.Name] = float32(v)
 		}
 		for _, c := range p.Categorical {
-			if len(c.Levels) > 0 {
+			if c.Source == "" && len(c.Levels) > 0 {
 				row[c.Name] = c.Levels[rng.IntN(len(c.Levels))]
 			}
+		}
+		for _, d := range p.Dates {
+			layout := d.Layout
+			if layout == "" {
+				layout = time.RFC3339
+			}
+			row[d.Name] = time.Date(2000+rng.IntN(30), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), rng.IntN(24), 0, 0, 0, time.UTC).Format(layout)
 		}
 		rows[i] = row
 	}
@@ -311,11 +328,9 @@ func schemaRows(m *gotabular.TabularModel, n int, rng *rand.Rand) []map[string]a
 func tableRows(m *gotabular.TabularModel, t *data.Table) []map[string]any {
 	p := m.Preprocessor()
 	known := map[string]bool{}
-	for _, c := range p.Continuous {
-		known[c.Name] = true
-	}
-	for _, c := range p.Categorical {
-		known[c.Name] = true
+	names, _ := p.Inputs()
+	for _, n := range names {
+		known[n] = true
 	}
 	rows := make([]map[string]any, t.Rows)
 	for i := range rows {

@@ -2,6 +2,7 @@ package fewlabel
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -157,6 +158,19 @@ func init() {
 	registerLever("qn", Lever{Doc: "quantile-normal (rank-gauss) transform of continuous inputs, fitted on all training rows",
 		Apply: func(r *Recipe, _ string) error {
 			r.Data.ContinuousTransform = config.QuantileNormalTransform
+			return nil
+		}})
+	registerLever("ct", Lever{Doc: "transform of continuous inputs, fitted on all training rows: one of config.ContinuousTransforms (quantile_uniform, yeo-johnson, box-cox, rank-gauss, ...)", Arg: "NAME",
+		Apply: func(r *Recipe, arg string) error {
+			if !slices.Contains(config.ContinuousTransforms, arg) {
+				return fmt.Errorf("%q: want one of %s", arg, strings.Join(config.ContinuousTransforms, ", "))
+			}
+			r.Data.ContinuousTransform = arg
+			return nil
+		}})
+	registerLever("mi", Lever{Doc: "missing-value indicators for continuous columns with missing values",
+		Apply: func(r *Recipe, _ string) error {
+			r.Data.MissingIndicator = true
 			return nil
 		}})
 	registerLever("ple", Lever{Doc: "piecewise-linear encoding of continuous inputs with up to BINS quantile bins (0: the default, 16)", Arg: "BINS",
