@@ -60,7 +60,7 @@ func ExampleDataConfig_Validate() {
 	// Output:
 	// <nil>
 	// data config: target: 2 columns given (income, age); one target column is supported
-	// data config: continuous_transform "log": want one of standard, quantile_normal
+	// data config: continuous_transform "log": want one of standard, quantile_normal, quantile_uniform, yeo-johnson, box-cox, rank-gauss
 	// data config: column "age" is listed in both continuous_cols and categorical_cols
 }
 
