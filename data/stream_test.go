@@ -481,3 +481,28 @@ func FuzzOpenStream(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStreamParquet reads damaged Parquet files row by row: an error names
+// the file, and a file read whole has the rows ParseParquet finds.
+func FuzzStreamParquet(f *testing.F) {
+	full := parquetBytes(f, pqRows)
+	f.Add(full)
+	f.Add(full[:len(full)-9])
+	f.Add([]byte("PAR1PAR1"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		path := filepath.Join(t.TempDir(), "fuzz.parquet")
+		if err := os.WriteFile(path, in, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := OpenStream(path, StreamOptions{ValidationShare: 0.3})
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz.parquet") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		if tab, err := ParseParquet(bytes.NewReader(in), int64(len(in)), path, ReadOptions{}); err == nil && tab.Rows != s.Rows() {
+			t.Fatalf("%d rows, ParseParquet has %d", s.Rows(), tab.Rows)
+		}
+	})
+}
