@@ -458,6 +458,10 @@ func (s *Stream) finish() error {
 		c := &s.cols[k]
 		warns, err := c.finish(s.opt.Read)
 		if err != nil {
+			var e *Error
+			if errors.As(err, &e) && e.Source == "" {
+				e.Source = s.spec
+			}
 			return err
 		}
 		for _, w := range warns {
