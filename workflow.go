@@ -201,6 +201,37 @@ type pretraining struct {
 }
 
 func (m *TabularModel) preparePretrain(op string, unlabelled *data.Table) (*pretraining, error) {
+	return m.preparePretrainWith(op, unlabelled, func(cont, cat []string, opt data.FitOptions) (*data.Preprocessor, error) {
+		return data.FitWith(unlabelled, cont, cat, opt)
+	})
+}
+
+// preparePretrainWith is preparePretrain with the preprocessing fitted by
+// fit, for the columns of schema: from a table or from a stream.
+func (m *TabularModel) preparePretrainWith(op string, unlabelled *data.Table, fit func(cont, cat []string, opt data.FitOptions) (*data.Preprocessor, error)) (*pretraining, error) {
+	sc, err := m.canPretrain(op)
+	if err != nil {
+		return nil, err
+	}
+	cont, cat, err := featureColumns(unlabelled, m.DataConfig)
+	if err != nil {
+		return nil, err
+	}
+	prep, err := fit(cont, cat, m.fitOptions(sc.Common().NumEmbedding))
+	if err != nil {
+		return nil, err
+	}
+	schema := schemaOf(prep)
+	model, err := sc.Build(schema)
+	if err != nil {
+		return nil, err
+	}
+	return &pretraining{prep: prep, schema: schema, model: model, lr: sc.Common().LearningRate}, nil
+}
+
+// canPretrain reports why the model cannot be pretrained, if it cannot,
+// and returns its self-supervised config.
+func (m *TabularModel) canPretrain(op string) (ssl.Config, error) {
 	sc, ok := m.sslConfig()
 	if !ok {
 		return nil, fmt.Errorf("%s needs a self-supervised model config (such as dae.NewConfig()); this one is supervised: call Fit: %w", op, ErrKind)
@@ -211,20 +242,7 @@ func (m *TabularModel) preparePretrain(op string, unlabelled *data.Table) (*pret
 	if m.TrainerConfig.Folds >= 2 {
 		return nil, fmt.Errorf("%s: the trainer config asks for %d folds, but cross-fitting is for supervised training and fine-tuning, which have labels", op, m.TrainerConfig.Folds)
 	}
-	cont, cat, err := featureColumns(unlabelled, m.DataConfig)
-	if err != nil {
-		return nil, err
-	}
-	prep, err := data.FitWith(unlabelled, cont, cat, m.fitOptions(sc.Common().NumEmbedding))
-	if err != nil {
-		return nil, err
-	}
-	schema := schemaOf(prep)
-	model, err := sc.Build(schema)
-	if err != nil {
-		return nil, err
-	}
-	return &pretraining{prep: prep, schema: schema, model: model, lr: sc.Common().LearningRate}, nil
+	return sc, nil
 }
 
 // FinetuneOptions configure CreateFinetuneModel.

@@ -139,6 +139,20 @@ type History struct {
 // ErrDiverged is returned when the loss becomes NaN or infinite.
 var ErrDiverged = errors.New("training diverged")
 
+// Batches is a source of training batches that need not be held in
+// memory as a [data.Dataset]: rows streamed from files, say. Each epoch
+// may order the rows differently, but an epoch's batches must depend only
+// on the source and the epoch's number, so that runs repeat.
+type Batches interface {
+	// Rows is the number of rows of an epoch.
+	Rows() int
+	// Epoch starts epoch e, counted from 1.
+	Epoch(ctx context.Context, e int) error
+	// Next returns the epoch's next batch, nil after the last. The batch
+	// is valid until the next call.
+	Next() (*data.Batch, error)
+}
+
 // Run trains m on train, validating on valid (which may be nil), and
 // leaves m with the best weights unless cfg.KeepLast. On error or
 // cancellation the best weights seen so far are restored too.
@@ -146,6 +160,57 @@ func Run(ctx context.Context, m Model, opt optim.Optimizer, train, valid *data.D
 	if train == nil || train.N == 0 {
 		return nil, errors.New("train: no training rows")
 	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a1e))
+	src := &shuffled{d: train, rng: rng, size: cfg.BatchSize}
+	return run(ctx, m, opt, src, valid, cfg, rng)
+}
+
+// RunBatches is [Run] with the training rows drawn from src, which sets
+// the batches; their size should be cfg.BatchSize, by which the steps of
+// an epoch are counted for the learning-rate schedule and the progress.
+func RunBatches(ctx context.Context, m Model, opt optim.Optimizer, src Batches, valid *data.Dataset, cfg Config) (*History, error) {
+	if src == nil || src.Rows() == 0 {
+		return nil, errors.New("train: no training rows")
+	}
+	return run(ctx, m, opt, src, valid, cfg, rand.New(rand.NewPCG(cfg.Seed, 0x7a1e)))
+}
+
+// shuffled is the Batches of a dataset in memory: a new permutation of its
+// rows each epoch, drawn from the loop's generator.
+type shuffled struct {
+	d     *data.Dataset
+	rng   *rand.Rand
+	size  int
+	order []int
+	lo    int
+	batch data.Batch
+}
+
+func (s *shuffled) Rows() int { return s.d.N }
+
+func (s *shuffled) Epoch(context.Context, int) error {
+	if s.order == nil {
+		s.order = make([]int, s.d.N)
+		for i := range s.order {
+			s.order[i] = i
+		}
+	}
+	s.rng.Shuffle(len(s.order), func(i, j int) { s.order[i], s.order[j] = s.order[j], s.order[i] })
+	s.lo = 0
+	return nil
+}
+
+func (s *shuffled) Next() (*data.Batch, error) {
+	if s.lo >= len(s.order) {
+		return nil, nil
+	}
+	hi := min(s.lo+s.size, len(s.order))
+	s.d.Gather(s.order[s.lo:hi], &s.batch)
+	s.lo = hi
+	return &s.batch, nil
+}
+
+func run(ctx context.Context, m Model, opt optim.Optimizer, src Batches, valid *data.Dataset, cfg Config, rng *rand.Rand) (*History, error) {
 	if cfg.BatchSize < 1 || cfg.MaxEpochs < 1 {
 		return nil, fmt.Errorf("train: batch size %d and max epochs %d must be ≥ 1", cfg.BatchSize, cfg.MaxEpochs)
 	}
@@ -161,7 +226,6 @@ func Run(ctx context.Context, m Model, opt optim.Optimizer, train, valid *data.D
 	}
 	early := monitor != "none"
 	h := &History{Monitor: monitor}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a1e))
 	params := m.Params()
 	trainable := m.Trainable()
 	best := math.Inf(1)
@@ -174,37 +238,43 @@ func Run(ctx context.Context, m Model, opt optim.Optimizer, train, valid *data.D
 			nn.Restore(params, snap)
 		}
 	}
-	order := make([]int, train.N)
-	for i := range order {
-		order[i] = i
-	}
-	var batch data.Batch
-	batches := (train.N + cfg.BatchSize - 1) / cfg.BatchSize
+	rows := src.Rows()
+	batches := (rows + cfg.BatchSize - 1) / cfg.BatchSize
 	total := cfg.MaxEpochs * batches
-	st := Status{Name: cfg.Name, MaxEpochs: cfg.MaxEpochs, Batches: batches, TrainRows: train.N}
+	st := Status{Name: cfg.Name, MaxEpochs: cfg.MaxEpochs, Batches: batches, TrainRows: rows}
 	base := opt.LearningRate()
 	defer opt.SetLearningRate(base)
 	step := 0
 	sinceBest := 0
 	for epoch := 1; epoch <= cfg.MaxEpochs; epoch++ {
 		start := time.Now()
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		if err := src.Epoch(ctx, epoch); err != nil {
+			restore()
+			return h, fmt.Errorf("epoch %d: %w", epoch, err)
+		}
 		var sum float64
-		var seen int
-		for lo := 0; lo < len(order); lo += cfg.BatchSize {
-			if err := ctx.Err(); err != nil {
+		var seen, done int
+		for {
+			batch, err := src.Next()
+			if cerr := ctx.Err(); cerr != nil && (err != nil || batch != nil) {
 				restore()
 				h.Stopped = "cancelled"
-				return h, err
+				return h, cerr
+			}
+			if err != nil {
+				restore()
+				return h, fmt.Errorf("epoch %d: %w", epoch, err)
+			}
+			if batch == nil {
+				break
 			}
 			if cfg.Schedule != nil {
-				opt.SetLearningRate(base * cfg.Schedule(step, total))
+				opt.SetLearningRate(base * cfg.Schedule(min(step, total-1), total))
 			}
 			step++
-			hi := min(lo+cfg.BatchSize, len(order))
-			train.Gather(order[lo:hi], &batch)
+			done++
 			nn.ZeroGrad(trainable)
-			loss := m.Step(&batch, rng)
+			loss := m.Step(batch, rng)
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				restore()
 				h.Stopped = "diverged"
@@ -214,10 +284,10 @@ func Run(ctx context.Context, m Model, opt optim.Optimizer, train, valid *data.D
 				optim.ClipGradNorm(trainable, cfg.GradientClip)
 			}
 			opt.Step()
-			sum += loss * float64(hi-lo)
-			seen += hi - lo
+			sum += loss * float64(batch.N)
+			seen += batch.N
 			if cfg.Watcher != nil {
-				st.Epoch, st.Batch, st.Rows = epoch, lo/cfg.BatchSize+1, seen
+				st.Epoch, st.Batch, st.Rows = epoch, done, seen
 				st.Loss, st.Elapsed, st.Best = sum/float64(seen), time.Since(start), false
 				cfg.Watcher.Batch(st)
 			}

@@ -15,13 +15,14 @@ import (
 	"github.com/gotabular/gotabular/internal/modelbench"
 )
 
-const benchHelp = `Usage: gotabular bench engine|fewlabel|models|serve|read [flags]
+const benchHelp = `Usage: gotabular bench engine|fewlabel|models|serve|read|gen [flags]
 
   engine    the engine's training and inference speed beside the PyTorch reference
   fewlabel  test scores with 200 or 500 labels, beside the baselines, on fixed rows
   models    every backbone trained on all the labels: test accuracy and seconds per epoch
   serve     a load test of the prediction server on loopback: requests/s, latency, memory
   read      the data readers' throughput on numeric CSV and Parquet
+  gen       write a synthetic CSV or Parquet file of any size, for streaming
 
 Run 'gotabular bench NAME -h' for the flags.
 `
@@ -39,12 +40,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return runBenchRead(ctx, args[1:], stdout, stderr)
 		case "models":
 			return runBenchModels(ctx, args[1:], stdout, stderr)
+		case "gen":
+			return runBenchGen(ctx, args[1:], stdout, stderr)
 		case "-h", "--help", "-help", "help":
 			fmt.Fprint(stdout, benchHelp)
 			return nil
 		}
 	}
-	fmt.Fprint(stderr, "gotabular bench: name the benchmark: engine, fewlabel, models, serve or read\n\n"+benchHelp)
+	fmt.Fprint(stderr, "gotabular bench: name the benchmark: engine, fewlabel, models, serve, read or gen\n\n"+benchHelp)
 	return errUsage
 }
 
