@@ -42,6 +42,14 @@ type MultiHeadAttention struct {
 	// pass, outputs of QKV and AttnDrop.
 	qkv, prob *tensor.Mat
 	a, b, c   tensor.Mat // the first product of a batch
+	// The direct loops' state (see smallAttention): probBuf holds drop(P)
+	// apart from P when the last forward pass dropped; direct records
+	// which path the last forward pass took; useGEMM forces the batched
+	// GEMM, for tests comparing the two.
+	small           smallAttnTask
+	probBuf         *tensor.Mat
+	dropped, direct bool
+	useGEMM         bool
 }
 
 // NewMultiHeadAttention returns attention over tokens of width d with
@@ -97,6 +105,11 @@ func (m *MultiHeadAttention) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 	scale := float32(1 / math.Sqrt(float64(dh)))
 	qkv := m.QKV.Forward(x, train)
 	m.qkv = qkv
+	m.direct = !m.useGEMM && smallAttention(T, dh)
+	if m.direct {
+		m.smallForward(qkv, B, T, d, dh, scale, train)
+		return m.Out.Forward(m.ctx, train)
+	}
 	m.scores = tensor.Ensure(m.scores, m.Heads*B*T, T)
 	for hh := range m.Heads {
 		q, k, s := headView(&m.a, qkv, T, hh*dh, dh), headView(&m.b, qkv, T, d+hh*dh, dh), scoreView(&m.c, m.scores, B, T, hh)
@@ -123,6 +136,10 @@ func (m *MultiHeadAttention) Backward(dy *tensor.Mat) *tensor.Mat {
 	dh := d / m.Heads
 	scale := float32(1 / math.Sqrt(float64(dh)))
 	dctx := m.Out.Backward(dy)
+	if m.direct {
+		m.smallBackward(dctx, B, T, d, dh, scale)
+		return m.QKV.Backward(m.dqkv)
+	}
 	qkv, p := m.qkv, m.prob
 	m.dprob = tensor.Ensure(m.dprob, m.Heads*B*T, T)
 	m.dqkv = tensor.Ensure(m.dqkv, B*T, 3*d)

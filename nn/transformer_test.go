@@ -125,6 +125,10 @@ func engineCases(rng *rand.Rand, dropSrc *rand.PCG) []gradCase {
 		{"MultiHeadAttention", mha(0), nntest.Rand(rng, 15, 8), nntest.Options{Train: true}},
 		{"MultiHeadAttention/dropout", mha(0.3), nntest.Rand(rng, 15, 8),
 			nntest.Options{Train: true, Reset: reset}},
+		// The same through the batched GEMM, which wider heads take.
+		{"MultiHeadAttention/gemm", func() nn.Module { m := mha(0); nn.UseAttentionGEMM(m); return m }(), nntest.Rand(rng, 15, 8), nntest.Options{Train: true}},
+		{"MultiHeadAttention/gemm dropout", func() nn.Module { m := mha(0.3); nn.UseAttentionGEMM(m); return m }(), nntest.Rand(rng, 15, 8),
+			nntest.Options{Train: true, Reset: reset}},
 		{"CLSToken", nn.NewCLSToken("cls", 4, 3, rng), nntest.Rand(rng, 6, 4), nntest.Options{}},
 		{"FeatureTokenizer", nn.NewFeatureTokenizer("tok", 3, 4, rng), nntest.Rand(rng, 5, 3), tight},
 		{"LastToken", &nn.LastToken{Tokens: 3}, nntest.Rand(rng, 6, 4), nntest.Options{}},
