@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/gotabular/gotabular/tensor"
@@ -97,7 +96,8 @@ func (a *GELU) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 	for i := range x.Rows {
 		xr, yr := x.Row(i), a.y.Row(i)
 		for j, v := range xr {
-			yr[j] = float32(float64(v) * normCDF(float64(v)))
+			c, _ := normCDFf(v)
+			yr[j] = v * c
 		}
 	}
 	return a.y
@@ -109,9 +109,9 @@ func (a *GELU) Backward(dy *tensor.Mat) *tensor.Mat {
 	for i := range dy.Rows {
 		xr, gr, dr := a.x.Row(i), dy.Row(i), a.dx.Row(i)
 		for j, g := range gr {
-			v := float64(xr[j])
-			d := normCDF(v) + v*math.Exp(-v*v/2)/math.Sqrt(2*math.Pi)
-			dr[j] = g * float32(d)
+			v := xr[j]
+			c, pdf := normCDFf(v)
+			dr[j] = g * (c + v*pdf)
 		}
 	}
 	return a.dx
@@ -119,5 +119,3 @@ func (a *GELU) Backward(dy *tensor.Mat) *tensor.Mat {
 
 // Params implements [Module].
 func (a *GELU) Params() []*Param { return nil }
-
-func normCDF(x float64) float64 { return 0.5 * (1 + math.Erf(x/math.Sqrt2)) }

@@ -51,76 +51,60 @@ func (t *smallAttnTask) Run(lo, hi int) {
 	}
 }
 
+// The direct loops keep P, drop(P) and the gradient of the scores in a
+// layout of their own, example by example: example b's head hh's T×T block
+// starts at (b·h + hh)·T·T, so that an example's values are contiguous.
+
 // forwardExample computes example b's P (into scores), drop(P) (into prob,
 // which is scores when there is no dropout) and its heads' outputs (into
-// ctx).
+// ctx). The loops run over token pairs outermost and over the heads inside,
+// so that each pair reads its two tokens' rows once, whole.
 func (t *smallAttnTask) forwardExample(b int) {
 	m := t.m
-	T, d, dh, B := t.tokens, t.d, t.dh, t.batch
-	qkv := m.qkv
-	var pcg rand.PCG
+	T, d, dh, H := t.tokens, t.d, t.dh, t.heads
+	qkv, st := m.qkv.Data, m.qkv.Stride
+	n := H * T * T
+	S := m.scores.Data[b*n : (b+1)*n]
+	for i := range T {
+		q := qkv[(b*T+i)*st:][:d]
+		for j := range T {
+			k := qkv[(b*T+j)*st+d:][:d]
+			for hh := range H {
+				S[(hh*T+i)*T+j] = dotRange(q, k, hh*dh, dh) * t.scale
+			}
+		}
+	}
+	for r := range H * T {
+		softmaxRow(S[r*T : (r+1)*T])
+	}
+	P := S
 	if t.drop {
+		P = m.prob.Data[b*n : (b+1)*n]
+		var pcg rand.PCG
 		pcg.Seed(t.seed, uint64(b))
+		threshold := uint32(min(t.keep*(1<<32), math.MaxUint32))
+		var bits uint64
+		for j, v := range S {
+			// Two draws from each 64-bit value.
+			if j%2 == 0 {
+				bits = pcg.Uint64()
+			} else {
+				bits >>= 32
+			}
+			if uint32(bits) < threshold {
+				P[j] = v * t.dropScaled
+			} else {
+				P[j] = 0
+			}
+		}
 	}
-	threshold := uint32(t.keep * (1 << 32))
-	if t.keep >= 1 {
-		threshold = math.MaxUint32
-	}
-	for hh := range t.heads {
-		qo, ko, vo := hh*dh, d+hh*dh, 2*d+hh*dh
-		for i := range T {
-			q := qkv.Row(b*T + i)[qo : qo+dh]
-			r := (hh*B+b)*T + i
-			p := m.scores.Row(r)[:T]
-			mx := float32(math.Inf(-1))
-			for j := range T {
-				k := qkv.Row(b*T + j)[ko : ko+dh]
-				var s float32
-				for c, qc := range q {
-					s += qc * k[c]
-				}
-				s *= t.scale
-				p[j] = s
-				mx = max(mx, s)
-			}
-			var sum float32
-			for j, s := range p {
-				e := float32(math.Exp(float64(s - mx)))
-				p[j] = e
-				sum += e
-			}
-			inv := 1 / sum
-			for j := range p {
-				p[j] *= inv
-			}
-			pd := p
-			if t.drop {
-				pd = m.prob.Row(r)[:T]
-				var bits uint64
-				for j, v := range p {
-					// Two draws from each 64-bit value.
-					if j%2 == 0 {
-						bits = pcg.Uint64()
-					} else {
-						bits >>= 32
-					}
-					if uint32(bits) < threshold {
-						pd[j] = v * t.dropScaled
-					} else {
-						pd[j] = 0
-					}
-				}
-			}
-			o := m.ctx.Row(b*T + i)[qo : qo+dh]
-			clear(o)
-			for j, w := range pd {
-				if w == 0 {
-					continue
-				}
-				v := qkv.Row(b*T + j)[vo : vo+dh]
-				for c := range o {
-					o[c] += w * v[c]
-				}
+	for i := range T {
+		o := m.ctx.Data[(b*T+i)*m.ctx.Stride:][:d]
+		clear(o)
+		for j := range T {
+			v := qkv[(b*T+j)*st+2*d:][:d]
+			for hh := range H {
+				axpyRange(P[(hh*T+i)*T+j], v, o, hh*dh, dh)
 			}
 		}
 	}
@@ -134,57 +118,114 @@ func (t *smallAttnTask) forwardExample(b int) {
 // where P itself is 0, dS is 0 whatever dP is, so the test is exact.
 func (t *smallAttnTask) backwardExample(b int) {
 	m := t.m
-	T, d, dh, B := t.tokens, t.d, t.dh, t.batch
-	qkv, dctx, dqkv := m.qkv, t.dctx, m.dqkv
-	for i := range T {
-		clear(dqkv.Row(b*T + i)[:3*d])
+	T, d, dh, H := t.tokens, t.d, t.dh, t.heads
+	qkv, st := m.qkv.Data, m.qkv.Stride
+	dq, dst := m.dqkv.Data, m.dqkv.Stride
+	n := H * T * T
+	S := m.scores.Data[b*n : (b+1)*n]
+	P := S
+	if t.drop {
+		P = m.prob.Data[b*n : (b+1)*n]
 	}
-	for hh := range t.heads {
-		qo, ko, vo := hh*dh, d+hh*dh, 2*d+hh*dh
-		for i := range T {
-			r := (hh*B+b)*T + i
-			p := m.scores.Row(r)[:T]
-			pd := p
-			if t.drop {
-				pd = m.prob.Row(r)[:T]
+	dS := m.dprob.Data[b*n : (b+1)*n]
+	for i := range T {
+		clear(dq[(b*T+i)*dst:][:3*d])
+	}
+	for i := range T {
+		do := t.dctx.Data[(b*T+i)*t.dctx.Stride:][:d]
+		for j := range T {
+			v := qkv[(b*T+j)*st+2*d:][:d]
+			dv := dq[(b*T+j)*dst+2*d:][:d]
+			for hh := range H {
+				r := (hh*T+i)*T + j
+				dS[r] = dotRange(do, v, hh*dh, dh)
+				axpyRange(P[r], do, dv, hh*dh, dh)
 			}
-			do := dctx.Row(b*T + i)[qo : qo+dh]
-			ds := m.dprob.Row(r)[:T]
-			var dot float32
-			for j := range T {
-				v := qkv.Row(b*T + j)[vo : vo+dh]
-				dv := dqkv.Row(b*T + j)[vo : vo+dh]
-				var g float32
-				w := pd[j]
-				for c, x := range do {
-					g += x * v[c]
-					dv[c] += w * x
-				}
-				if t.drop {
-					if w == 0 {
-						g = 0
-					} else {
-						g *= t.dropScaled
-					}
-				}
-				ds[j] = g
-				dot += g * p[j]
-			}
-			q := qkv.Row(b*T + i)[qo : qo+dh]
-			dq := dqkv.Row(b*T + i)[qo : qo+dh]
-			for j, g := range ds {
-				s := p[j] * (g - dot) * t.scale
-				if s == 0 {
-					continue
-				}
-				k := qkv.Row(b*T + j)[ko : ko+dh]
-				dk := dqkv.Row(b*T + j)[ko : ko+dh]
-				for c := range dq {
-					dq[c] += s * k[c]
-					dk[c] += s * q[c]
+		}
+	}
+	for r := range H * T {
+		p, pd, g := S[r*T:(r+1)*T], P[r*T:(r+1)*T], dS[r*T:(r+1)*T]
+		if t.drop {
+			for j, w := range pd {
+				if w == 0 {
+					g[j] = 0
+				} else {
+					g[j] *= t.dropScaled
 				}
 			}
 		}
+		var dot float32
+		for j, x := range g {
+			dot += x * p[j]
+		}
+		for j, x := range g {
+			g[j] = p[j] * (x - dot) * t.scale
+		}
+	}
+	for i := range T {
+		q := qkv[(b*T+i)*st:][:d]
+		dqi := dq[(b*T+i)*dst:][:d]
+		for j := range T {
+			k := qkv[(b*T+j)*st+d:][:d]
+			dk := dq[(b*T+j)*dst+d:][:d]
+			for hh := range H {
+				s := dS[(hh*T+i)*T+j]
+				axpyRange(s, k, dqi, hh*dh, dh)
+				axpyRange(s, q, dk, hh*dh, dh)
+			}
+		}
+	}
+}
+
+// dotRange is Σ a[c]·b[c] over c in [c0, c0+n): one head's columns.
+func dotRange(a, b []float32, c0, n int) float32 {
+	a, b = a[c0:c0+n], b[c0:c0+n]
+	if n == 4 {
+		return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] + a[3]*b[3]
+	}
+	var s0, s1 float32
+	c := 0
+	for ; c+2 <= n; c += 2 {
+		s0 += a[c] * b[c]
+		s1 += a[c+1] * b[c+1]
+	}
+	if c < n {
+		s0 += a[c] * b[c]
+	}
+	return s0 + s1
+}
+
+// axpyRange is y[c] += w·x[c] over c in [c0, c0+n).
+func axpyRange(w float32, x, y []float32, c0, n int) {
+	x, y = x[c0:c0+n], y[c0:c0+n]
+	if n == 4 {
+		y[0] += w * x[0]
+		y[1] += w * x[1]
+		y[2] += w * x[2]
+		y[3] += w * x[3]
+		return
+	}
+	for c, v := range x {
+		y[c] += w * v
+	}
+}
+
+// softmaxRow replaces p by its softmax, the largest value subtracted first
+// so that no exponential overflows.
+func softmaxRow(p []float32) {
+	mx := float32(math.Inf(-1))
+	for _, v := range p {
+		mx = max(mx, v)
+	}
+	var sum float32
+	for j, v := range p {
+		e := expf(v - mx)
+		p[j] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for j := range p {
+		p[j] *= inv
 	}
 }
 

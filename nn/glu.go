@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/gotabular/gotabular/tensor"
 )
@@ -70,7 +69,8 @@ func (g *GLU) forwardRows(lo, hi int) {
 			}
 		case GateGELU:
 			for j, v := range b {
-				yr[j] = a[j] * float32(float64(v)*normCDF(float64(v)))
+				c, _ := normCDFf(v)
+				yr[j] = a[j] * v * c
 			}
 		}
 	}
@@ -109,10 +109,9 @@ func (g *GLU) backwardRows(lo, hi int) {
 			}
 		case GateGELU:
 			for j, v := range b {
-				x := float64(v)
-				cdf := normCDF(x)
-				da[j] = gr[j] * float32(x*cdf)
-				db[j] = gr[j] * a[j] * float32(cdf+x*math.Exp(-x*x/2)/math.Sqrt(2*math.Pi))
+				cdf, pdf := normCDFf(v)
+				da[j] = gr[j] * v * cdf
+				db[j] = gr[j] * a[j] * (cdf + v*pdf)
 			}
 		}
 	}
