@@ -428,13 +428,16 @@ func TestEngineStepAllocations(t *testing.T) {
 	}
 }
 
-// The whole stack's gradient, dropout included, on a small batch.
+// The whole stack's gradient, dropout included, on a small batch. The
+// ReGLU and sparsemax are piecewise linear: the seed is one of the many
+// whose differences cross none of their kinks (a few in ten do, each
+// seed's masks falling differently).
 func TestEngineStackGradient(t *testing.T) {
-	src := rand.NewPCG(16, 16)
+	src := rand.NewPCG(18, 18)
 	rng := rand.New(src)
 	m, T := engineStack(rng)
 	x := nntest.Rand(rand.New(rand.NewPCG(17, 17)), 5*T, 32)
-	nntest.CheckModule(t, m, x, nntest.Options{Train: true, Reset: func() { src.Seed(16, 16) }, MaxChecks: 8})
+	nntest.CheckModule(t, m, x, nntest.Options{Train: true, Reset: func() { src.Seed(18, 18) }, MaxChecks: 8})
 }
 
 // The CLS token is each example's last; LastToken reads it back.
