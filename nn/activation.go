@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/gotabular/gotabular/tensor"
@@ -96,8 +97,7 @@ func (a *GELU) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 	for i := range x.Rows {
 		xr, yr := x.Row(i), a.y.Row(i)
 		for j, v := range xr {
-			c, _ := normCDFf(v)
-			yr[j] = v * c
+			yr[j] = float32(float64(v) * normCDF(float64(v)))
 		}
 	}
 	return a.y
@@ -109,9 +109,9 @@ func (a *GELU) Backward(dy *tensor.Mat) *tensor.Mat {
 	for i := range dy.Rows {
 		xr, gr, dr := a.x.Row(i), dy.Row(i), a.dx.Row(i)
 		for j, g := range gr {
-			v := xr[j]
-			c, pdf := normCDFf(v)
-			dr[j] = g * (c + v*pdf)
+			v := float64(xr[j])
+			d := normCDF(v) + v*math.Exp(-v*v/2)/math.Sqrt(2*math.Pi)
+			dr[j] = g * float32(d)
 		}
 	}
 	return a.dx
@@ -119,3 +119,5 @@ func (a *GELU) Backward(dy *tensor.Mat) *tensor.Mat {
 
 // Params implements [Module].
 func (a *GELU) Params() []*Param { return nil }
+
+func normCDF(x float64) float64 { return 0.5 * (1 + math.Erf(x/math.Sqrt2)) }

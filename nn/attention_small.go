@@ -38,6 +38,17 @@ type smallAttnTask struct {
 	tokens, d  int
 	heads      int
 	dropScaled float32
+	// q0 is the first token that asks: T−1 with LastQuery, else 0.
+	q0 int
+}
+
+// ctxRow is the row of the outputs (and their gradients) of example b's
+// token i: one row per example with LastQuery.
+func (t *smallAttnTask) ctxRow(b, i int) int {
+	if t.q0 > 0 {
+		return b
+	}
+	return b*t.tokens + i
 }
 
 // Run implements tensor.Task.
@@ -65,7 +76,8 @@ func (t *smallAttnTask) forwardExample(b int) {
 	qkv, st := m.qkv.Data, m.qkv.Stride
 	n := H * T * T
 	S := m.scores.Data[b*n : (b+1)*n]
-	for i := range T {
+	q0 := t.q0
+	for i := q0; i < T; i++ {
 		q := qkv[(b*T+i)*st:][:d]
 		for j := range T {
 			k := qkv[(b*T+j)*st+d:][:d]
@@ -74,8 +86,11 @@ func (t *smallAttnTask) forwardExample(b int) {
 			}
 		}
 	}
-	for r := range H * T {
-		softmaxRow(S[r*T : (r+1)*T])
+	for hh := range H {
+		for i := q0; i < T; i++ {
+			r := hh*T + i
+			softmaxRow(S[r*T : (r+1)*T])
+		}
 	}
 	P := S
 	if t.drop {
@@ -84,22 +99,28 @@ func (t *smallAttnTask) forwardExample(b int) {
 		pcg.Seed(t.seed, uint64(b))
 		threshold := uint32(min(t.keep*(1<<32), math.MaxUint32))
 		var bits uint64
-		for j, v := range S {
-			// Two draws from each 64-bit value.
-			if j%2 == 0 {
-				bits = pcg.Uint64()
-			} else {
-				bits >>= 32
-			}
-			if uint32(bits) < threshold {
-				P[j] = v * t.dropScaled
-			} else {
-				P[j] = 0
+		k := 0
+		for hh := range H {
+			for r := hh*T + q0; r < (hh+1)*T; r++ {
+				for j, v := range S[r*T : (r+1)*T] {
+					// Two draws from each 64-bit value.
+					if k%2 == 0 {
+						bits = pcg.Uint64()
+					} else {
+						bits >>= 32
+					}
+					k++
+					if uint32(bits) < threshold {
+						P[r*T+j] = v * t.dropScaled
+					} else {
+						P[r*T+j] = 0
+					}
+				}
 			}
 		}
 	}
-	for i := range T {
-		o := m.ctx.Data[(b*T+i)*m.ctx.Stride:][:d]
+	for i := q0; i < T; i++ {
+		o := m.ctx.Data[t.ctxRow(b, i)*m.ctx.Stride:][:d]
 		clear(o)
 		for j := range T {
 			v := qkv[(b*T+j)*st+2*d:][:d]
@@ -131,8 +152,9 @@ func (t *smallAttnTask) backwardExample(b int) {
 	for i := range T {
 		clear(dq[(b*T+i)*dst:][:3*d])
 	}
-	for i := range T {
-		do := t.dctx.Data[(b*T+i)*t.dctx.Stride:][:d]
+	q0 := t.q0
+	for i := q0; i < T; i++ {
+		do := t.dctx.Data[t.ctxRow(b, i)*t.dctx.Stride:][:d]
 		for j := range T {
 			v := qkv[(b*T+j)*st+2*d:][:d]
 			dv := dq[(b*T+j)*dst+2*d:][:d]
@@ -144,6 +166,9 @@ func (t *smallAttnTask) backwardExample(b int) {
 		}
 	}
 	for r := range H * T {
+		if r%T < q0 {
+			continue
+		}
 		p, pd, g := S[r*T:(r+1)*T], P[r*T:(r+1)*T], dS[r*T:(r+1)*T]
 		if t.drop {
 			for j, w := range pd {
@@ -162,7 +187,7 @@ func (t *smallAttnTask) backwardExample(b int) {
 			g[j] = p[j] * (x - dot) * t.scale
 		}
 	}
-	for i := range T {
+	for i := q0; i < T; i++ {
 		q := qkv[(b*T+i)*st:][:d]
 		dqi := dq[(b*T+i)*dst:][:d]
 		for j := range T {
@@ -233,6 +258,10 @@ func softmaxRow(p []float32) {
 func (m *MultiHeadAttention) smallForward(qkv *tensor.Mat, B, T, d, dh int, scale float32, train bool) {
 	t := &m.small
 	*t = smallAttnTask{m: m, scale: scale, batch: B, dh: dh, tokens: T, d: d, heads: m.Heads}
+	rows := B * T
+	if m.LastQuery {
+		t.q0, rows = T-1, B
+	}
 	m.scores = tensor.Ensure(m.scores, m.Heads*B*T, T)
 	m.prob = m.scores
 	if p := m.AttnDrop.P; train && p > 0 {
@@ -242,7 +271,7 @@ func (m *MultiHeadAttention) smallForward(qkv *tensor.Mat, B, T, d, dh int, scal
 		m.prob = m.probBuf
 	}
 	m.dropped = t.drop
-	m.ctx = tensor.Ensure(m.ctx, B*T, d)
+	m.ctx = tensor.Ensure(m.ctx, rows, d)
 	tensor.Parallel(B, smallGrain(T, d), t)
 	t.m = nil
 }
@@ -252,6 +281,9 @@ func (m *MultiHeadAttention) smallForward(qkv *tensor.Mat, B, T, d, dh int, scal
 func (m *MultiHeadAttention) smallBackward(dctx *tensor.Mat, B, T, d, dh int, scale float32) {
 	t := &m.small
 	*t = smallAttnTask{m: m, backward: true, scale: scale, dctx: dctx, batch: B, dh: dh, tokens: T, d: d, heads: m.Heads, drop: m.dropped}
+	if m.LastQuery {
+		t.q0 = T - 1
+	}
 	if m.dropped {
 		t.dropScaled = float32(1 / (1 - m.AttnDrop.P))
 	}

@@ -87,3 +87,40 @@ func TestAttentionDirectDropout(t *testing.T) {
 		t.Errorf("dropped %.3f of the probabilities, want %.2f", share, p)
 	}
 }
+
+// With LastQuery, each path gives the last token's rows of the full
+// attention, and the gradients of full attention given a gradient on those
+// rows alone.
+func TestAttentionLastQuery(t *testing.T) {
+	const B, T, d, h = 6, 15, 32, 8
+	for _, gemm := range []bool{false, true} {
+		mk := func(last bool) *nn.MultiHeadAttention {
+			m := nn.NewMultiHeadAttention("mha", d, h, T, 0, rand.New(rand.NewPCG(1, 2)))
+			m.LastQuery = last
+			if gemm {
+				nn.UseAttentionGEMM(m)
+			}
+			return m
+		}
+		full, last := mk(false), mk(true)
+		rng := rand.New(rand.NewPCG(3, 4))
+		x := nntest.Rand(rng, B*T, d)
+		dyLast := nntest.Rand(rng, B, d)
+		dyFull := tensor.New(B*T, d)
+		for b := range B {
+			copy(dyFull.Row(b*T+T-1), dyLast.Row(b))
+		}
+		yf, yl := full.Forward(x, true), last.Forward(x, true)
+		for b := range B {
+			for j := range d {
+				if u, v := yl.At(b, j), yf.At(b*T+T-1, j); math.Abs(float64(u-v)) > 1e-5 {
+					t.Fatalf("gemm %v: y[%d,%d] = %v, want %v", gemm, b, j, u, v)
+				}
+			}
+		}
+		close(t, "dx", last.Backward(dyLast), full.Backward(dyFull))
+		for i, p := range last.Params() {
+			close(t, p.Name, p.Grad, full.Params()[i].Grad)
+		}
+	}
+}

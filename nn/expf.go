@@ -51,9 +51,10 @@ func expf(x float32) float32 {
 
 // normCDFf returns Φ(x) and φ(x), the standard normal CDF and density, in
 // float32 arithmetic with one exponential for both; Φ's absolute error is
-// below 3e-7, a few float32 rounding steps near 1. GELU and GEGLU call
-// it per element, where math.Erf in float64 cost more than the layers'
-// products.
+// below 3e-7, a few float32 rounding steps near 1. GEGLU calls it per
+// element, where math.Erf in float64 cost more than the layer's products
+// in FT-Transformer. The GELU activation keeps float64: a head's few
+// units, whose finite-difference checks need the smoother function.
 //
 // Φ(x) = ½(1 + erf(x/√2)), with erf(z) = 1 − t·poly(t)·e^(−z²),
 // t = 1/(1 + 0.3275911·z) for z ≥ 0 (Abramowitz and Stegun, 7.1.26,

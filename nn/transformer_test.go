@@ -129,6 +129,14 @@ func engineCases(rng *rand.Rand, dropSrc *rand.PCG) []gradCase {
 		{"MultiHeadAttention/gemm", func() nn.Module { m := mha(0); nn.UseAttentionGEMM(m); return m }(), nntest.Rand(rng, 15, 8), nntest.Options{Train: true}},
 		{"MultiHeadAttention/gemm dropout", func() nn.Module { m := mha(0.3); nn.UseAttentionGEMM(m); return m }(), nntest.Rand(rng, 15, 8),
 			nntest.Options{Train: true, Reset: reset}},
+		// Only the last token asks, on either path, inside the residual
+		// that adds it to the last token's state.
+		{"LastResidual/attention", &nn.LastResidual{Tokens: 5, Norm: nn.NewLayerNorm("l.ln", 8),
+			F: func() nn.Module { m := mha(0.3); m.LastQuery = true; return m }(), Drop: drop(0.2)},
+			nntest.Rand(rng, 15, 8), nntest.Options{Train: true, Reset: reset}},
+		{"LastResidual/attention gemm", &nn.LastResidual{Tokens: 5, Norm: nn.NewLayerNorm("l.ln", 8),
+			F: func() nn.Module { m := mha(0.3); m.LastQuery = true; nn.UseAttentionGEMM(m); return m }(), Drop: drop(0.2)},
+			nntest.Rand(rng, 15, 8), nntest.Options{Train: true, Reset: reset}},
 		{"CLSToken", nn.NewCLSToken("cls", 4, 3, rng), nntest.Rand(rng, 6, 4), nntest.Options{}},
 		{"FeatureTokenizer", nn.NewFeatureTokenizer("tok", 3, 4, rng), nntest.Rand(rng, 5, 3), tight},
 		{"LastToken", &nn.LastToken{Tokens: 3}, nntest.Rand(rng, 6, 4), nntest.Options{}},
