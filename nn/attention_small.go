@@ -81,8 +81,16 @@ func (t *smallAttnTask) forwardExample(b int) {
 		q := qkv[(b*T+i)*st:][:d]
 		for j := range T {
 			k := qkv[(b*T+j)*st+d:][:d]
+			if dh == 4 {
+				for hh := range H {
+					c := 4 * hh
+					S[(hh*T+i)*T+j] = dot4(q[c:c+4], k[c:c+4]) * t.scale
+				}
+				continue
+			}
 			for hh := range H {
-				S[(hh*T+i)*T+j] = dotRange(q, k, hh*dh, dh) * t.scale
+				c := hh * dh
+				S[(hh*T+i)*T+j] = dotLoop(q[c:c+dh], k[c:c+dh]) * t.scale
 			}
 		}
 	}
@@ -124,8 +132,16 @@ func (t *smallAttnTask) forwardExample(b int) {
 		clear(o)
 		for j := range T {
 			v := qkv[(b*T+j)*st+2*d:][:d]
+			if dh == 4 {
+				for hh := range H {
+					c := 4 * hh
+					axpy4(P[(hh*T+i)*T+j], v[c:c+4], o[c:c+4])
+				}
+				continue
+			}
 			for hh := range H {
-				axpyRange(P[(hh*T+i)*T+j], v, o, hh*dh, dh)
+				c := hh * dh
+				axpyLoop(P[(hh*T+i)*T+j], v[c:c+dh], o[c:c+dh])
 			}
 		}
 	}
@@ -158,10 +174,18 @@ func (t *smallAttnTask) backwardExample(b int) {
 		for j := range T {
 			v := qkv[(b*T+j)*st+2*d:][:d]
 			dv := dq[(b*T+j)*dst+2*d:][:d]
+			if dh == 4 {
+				for hh := range H {
+					r, c := (hh*T+i)*T+j, 4*hh
+					dS[r] = dot4(do[c:c+4], v[c:c+4])
+					axpy4(P[r], do[c:c+4], dv[c:c+4])
+				}
+				continue
+			}
 			for hh := range H {
-				r := (hh*T+i)*T + j
-				dS[r] = dotRange(do, v, hh*dh, dh)
-				axpyRange(P[r], do, dv, hh*dh, dh)
+				r, c := (hh*T+i)*T+j, hh*dh
+				dS[r] = dotLoop(do[c:c+dh], v[c:c+dh])
+				axpyLoop(P[r], do[c:c+dh], dv[c:c+dh])
 			}
 		}
 	}
@@ -193,21 +217,43 @@ func (t *smallAttnTask) backwardExample(b int) {
 		for j := range T {
 			k := qkv[(b*T+j)*st+d:][:d]
 			dk := dq[(b*T+j)*dst+d:][:d]
+			if dh == 4 {
+				for hh := range H {
+					s, c := dS[(hh*T+i)*T+j], 4*hh
+					axpy4(s, k[c:c+4], dqi[c:c+4])
+					axpy4(s, q[c:c+4], dk[c:c+4])
+				}
+				continue
+			}
 			for hh := range H {
-				s := dS[(hh*T+i)*T+j]
-				axpyRange(s, k, dqi, hh*dh, dh)
-				axpyRange(s, q, dk, hh*dh, dh)
+				s, c := dS[(hh*T+i)*T+j], hh*dh
+				axpyLoop(s, k[c:c+dh], dqi[c:c+dh])
+				axpyLoop(s, q[c:c+dh], dk[c:c+dh])
 			}
 		}
 	}
 }
 
-// dotRange is Σ a[c]·b[c] over c in [c0, c0+n): one head's columns.
-func dotRange(a, b []float32, c0, n int) float32 {
-	a, b = a[c0:c0+n], b[c0:c0+n]
-	if n == 4 {
-		return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] + a[3]*b[3]
-	}
+// dot4 and axpy4 are one head's products for heads of 4 (FT-Transformer's
+// default), small enough for the compiler to inline, which a loop over the
+// head's width is not; dotLoop and axpyLoop serve other widths.
+func dot4(a, b []float32) float32 {
+	a, b = a[:4], b[:4]
+	return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] + a[3]*b[3]
+}
+
+// axpy4 is y += w·x for 4 values.
+func axpy4(w float32, x, y []float32) {
+	x, y = x[:4], y[:4]
+	y[0] += w * x[0]
+	y[1] += w * x[1]
+	y[2] += w * x[2]
+	y[3] += w * x[3]
+}
+
+func dotLoop(a, b []float32) float32 {
+	n := len(a)
+	b = b[:n]
 	var s0, s1 float32
 	c := 0
 	for ; c+2 <= n; c += 2 {
@@ -220,16 +266,8 @@ func dotRange(a, b []float32, c0, n int) float32 {
 	return s0 + s1
 }
 
-// axpyRange is y[c] += w·x[c] over c in [c0, c0+n).
-func axpyRange(w float32, x, y []float32, c0, n int) {
-	x, y = x[c0:c0+n], y[c0:c0+n]
-	if n == 4 {
-		y[0] += w * x[0]
-		y[1] += w * x[1]
-		y[2] += w * x[2]
-		y[3] += w * x[3]
-		return
-	}
+func axpyLoop(w float32, x, y []float32) {
+	y = y[:len(x)]
 	for c, v := range x {
 		y[c] += w * v
 	}

@@ -26,16 +26,12 @@ func expf(x float32) float32 {
 		ln2hi = 0.693145751953125 // ln 2's first 16 bits, exact in float32
 		ln2lo = 1.42860682030941723212e-6
 	)
-	// Rounding by hand: math.Round goes through float64 and is not
-	// inlined, which cost a third of the function.
-	k := x * log2e
-	var ni int32
-	if k < 0 {
-		ni = int32(k - 0.5)
-	} else {
-		ni = int32(k + 0.5)
-	}
-	n := float32(ni)
+	// Rounding without a branch or math.Round (float64, not inlined): adding
+	// 1.5·2²³ leaves round(x/ln 2) in the low mantissa bits, offset by 2²².
+	const magic = 12582912
+	kk := x*log2e + magic
+	ni := int32(math.Float32bits(kk)&0x7fffff) - 0x400000
+	n := kk - magic
 	r := (x - n*ln2hi) - n*ln2lo
 	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
 	e := ni + 127
