@@ -68,8 +68,8 @@ func (t *smallAttnTask) Run(lo, hi int) {
 
 // forwardExample computes example b's P (into scores), drop(P) (into prob,
 // which is scores when there is no dropout) and its heads' outputs (into
-// ctx). The loops run over token pairs outermost and over the heads inside,
-// so that each pair reads its two tokens' rows once, whole.
+// ctx). Heads other than of 4 run over token pairs outermost and over the
+// heads inside, so that each pair reads its two tokens' rows once, whole.
 func (t *smallAttnTask) forwardExample(b int) {
 	m := t.m
 	T, d, dh, H := t.tokens, t.d, t.dh, t.heads
@@ -77,20 +77,17 @@ func (t *smallAttnTask) forwardExample(b int) {
 	n := H * T * T
 	S := m.scores.Data[b*n : (b+1)*n]
 	q0 := t.q0
-	for i := q0; i < T; i++ {
-		q := qkv[(b*T+i)*st:][:d]
-		for j := range T {
-			k := qkv[(b*T+j)*st+d:][:d]
-			if dh == 4 {
+	if dh == 4 {
+		t.scores4(b, S)
+	} else {
+		for i := q0; i < T; i++ {
+			q := qkv[(b*T+i)*st:][:d]
+			for j := range T {
+				k := qkv[(b*T+j)*st+d:][:d]
 				for hh := range H {
-					c := 4 * hh
-					S[(hh*T+i)*T+j] = dot4(q[c:c+4], k[c:c+4]) * t.scale
+					c := hh * dh
+					S[(hh*T+i)*T+j] = dotLoop(q[c:c+dh], k[c:c+dh]) * t.scale
 				}
-				continue
-			}
-			for hh := range H {
-				c := hh * dh
-				S[(hh*T+i)*T+j] = dotLoop(q[c:c+dh], k[c:c+dh]) * t.scale
 			}
 		}
 	}
@@ -127,18 +124,15 @@ func (t *smallAttnTask) forwardExample(b int) {
 			}
 		}
 	}
+	if dh == 4 {
+		t.weighted4(b, P)
+		return
+	}
 	for i := q0; i < T; i++ {
 		o := m.ctx.Data[t.ctxRow(b, i)*m.ctx.Stride:][:d]
 		clear(o)
 		for j := range T {
 			v := qkv[(b*T+j)*st+2*d:][:d]
-			if dh == 4 {
-				for hh := range H {
-					c := 4 * hh
-					axpy4(P[(hh*T+i)*T+j], v[c:c+4], o[c:c+4])
-				}
-				continue
-			}
 			for hh := range H {
 				c := hh * dh
 				axpyLoop(P[(hh*T+i)*T+j], v[c:c+dh], o[c:c+dh])
@@ -169,23 +163,19 @@ func (t *smallAttnTask) backwardExample(b int) {
 		clear(dq[(b*T+i)*dst:][:3*d])
 	}
 	q0 := t.q0
-	for i := q0; i < T; i++ {
-		do := t.dctx.Data[t.ctxRow(b, i)*t.dctx.Stride:][:d]
-		for j := range T {
-			v := qkv[(b*T+j)*st+2*d:][:d]
-			dv := dq[(b*T+j)*dst+2*d:][:d]
-			if dh == 4 {
+	if dh == 4 {
+		t.gradP4(b, P, dS)
+	} else {
+		for i := q0; i < T; i++ {
+			do := t.dctx.Data[t.ctxRow(b, i)*t.dctx.Stride:][:d]
+			for j := range T {
+				v := qkv[(b*T+j)*st+2*d:][:d]
+				dv := dq[(b*T+j)*dst+2*d:][:d]
 				for hh := range H {
-					r, c := (hh*T+i)*T+j, 4*hh
-					dS[r] = dot4(do[c:c+4], v[c:c+4])
-					axpy4(P[r], do[c:c+4], dv[c:c+4])
+					r, c := (hh*T+i)*T+j, hh*dh
+					dS[r] = dotLoop(do[c:c+dh], v[c:c+dh])
+					axpyLoop(P[r], do[c:c+dh], dv[c:c+dh])
 				}
-				continue
-			}
-			for hh := range H {
-				r, c := (hh*T+i)*T+j, hh*dh
-				dS[r] = dotLoop(do[c:c+dh], v[c:c+dh])
-				axpyLoop(P[r], do[c:c+dh], dv[c:c+dh])
 			}
 		}
 	}
@@ -211,20 +201,16 @@ func (t *smallAttnTask) backwardExample(b int) {
 			g[j] = p[j] * (x - dot) * t.scale
 		}
 	}
+	if dh == 4 {
+		t.gradQK4(b, dS)
+		return
+	}
 	for i := q0; i < T; i++ {
 		q := qkv[(b*T+i)*st:][:d]
 		dqi := dq[(b*T+i)*dst:][:d]
 		for j := range T {
 			k := qkv[(b*T+j)*st+d:][:d]
 			dk := dq[(b*T+j)*dst+d:][:d]
-			if dh == 4 {
-				for hh := range H {
-					s, c := dS[(hh*T+i)*T+j], 4*hh
-					axpy4(s, k[c:c+4], dqi[c:c+4])
-					axpy4(s, q[c:c+4], dk[c:c+4])
-				}
-				continue
-			}
 			for hh := range H {
 				s, c := dS[(hh*T+i)*T+j], hh*dh
 				axpyLoop(s, k[c:c+dh], dqi[c:c+dh])
@@ -234,23 +220,7 @@ func (t *smallAttnTask) backwardExample(b int) {
 	}
 }
 
-// dot4 and axpy4 are one head's products for heads of 4 (FT-Transformer's
-// default), small enough for the compiler to inline, which a loop over the
-// head's width is not; dotLoop and axpyLoop serve other widths.
-func dot4(a, b []float32) float32 {
-	a, b = a[:4], b[:4]
-	return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] + a[3]*b[3]
-}
-
-// axpy4 is y += w·x for 4 values.
-func axpy4(w float32, x, y []float32) {
-	x, y = x[:4], y[:4]
-	y[0] += w * x[0]
-	y[1] += w * x[1]
-	y[2] += w * x[2]
-	y[3] += w * x[3]
-}
-
+// dotLoop and axpyLoop are one head's products for widths other than 4.
 func dotLoop(a, b []float32) float32 {
 	n := len(a)
 	b = b[:n]
@@ -334,3 +304,113 @@ func (m *MultiHeadAttention) smallBackward(dctx *tensor.Mat, B, T, d, dh int, sc
 // smallGrain is the least number of examples a thread takes: about 16k
 // multiply-adds, so that a small batch is not split for nothing.
 func smallGrain(T, d int) int { return max(1, (1<<14)/max(1, 2*T*T*d)) }
+
+// Heads of 4 (FT-Transformer's default) take loops of their own, each
+// keeping one head's 4 values in registers across a row of T tokens: the
+// general loops load and store a token's whole output row for every pair.
+
+// scores4 writes example b's scaled scores Q·Kᵀ·scale into S.
+func (t *smallAttnTask) scores4(b int, S []float32) {
+	T, d, st := t.tokens, t.d, t.m.qkv.Stride
+	qkv := t.m.qkv.Data
+	for hh := range t.heads {
+		c := 4 * hh
+		for i := t.q0; i < T; i++ {
+			q := qkv[(b*T+i)*st+c:][:4]
+			q0, q1, q2, q3 := q[0]*t.scale, q[1]*t.scale, q[2]*t.scale, q[3]*t.scale
+			row := S[(hh*T+i)*T:][:T]
+			for j := range row {
+				k := qkv[(b*T+j)*st+d+c:][:4]
+				row[j] = q0*k[0] + q1*k[1] + q2*k[2] + q3*k[3]
+			}
+		}
+	}
+}
+
+// weighted4 writes example b's outputs P·V into ctx.
+func (t *smallAttnTask) weighted4(b int, P []float32) {
+	T, d, st := t.tokens, t.d, t.m.qkv.Stride
+	qkv, ctx := t.m.qkv.Data, t.m.ctx
+	for hh := range t.heads {
+		c := 4 * hh
+		for i := t.q0; i < T; i++ {
+			var o0, o1, o2, o3 float32
+			for j, w := range P[(hh*T+i)*T:][:T] {
+				v := qkv[(b*T+j)*st+2*d+c:][:4]
+				o0 += w * v[0]
+				o1 += w * v[1]
+				o2 += w * v[2]
+				o3 += w * v[3]
+			}
+			o := ctx.Data[t.ctxRow(b, i)*ctx.Stride+c:][:4]
+			o[0], o[1], o[2], o[3] = o0, o1, o2, o3
+		}
+	}
+}
+
+// gradP4 writes dO·Vᵀ into dS and adds P̃ᵀ·dO to dV, for example b.
+func (t *smallAttnTask) gradP4(b int, P, dS []float32) {
+	T, d, st := t.tokens, t.d, t.m.qkv.Stride
+	qkv, dq, dst := t.m.qkv.Data, t.m.dqkv.Data, t.m.dqkv.Stride
+	dctx := t.dctx
+	for hh := range t.heads {
+		c := 4 * hh
+		for i := t.q0; i < T; i++ {
+			do := dctx.Data[t.ctxRow(b, i)*dctx.Stride+c:][:4]
+			g0, g1, g2, g3 := do[0], do[1], do[2], do[3]
+			row := dS[(hh*T+i)*T:][:T]
+			for j := range row {
+				v := qkv[(b*T+j)*st+2*d+c:][:4]
+				row[j] = g0*v[0] + g1*v[1] + g2*v[2] + g3*v[3]
+			}
+		}
+		for j := range T {
+			var a0, a1, a2, a3 float32
+			for i := t.q0; i < T; i++ {
+				w := P[(hh*T+i)*T+j]
+				do := dctx.Data[t.ctxRow(b, i)*dctx.Stride+c:][:4]
+				a0 += w * do[0]
+				a1 += w * do[1]
+				a2 += w * do[2]
+				a3 += w * do[3]
+			}
+			dv := dq[(b*T+j)*dst+2*d+c:][:4]
+			dv[0], dv[1], dv[2], dv[3] = a0, a1, a2, a3
+		}
+	}
+}
+
+// gradQK4 writes dS·K (the scale is in dS) into dQ and dSᵀ·Q into dK, for
+// example b.
+func (t *smallAttnTask) gradQK4(b int, dS []float32) {
+	T, d, st := t.tokens, t.d, t.m.qkv.Stride
+	qkv, dq, dst := t.m.qkv.Data, t.m.dqkv.Data, t.m.dqkv.Stride
+	for hh := range t.heads {
+		c := 4 * hh
+		for i := t.q0; i < T; i++ {
+			var a0, a1, a2, a3 float32
+			for j, s := range dS[(hh*T+i)*T:][:T] {
+				k := qkv[(b*T+j)*st+d+c:][:4]
+				a0 += s * k[0]
+				a1 += s * k[1]
+				a2 += s * k[2]
+				a3 += s * k[3]
+			}
+			o := dq[(b*T+i)*dst+c:][:4]
+			o[0], o[1], o[2], o[3] = a0, a1, a2, a3
+		}
+		for j := range T {
+			var a0, a1, a2, a3 float32
+			for i := t.q0; i < T; i++ {
+				s := dS[(hh*T+i)*T+j]
+				q := qkv[(b*T+i)*st+c:][:4]
+				a0 += s * q[0]
+				a1 += s * q[1]
+				a2 += s * q[2]
+				a3 += s * q[3]
+			}
+			o := dq[(b*T+j)*dst+d+c:][:4]
+			o[0], o[1], o[2], o[3] = a0, a1, a2, a3
+		}
+	}
+}
