@@ -1,8 +1,13 @@
 package bench
 
 import (
+	"context"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // The FT-Transformer workloads train: the loss stays finite, and steps in
@@ -57,5 +62,32 @@ func BenchmarkAdultStep(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		w.Step(i + 1)
+	}
+}
+
+// The reference's figures are read back by name, its comment lines passed
+// on; the environment carries the windows. A shell stands in for Python.
+func TestRunReference(t *testing.T) {
+	dir := t.TempDir()
+	script := "echo \"# torch fake threads=$THREADS\"\necho \"ftt_train_b256 steps/s $REPS.5\"\necho not a figure\n"
+	if err := os.WriteFile(filepath.Join(dir, ReferenceScripts["ftt"]), []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	res, err := RunReference(context.Background(), "/bin/sh", dir, "ftt", Options{Window: time.Second, Windows: 2}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0] != (Result{"ftt_train_b256", "steps/s", 2.5}) {
+		t.Errorf("figures %v", res)
+	}
+	if out.String() != "# torch fake threads=1\n" {
+		t.Errorf("comments %q", out.String())
+	}
+	if FindReferenceDir(filepath.Join(dir, "a", "b")) != "" {
+		t.Error("found a reference directory where there is none")
+	}
+	if _, err := RunReference(context.Background(), "/bin/false", dir, "ftt", Options{}, &out); err == nil {
+		t.Error("a failing reference gave no error")
 	}
 }
