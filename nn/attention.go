@@ -31,9 +31,13 @@ type MultiHeadAttention struct {
 	QKV, Out *Linear
 	Heads    int
 	// Tokens is T, the number of tokens of each example.
-	Tokens   int
-	AttnDrop *Dropout
-	softmax  RowSoftmax
+	Tokens int
+	// LastQuery makes only each example's last token ask (the CLS
+	// token's): keys and values come from every token, the output is B×d,
+	// one row per example, for a [LastResidual].
+	LastQuery bool
+	AttnDrop  *Dropout
+	softmax   RowSoftmax
 	// scores holds S for every head and example, (h·B·T)×T: head hh's
 	// block of B·T rows, example b's T rows in it. dprob is the gradient
 	// of drop(P) in the same layout; ctx and dqkv are token layout.
@@ -42,6 +46,17 @@ type MultiHeadAttention struct {
 	// pass, outputs of QKV and AttnDrop.
 	qkv, prob *tensor.Mat
 	a, b, c   tensor.Mat // the first product of a batch
+	// The direct loops' state (see smallAttention): probBuf holds drop(P)
+	// apart from P when the last forward pass dropped; direct records
+	// which path the last forward pass took; useGEMM forces the batched
+	// GEMM, for tests comparing the two.
+	small           smallAttnTask
+	probBuf         *tensor.Mat
+	dropped, direct bool
+	useGEMM         bool
+	// With LastQuery on the batched GEMM, the outputs (and their
+	// gradients) of every token, of which the last ones are kept.
+	ctxAll, dctxAll *tensor.Mat
 }
 
 // NewMultiHeadAttention returns attention over tokens of width d with
@@ -97,6 +112,18 @@ func (m *MultiHeadAttention) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 	scale := float32(1 / math.Sqrt(float64(dh)))
 	qkv := m.QKV.Forward(x, train)
 	m.qkv = qkv
+	m.direct = !m.useGEMM && smallAttention(T, dh)
+	if m.direct {
+		m.smallForward(qkv, B, T, d, dh, scale, train)
+		return m.Out.Forward(m.ctx, train)
+	}
+	ctx := m.ctx
+	if m.LastQuery {
+		// Every token asks, and the last ones' answers are kept: the
+		// batched products have no cheaper form for one query.
+		m.ctxAll = tensor.Ensure(m.ctxAll, B*T, d)
+		m.ctx = m.ctxAll
+	}
 	m.scores = tensor.Ensure(m.scores, m.Heads*B*T, T)
 	for hh := range m.Heads {
 		q, k, s := headView(&m.a, qkv, T, hh*dh, dh), headView(&m.b, qkv, T, d+hh*dh, dh), scoreView(&m.c, m.scores, B, T, hh)
@@ -111,6 +138,12 @@ func (m *MultiHeadAttention) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 		tensor.GemmStridedBatched(false, false, 1, pv, T*T, v, T*qkv.Stride, 0, o, T*d, B)
 	}
 	m.a, m.b, m.c = tensor.Mat{}, tensor.Mat{}, tensor.Mat{}
+	if m.LastQuery {
+		m.ctx = tensor.Ensure(ctx, B, d)
+		for b := range B {
+			copy(m.ctx.Row(b), m.ctxAll.Row(b*T+T-1))
+		}
+	}
 	return m.Out.Forward(m.ctx, train)
 }
 
@@ -119,10 +152,26 @@ func (m *MultiHeadAttention) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 // through the dropout and the softmax to dS; then dQ = dS·K/√dh and
 // dK = dSᵀ·Q/√dh.
 func (m *MultiHeadAttention) Backward(dy *tensor.Mat) *tensor.Mat {
-	B, T, d := m.batch(dy.Rows), m.Tokens, m.Out.Out()
+	T, d := m.Tokens, m.Out.Out()
+	B := dy.Rows
+	if !m.LastQuery {
+		B = m.batch(dy.Rows)
+	}
 	dh := d / m.Heads
 	scale := float32(1 / math.Sqrt(float64(dh)))
 	dctx := m.Out.Backward(dy)
+	if m.direct {
+		m.smallBackward(dctx, B, T, d, dh, scale)
+		return m.QKV.Backward(m.dqkv)
+	}
+	if m.LastQuery {
+		m.dctxAll = tensor.Ensure(m.dctxAll, B*T, d)
+		m.dctxAll.Zero()
+		for b := range B {
+			copy(m.dctxAll.Row(b*T+T-1), dctx.Row(b))
+		}
+		dctx = m.dctxAll
+	}
 	qkv, p := m.qkv, m.prob
 	m.dprob = tensor.Ensure(m.dprob, m.Heads*B*T, T)
 	m.dqkv = tensor.Ensure(m.dqkv, B*T, 3*d)

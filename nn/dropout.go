@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math"
 	"math/rand/v2"
 
 	"github.com/gotabular/gotabular/tensor"
@@ -31,8 +32,17 @@ func (d *Dropout) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 	}
 	d.mask = d.mask[:n]
 	scale := float32(1 / (1 - d.P))
+	// Two 32-bit draws from each 64-bit value, compared as integers: the
+	// draws were the layer's largest cost, a float64 each.
+	threshold := uint32(min(d.P*(1<<32), math.MaxUint32))
+	var bits uint64
 	for i := range d.mask {
-		if d.rng.Float64() < d.P {
+		if i%2 == 0 {
+			bits = d.rng.Uint64()
+		} else {
+			bits >>= 32
+		}
+		if uint32(bits) < threshold {
 			d.mask[i] = 0
 		} else {
 			d.mask[i] = scale

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/gotabular/gotabular/tensor"
 )
@@ -24,7 +23,12 @@ const (
 type GLU struct {
 	Gate         Gate
 	x, y, dy, dx *tensor.Mat
-	fwd, bwd     rowsTask
+	// For the GELU gate in training, f(b) and f′(b) of the forward pass,
+	// which the backward pass would otherwise compute again, an
+	// exponential each.
+	gate, dgate *tensor.Mat
+	keep        bool
+	fwd, bwd    rowsTask
 }
 
 // NewGLU returns a unit with a sigmoid gate.
@@ -46,6 +50,11 @@ func (g *GLU) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 	}
 	g.x = x
 	g.y = tensor.Ensure(g.y, x.Rows, x.Cols/2)
+	g.keep = train && g.Gate == GateGELU
+	if g.keep {
+		g.gate = tensor.Ensure(g.gate, x.Rows, x.Cols/2)
+		g.dgate = tensor.Ensure(g.dgate, x.Rows, x.Cols/2)
+	}
 	if g.fwd.f == nil {
 		g.fwd.f, g.bwd.f = g.forwardRows, g.backwardRows
 	}
@@ -69,8 +78,19 @@ func (g *GLU) forwardRows(lo, hi int) {
 				yr[j] = a[j] * max(v, 0)
 			}
 		case GateGELU:
+			if !g.keep {
+				for j, v := range b {
+					c, _ := normCDFf(v)
+					yr[j] = a[j] * v * c
+				}
+				break
+			}
+			fr, dr := g.gate.Row(i)[:n], g.dgate.Row(i)[:n]
 			for j, v := range b {
-				yr[j] = a[j] * float32(float64(v)*normCDF(float64(v)))
+				c, pdf := normCDFf(v)
+				f := v * c
+				fr[j], dr[j] = f, c+v*pdf
+				yr[j] = a[j] * f
 			}
 		}
 	}
@@ -108,11 +128,19 @@ func (g *GLU) backwardRows(lo, hi int) {
 				}
 			}
 		case GateGELU:
-			for j, v := range b {
-				x := float64(v)
-				cdf := normCDF(x)
-				da[j] = gr[j] * float32(x*cdf)
-				db[j] = gr[j] * a[j] * float32(cdf+x*math.Exp(-x*x/2)/math.Sqrt(2*math.Pi))
+			if !g.keep {
+				// A backward pass after an evaluation pass.
+				for j, v := range b {
+					cdf, pdf := normCDFf(v)
+					da[j] = gr[j] * v * cdf
+					db[j] = gr[j] * a[j] * (cdf + v*pdf)
+				}
+				break
+			}
+			fr, dfr := g.gate.Row(i)[:n], g.dgate.Row(i)[:n]
+			for j := range b {
+				da[j] = gr[j] * fr[j]
+				db[j] = gr[j] * a[j] * dfr[j]
 			}
 		}
 	}

@@ -37,9 +37,10 @@ func (s *RowSoftmax) forwardRows(lo, hi int) {
 		}
 		var sum float64
 		for j, v := range xr {
-			e := math.Exp(float64(v - m))
-			yr[j] = float32(e)
-			sum += e
+			// expf: attention takes a million exponentials a step.
+			e := expf(v - m)
+			yr[j] = e
+			sum += float64(e)
 		}
 		inv := float32(1 / sum)
 		for j := range yr {

@@ -18,9 +18,13 @@ type Task interface {
 }
 
 // Parallel runs t.Run over [0, n) split into contiguous ranges of at least
-// grain indices (grain < 1 means 1), one range per worker of a fixed pool
-// of min(GOMAXPROCS, NumCPU) goroutines (counted at first use, the caller
-// included), and returns when all ranges are done. The pool is started
+// grain indices (grain < 1 means 1), shared between the workers of a fixed
+// pool of min(GOMAXPROCS, NumCPU) goroutines (counted at first use, the
+// caller included), and returns when all ranges are done. The workers
+// claim the ranges a few at a time as they go, as [GemmStridedBatched]
+// shares its products: on a machine shared with other jobs, a worker that
+// is descheduled leaves its share to the others instead of making them
+// wait for it at the end of the region. The pool is started
 // once, lazily; Parallel itself allocates nothing.
 //
 // Only one parallel region runs at a time: a Parallel or [Gemm] call made
@@ -47,9 +51,12 @@ func Parallel(n, grain int, t Task) {
 		t.Run(0, n)
 		return
 	}
-	p.rt = rangeTask{n: n, parts: parts, t: t}
-	p.run(parts, &p.rt)
-	p.rt = rangeTask{}
+	r := &p.rt
+	r.n, r.t = n, t
+	r.chunk = max(grain, (n+parts*rangeClaims-1)/(parts*rangeClaims))
+	r.next.Store(0)
+	p.run(parts, r)
+	r.t = nil
 	p.mu.Unlock()
 }
 
@@ -63,16 +70,26 @@ type partTask interface {
 	runPart(part, parts int, ws *workspace)
 }
 
-// rangeTask adapts a Task to partTask.
+// rangeClaims is about how many ranges each worker of a Parallel region
+// claims: enough for one slowed down by another tenant of the machine to
+// leave work to the others, few enough that each range stays long.
+const rangeClaims = 4
+
+// rangeTask adapts a Task to partTask: the workers claim ranges of chunk
+// indices from a shared counter.
 type rangeTask struct {
-	n, parts int
+	n, chunk int
 	t        Task
+	next     atomic.Int64 // the start of the next range to claim
 }
 
-func (r *rangeTask) runPart(part, parts int, _ *workspace) {
-	lo, hi := part*r.n/parts, (part+1)*r.n/parts
-	if lo < hi {
-		r.t.Run(lo, hi)
+func (r *rangeTask) runPart(_, _ int, _ *workspace) {
+	for {
+		lo := int(r.next.Add(int64(r.chunk))) - r.chunk
+		if lo >= r.n {
+			return
+		}
+		r.t.Run(lo, min(lo+r.chunk, r.n))
 	}
 }
 

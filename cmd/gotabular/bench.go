@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -53,22 +54,41 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 const benchEngineHelp = `Usage: gotabular bench engine [flags]
 
-Measures the engine on the workload of the PyTorch reference program
-(shared/bench/torch_mlp_dae.py), so that both can be run on one machine and
-compared: a float32 denoising autoencoder on 64 dense features, encoder
+Measures the engine on the workloads of the PyTorch reference programs
+(shared/bench/torch_mlp_dae.py and torch_ft_transformer.py), and runs those
+programs right after, when they and PyTorch are found, so that both are
+measured in one session of the machine. Each figure is the median of
+-windows windows of -seconds after a warm-up.
+
+dae: a float32 denoising autoencoder on 64 dense features, encoder
 Linear(64,512)-ReLU-Linear(512,512)-ReLU-Linear(512,128)-ReLU, decoder
 Linear(128,512)-ReLU-Linear(512,64), MSE loss, Adam (lr 1e-3), 65,536 rows of
-N(0,1) in memory, batches taken in order. Each figure is the median of
--windows windows of -seconds after a warm-up.
+N(0,1) in memory, batches taken in order.
+
+ftt: FT-Transformer shapes: 15 N(0,1) tokens of 192 per row, 3 pre-norm
+blocks of 8-head attention (dropout 0.2) and a ReGLU feed-forward layer
+(256 hidden, dropout 0.1), LayerNorm-ReLU-Linear(192,1) on the last token,
+binary cross-entropy, Adam (lr 1e-4), 32,768 rows in memory.
+
+adult: the default FT-Transformer (tokens of 32, 8 heads, 6 blocks, GEGLU,
+dropout 0.1) on 32,561 rows of 14 N(0,1) features at batch 256: the
+network's share of an epoch, without the data pipeline or the validation
+pass. It has no reference program.
 
 Example:
   gotabular bench engine -seconds 5
+  gotabular bench engine -sets ftt -seconds 3
 
 Writes one line per figure to stdout, "name unit value":
   train_b256 steps/s N     training steps per second at batch 256
   train_b1024 steps/s N    the same at batch 1024
   infer_b4096 rows/s N     encoder-only inference rows per second at batch 4096
   gemm_256x512x512 GFLOP/s N   the matrix multiply alone
+  ftt_train_b256 steps/s N     FT-Transformer training steps per second
+  ftt_infer_b4096 rows/s N     FT-Transformer inference rows per second
+  ftt_adult_epoch s N          seconds of an adult-shaped epoch
+then the reference's figures, each name prefixed torch_, and comment lines
+with the ratios ours/PyTorch (for rates; higher is better).
 
 Flags:
 `
@@ -78,6 +98,9 @@ func runBenchEngine(ctx context.Context, args []string, stdout, stderr io.Writer
 	seconds := fs.Float64("seconds", 5, "length of one measured window in `seconds`")
 	warmup := fs.Float64("warmup", 2, "warm-up before the first window, in `seconds`")
 	windows := fs.Int("windows", 3, "number of windows; the median is reported")
+	sets := fs.String("sets", strings.Join(bench.Sets, ","), "comma-separated `workloads`: "+strings.Join(bench.Sets, ", "))
+	torchDir := fs.String("torch", "", "`directory` of the PyTorch reference programs (default: shared/bench in the working directory or a parent); \"none\" runs none")
+	python := fs.String("python", "/usr/bin/python3", "the Python `interpreter` with PyTorch")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -86,8 +109,48 @@ func runBenchEngine(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stdout, "# gotabular engine %s/%s GOMAXPROCS=%d\n", runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
 	d := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-	_, err := bench.Run(ctx, bench.Options{Warmup: d(*warmup), Window: d(*seconds), Windows: *windows}, stdout)
-	return err
+	o := bench.Options{Warmup: d(*warmup), Window: d(*seconds), Windows: *windows, Sets: splitList(*sets)}
+	ours, err := bench.Run(ctx, o, stdout)
+	if err != nil || *torchDir == "none" {
+		return err
+	}
+	dir := *torchDir
+	if dir == "" {
+		if wd, err := os.Getwd(); err == nil {
+			dir = bench.FindReferenceDir(wd)
+		}
+		if dir == "" {
+			fmt.Fprintln(stdout, "# no PyTorch reference: shared/bench not found (-torch DIR)")
+			return nil
+		}
+	}
+	for _, set := range o.Sets {
+		if _, ok := bench.ReferenceScripts[set]; !ok {
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, bench.ReferenceTimeout(o))
+		ref, err := bench.RunReference(rctx, *python, dir, set, o, stdout)
+		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			// PyTorch is optional: our figures stand without it.
+			fmt.Fprintf(stdout, "# PyTorch reference not run: %v\n", err)
+			continue
+		}
+		for _, r := range ref {
+			fmt.Fprintf(stdout, "torch_%s\n", r)
+		}
+		for _, r := range ref {
+			for _, g := range ours {
+				if g.Name == r.Name && g.Unit == r.Unit && r.Value > 0 {
+					fmt.Fprintf(stdout, "# %s ours/torch %.2f\n", r.Name, g.Value/r.Value)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 const benchFewlabelHelp = `Usage: gotabular bench fewlabel -manifest FILE [-splits DIR] [flags]

@@ -30,7 +30,15 @@ type Options struct {
 	Warmup  time.Duration // before the first window (the reference uses 2 s)
 	Window  time.Duration // length of one measured window (5 s)
 	Windows int           // the median of this many windows is reported (3)
+	// Sets names the workloads to run, of [Sets]; empty runs them all.
+	Sets []string
 }
+
+// Sets are the workloads of [Run], in the order it runs them: the
+// denoising autoencoder of torch_mlp_dae.py ("dae"), the FT-Transformer
+// shapes of torch_ft_transformer.py ("ftt"), and the default
+// FT-Transformer on adult-shaped data ("adult"), which has no reference.
+var Sets = []string{"dae", "ftt", "adult"}
 
 // Result is one output line: name, unit, value.
 type Result struct {
@@ -129,13 +137,17 @@ func rate(ctx context.Context, o Options, f func(i int)) (float64, error) {
 	return rates[len(rates)/2], nil
 }
 
-// Run measures the four figures and writes each line to out as soon as it
-// is known.
+// Run measures the figures of the chosen workloads and writes each line to
+// out as soon as it is known.
 func Run(ctx context.Context, o Options, out io.Writer) ([]Result, error) {
 	if o.Windows < 1 {
 		o.Windows = 1
 	}
-	w := NewWorkload(1)
+	for _, s := range o.Sets {
+		if !slices.Contains(Sets, s) {
+			return nil, fmt.Errorf("bench: no workload %q (want one of %v)", s, Sets)
+		}
+	}
 	var res []Result
 	emit := func(r Result) {
 		res = append(res, r)
@@ -143,24 +155,71 @@ func Run(ctx context.Context, o Options, out io.Writer) ([]Result, error) {
 			fmt.Fprintln(out, r)
 		}
 	}
+	run := func(set string, f func(emit func(Result)) error) error {
+		if len(o.Sets) > 0 && !slices.Contains(o.Sets, set) {
+			return nil
+		}
+		return f(emit)
+	}
+	if err := run("dae", func(emit func(Result)) error { return runDAE(ctx, o, emit) }); err != nil {
+		return res, err
+	}
+	if err := run("ftt", func(emit func(Result)) error { return runFTT(ctx, o, emit) }); err != nil {
+		return res, err
+	}
+	err := run("adult", func(emit func(Result)) error { return runAdult(ctx, o, emit) })
+	return res, err
+}
+
+// runDAE measures the four figures of the denoising autoencoder.
+func runDAE(ctx context.Context, o Options, emit func(Result)) error {
+	w := NewWorkload(1)
 	for _, bs := range []int{256, 1024} {
 		v, err := rate(ctx, o, func(i int) { w.Step(i, bs) })
 		if err != nil {
-			return res, err
+			return err
 		}
 		emit(Result{fmt.Sprintf("train_b%d", bs), "steps/s", v})
 	}
 	v, err := rate(ctx, o, func(int) { w.Infer(4096) })
 	if err != nil {
-		return res, err
+		return err
 	}
 	emit(Result{"infer_b4096", "rows/s", v * 4096})
 	g, err := gemmRate(ctx, o, 256, 512, 512)
 	if err != nil {
-		return res, err
+		return err
 	}
 	emit(Result{"gemm_256x512x512", "GFLOP/s", g})
-	return res, nil
+	return nil
+}
+
+// runFTT measures the two figures of the FT-Transformer reference.
+func runFTT(ctx context.Context, o Options, emit func(Result)) error {
+	w := NewFTTWorkload(1)
+	v, err := rate(ctx, o, func(i int) { w.Step(i, 256) })
+	if err != nil {
+		return err
+	}
+	emit(Result{"ftt_train_b256", "steps/s", v})
+	v, err = rate(ctx, o, func(int) { w.Infer(4096) })
+	if err != nil {
+		return err
+	}
+	emit(Result{"ftt_infer_b4096", "rows/s", v * 4096})
+	return nil
+}
+
+// runAdult measures the seconds of an epoch of the default FT-Transformer
+// over adult-shaped data: the steps of an epoch over steps per second.
+func runAdult(ctx context.Context, o Options, emit func(Result)) error {
+	w := NewAdultWorkload(1)
+	v, err := rate(ctx, o, func(i int) { w.Step(i) })
+	if err != nil {
+		return err
+	}
+	emit(Result{"ftt_adult_epoch", "s", AdultSteps / v})
+	return nil
 }
 
 // gemmRate measures C = A·B for an m×k by k×n product in GFLOP/s.

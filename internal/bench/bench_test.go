@@ -33,7 +33,7 @@ func TestStepAllocations(t *testing.T) {
 
 func TestRunPrintsEveryFigure(t *testing.T) {
 	var out strings.Builder
-	res, err := Run(context.Background(), Options{Window: 20 * time.Millisecond, Windows: 1}, &out)
+	res, err := Run(context.Background(), Options{Window: 20 * time.Millisecond, Windows: 1, Sets: []string{"dae"}}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -223,8 +223,8 @@ type Backbone struct {
 	// input is tokens already.
 	Tokenizer *nn.FeatureTokenizer
 	// Layers are the CLS token, the blocks (two residual units each:
-	// attention, then feed-forward), the CLS token's state, the final
-	// LayerNorm and ReLU.
+	// attention, then feed-forward; the last block's on the CLS token's
+	// state alone), the final LayerNorm and ReLU.
 	Layers nn.Sequential
 	T, d   int
 
@@ -266,9 +266,24 @@ func (c Config) Build(prefix string, in models.Input, rng *rand.Rand) (models.Ba
 		if i > 0 {
 			norm = nn.NewLayerNorm(name+".attention_normalization", d)
 		}
-		attn := &nn.Residual{Norm: norm, F: nn.NewMultiHeadAttention(name+".attention", d, c.NumHeads, T+1, c.AttnDropout, rng)}
-		if p := drop(c.AddNormDropout); p != nil {
-			attn.Drop = p
+		mha := nn.NewMultiHeadAttention(name+".attention", d, c.NumHeads, T+1, c.AttnDropout, rng)
+		var attn nn.Module
+		if i == c.NumAttnBlocks-1 {
+			// Only the CLS token's final state is read: in the last
+			// block only it asks, and the feed-forward layer after
+			// sees it alone, as in the paper's implementation.
+			mha.LastQuery = true
+			last := &nn.LastResidual{Tokens: T + 1, Norm: norm, F: mha}
+			if p := drop(c.AddNormDropout); p != nil {
+				last.Drop = p
+			}
+			attn = last
+		} else {
+			r := &nn.Residual{Norm: norm, F: mha}
+			if p := drop(c.AddNormDropout); p != nil {
+				r.Drop = p
+			}
+			attn = r
 		}
 		act, gated, _ := c.activation()
 		first := h
@@ -286,7 +301,7 @@ func (c Config) Build(prefix string, in models.Input, rng *rand.Rand) (models.Ba
 		}
 		layers = append(layers, attn, ff)
 	}
-	layers = append(layers, &nn.LastToken{Tokens: T + 1}, nn.NewLayerNorm(prefix+".normalization", d), &nn.ReLU{})
+	layers = append(layers, nn.NewLayerNorm(prefix+".normalization", d), &nn.ReLU{})
 	b.Layers.Layers = layers
 	return b, nil
 }

@@ -95,7 +95,8 @@ func TestSize(t *testing.T) {
 // The whole backbone's gradient, dropout included, against finite
 // differences; each check would catch a gradient 10% off. The step is
 // smaller than the default: the output is a ReLU after a LayerNorm, whose
-// small per-row spread makes a step of 1e-2 cross the ReLU's kink.
+// small per-row spread makes a step of 1e-2 cross the ReLU's kink; the
+// seed is one whose rows stay clear of it at 1e-3.
 func TestGradient(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -106,7 +107,7 @@ func TestGradient(t *testing.T) {
 		{"flat", models.FlatInput(3), "GELU"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			src := rand.NewPCG(3, 3)
+			src := rand.NewPCG(5, 5)
 			c := small()
 			c.TransformerActivation = tt.act
 			b, err := c.Build("b", tt.in, rand.New(src))
@@ -114,7 +115,7 @@ func TestGradient(t *testing.T) {
 				t.Fatal(err)
 			}
 			x := nntest.Rand(rand.New(rand.NewPCG(4, 4)), 4, tt.in.Width)
-			opt := nntest.Options{Train: true, Reset: func() { src.Seed(3, 3) }, MaxChecks: 12, Eps: 1e-3, Tol: 3e-2}
+			opt := nntest.Options{Train: true, Reset: func() { src.Seed(5, 5) }, MaxChecks: 12, Eps: 1e-3, Tol: 3e-2}
 			nntest.CheckModule(t, b, x, opt)
 			nntest.CheckCatches(t, nntest.ModuleFunc(b, opt), x, opt)
 		})
