@@ -552,10 +552,14 @@ func (s *Stream) Fit(continuous, categorical []string, opt FitOptions) (*Preproc
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
-	switch opt.ContinuousTransform {
-	case "", TransformStandard, TransformQuantileNormal:
-	default:
-		return nil, fmt.Errorf("preprocessing: continuous transform %q cannot be fitted from a stream (use %s or %s)", opt.ContinuousTransform, TransformStandard, TransformQuantileNormal)
+	switch {
+	case len(opt.Dates) > 0:
+		return nil, errors.New("preprocessing: date columns cannot be expanded when pretraining from a stream yet; pretrain in memory, or leave them out with their kind")
+	case opt.MissingIndicator:
+		return nil, errors.New("preprocessing: missing-value indicators cannot be fitted from a stream yet; pretrain in memory, or go without them")
+	}
+	if opt.ContinuousTransform != "" && !slices.Contains(ContinuousTransforms, opt.ContinuousTransform) {
+		return nil, fmt.Errorf("preprocessing: continuous transform %q: want one of %v", opt.ContinuousTransform, ContinuousTransforms)
 	}
 	listed := make(map[string]bool, len(continuous)+len(categorical))
 	for _, name := range slices.Concat(continuous, categorical) {
@@ -568,8 +572,8 @@ func (s *Stream) Fit(continuous, categorical []string, opt FitOptions) (*Preproc
 		Continuous:  make([]ContinuousSpec, 0, len(continuous)),
 		Categorical: make([]CategoricalSpec, 0, len(categorical)),
 	}
-	if opt.ContinuousTransform == TransformQuantileNormal {
-		p.ContinuousTransform = TransformQuantileNormal
+	if opt.ContinuousTransform != TransformStandard {
+		p.ContinuousTransform = opt.ContinuousTransform
 	}
 	for _, name := range continuous {
 		c, err := s.column(name)
@@ -581,13 +585,26 @@ func (s *Stream) Fit(continuous, categorical []string, opt FitOptions) (*Preproc
 		}
 		mean, std := c.meanStd()
 		spec := ContinuousSpec{Name: name, Mean: mean, Std: std}
-		if p.ContinuousTransform == TransformQuantileNormal || opt.Bins > 0 {
+		if isPower(p.ContinuousTransform) {
+			// λ and the statistics of the transformed values come from
+			// the column's sample, as the quantiles do: its likelihood
+			// needs every value it is fitted on at each trial λ, which a
+			// single pass over the files cannot give.
+			if p.ContinuousTransform == TransformBoxCox && c.n > 0 && !(c.lo > 0) {
+				return nil, &Error{Source: s.spec, Column: name,
+					Err: fmt.Errorf("%s is not positive: the box-cox transform needs strictly positive values (yeo-johnson accepts any)", formatFloat32(c.lo))}
+			}
+			if err := fitPowerSpec(&Table{Source: s.spec}, p.ContinuousTransform, &spec, c.sketch); err != nil {
+				return nil, err
+			}
+		}
+		if usesQuantiles(p.ContinuousTransform) || opt.Bins > 0 {
 			sorted := slices.Clone(c.sketch)
 			slices.Sort(sorted)
-			if p.ContinuousTransform == TransformQuantileNormal && len(sorted) > 0 {
+			if usesQuantiles(p.ContinuousTransform) && len(sorted) > 0 {
 				// As many quantiles as the whole column would get.
 				// No more than the sample has, but at least two.
-				spec.Quantiles = quantiles(sorted, min(numQuantiles(c.n), max(2, len(sorted))))
+				spec.Quantiles = quantiles(sorted, min(quantileCount(p.ContinuousTransform, c.n), max(2, len(sorted))))
 			}
 			if opt.Bins > 0 {
 				for i, v := range sorted {

@@ -69,7 +69,7 @@ func writeStreamFile(t *testing.T, dir, name, format, text string) string {
 func TestStreamMatchesRead(t *testing.T) {
 	text := mixedCSV(3000, 1)
 	for _, format := range []string{"csv", "gz", "parquet"} {
-		for _, transform := range []string{TransformStandard, TransformQuantileNormal} {
+		for _, transform := range []string{TransformStandard, TransformQuantileNormal, TransformQuantileUniform, TransformRankGauss, TransformYeoJohnson} {
 			t.Run(format+"/"+transform, func(t *testing.T) {
 				path := writeStreamFile(t, t.TempDir(), "t."+format, format, text)
 				tab, err := Read(path, ReadOptions{})
@@ -111,6 +111,11 @@ func TestStreamMatchesRead(t *testing.T) {
 					t.Fatal(err)
 				}
 				comparePreprocessors(t, got, want, 0)
+				if isPower(transform) {
+					// λ is fitted on a sample, so only a sample
+					// holding every value gives the in-memory λ.
+					return
+				}
 				// A sample smaller than the columns gives close
 				// quantiles.
 				small, err := OpenStream(path, StreamOptions{SketchRows: 1000})
@@ -139,6 +144,9 @@ func comparePreprocessors(t *testing.T, got, want *Preprocessor, tol float64) {
 		g := got.Continuous[j]
 		if g.Name != w.Name || math.Abs(g.Mean-w.Mean) > 1e-9*(1+math.Abs(w.Mean)) || math.Abs(g.Std-w.Std) > 1e-9*w.Std {
 			t.Fatalf("column %q: mean %v std %v, want %v %v", w.Name, g.Mean, g.Std, w.Mean, w.Std)
+		}
+		if math.Abs(g.Lambda-w.Lambda) > 1e-9*(1+math.Abs(w.Lambda)) {
+			t.Fatalf("column %q: lambda %v, want %v", w.Name, g.Lambda, w.Lambda)
 		}
 		if tol == 0 {
 			if !slices.Equal(g.Quantiles, w.Quantiles) || !slices.Equal(g.BinEdges, w.BinEdges) {
@@ -333,6 +341,42 @@ func TestStreamErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Fatalf("error %q does not say %q", err, w)
 				}
+			}
+		})
+	}
+}
+
+// Box-Cox fits a positive column from the stream and refuses one with a
+// value ≤ 0 by name; what a stream cannot fit yet is refused, not
+// skipped.
+func TestStreamFitOptions(t *testing.T) {
+	path := writeStreamFile(t, t.TempDir(), "t.csv", "csv", mixedCSV(500, 2))
+	s, err := OpenStream(path, StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Fit([]string{"skew"}, nil, FitOptions{ContinuousTransform: TransformBoxCox})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := p.Continuous[0].Lambda; l == 0 || l == 1 || math.IsNaN(l) {
+		t.Errorf("box-cox lambda of a log-normal column %v; want one fitted", l)
+	}
+	for _, tc := range []struct {
+		name string
+		cont []string
+		opt  FitOptions
+		want string
+	}{
+		{"box-cox of a column with negatives", []string{"x"}, FitOptions{ContinuousTransform: TransformBoxCox}, `"x"`},
+		{"dates", []string{"x"}, FitOptions{Dates: []DateColumn{{Name: "x"}}}, "date columns"},
+		{"missing indicator", []string{"x"}, FitOptions{MissingIndicator: true}, "missing-value indicators"},
+		{"unknown transform", []string{"x"}, FitOptions{ContinuousTransform: "log"}, `"log"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Fit(tc.cont, nil, tc.opt)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v; want one saying %s", err, tc.want)
 			}
 		})
 	}
