@@ -555,8 +555,6 @@ func (s *Stream) Fit(continuous, categorical []string, opt FitOptions) (*Preproc
 	switch {
 	case len(opt.Dates) > 0:
 		return nil, errors.New("preprocessing: date columns cannot be expanded when pretraining from a stream yet; pretrain in memory, or leave them out with their kind")
-	case opt.MissingIndicator:
-		return nil, errors.New("preprocessing: missing-value indicators cannot be fitted from a stream yet; pretrain in memory, or go without them")
 	}
 	if opt.ContinuousTransform != "" && !slices.Contains(ContinuousTransforms, opt.ContinuousTransform) {
 		return nil, fmt.Errorf("preprocessing: continuous transform %q: want one of %v", opt.ContinuousTransform, ContinuousTransforms)
@@ -651,7 +649,46 @@ func (s *Stream) Fit(continuous, categorical []string, opt FitOptions) (*Preproc
 		slices.Sort(lv)
 		p.Categorical = append(p.Categorical, CategoricalSpec{Name: name, Levels: slices.Clip(lv)})
 	}
+	if opt.MissingIndicator {
+		// As FitWith adds them: after the listed columns, one per
+		// continuous column with a missing value in the first pass,
+		// with both levels whatever the rows held.
+		for _, name := range continuous {
+			c, _ := s.column(name)
+			if c.n == s.rows {
+				continue
+			}
+			ind := name + "_" + PartMissing
+			if _, err := s.column(ind); err == nil || listed[ind] {
+				return nil, &Error{Source: s.spec, Column: ind, Err: errors.New(
+					"the table has a column of the name of a derived feature (a calendar part of a date column, or a missing-value indicator); rename or drop it")}
+			}
+			p.Categorical = append(p.Categorical, CategoricalSpec{Name: ind, Levels: []string{"0", "1"}, Source: name, Part: PartMissing})
+		}
+	}
 	return p, nil
+}
+
+// inputColumns lists the columns of the data that p reads: its features'
+// names, or, for a derived feature (a date part, a missing indicator), the
+// column it comes from.
+func (p *Preprocessor) inputColumns() []string {
+	var names []string
+	add := func(name, source string) {
+		if source != "" {
+			name = source
+		}
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	for _, c := range p.Continuous {
+		add(c.Name, c.Source)
+	}
+	for _, c := range p.Categorical {
+		add(c.Name, c.Source)
+	}
+	return names
 }
 
 func (s *Stream) column(name string) (*streamColumn, error) {

@@ -101,7 +101,7 @@ func TestStreamMatchesRead(t *testing.T) {
 				if len(s.Schema().Warnings) != len(tab.Warnings) {
 					t.Fatalf("warnings %v, Read has %v", s.Schema().Warnings, tab.Warnings)
 				}
-				opt := FitOptions{ContinuousTransform: transform, Bins: 8}
+				opt := FitOptions{ContinuousTransform: transform, Bins: 8, MissingIndicator: transform == TransformQuantileNormal}
 				want, err := FitWith(tab, cont, cat, opt)
 				if err != nil {
 					t.Fatal(err)
@@ -179,7 +179,7 @@ func comparePreprocessors(t *testing.T, got, want *Preprocessor, tol float64) {
 		t.Fatalf("categorical %+v, want %+v", got.Categorical, want.Categorical)
 	}
 	for j, w := range want.Categorical {
-		if g := got.Categorical[j]; g.Name != w.Name || !slices.Equal(g.Levels, w.Levels) {
+		if g := got.Categorical[j]; g.Name != w.Name || !slices.Equal(g.Levels, w.Levels) || g.Source != w.Source || g.Part != w.Part {
 			t.Fatalf("categorical %+v, want %+v", g, w)
 		}
 	}
@@ -362,6 +362,40 @@ func TestStreamFitOptions(t *testing.T) {
 	if l := p.Continuous[0].Lambda; l == 0 || l == 1 || math.IsNaN(l) {
 		t.Errorf("box-cox lambda of a log-normal column %v; want one fitted", l)
 	}
+	// A missing-value indicator is fitted from the stream and read from
+	// its column in every epoch: the codes are 1 for a value, 2 for
+	// missing ("NA" in every 17th row of x).
+	pm, err := s.Fit([]string{"x"}, nil, FitOptions{MissingIndicator: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pm.Categorical) != 1 || pm.Categorical[0].Name != "x_missing" {
+		t.Fatalf("categorical %+v; want the indicator x_missing", pm.Categorical)
+	}
+	b, err := s.Batches(pm, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Epoch(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int32]int{}
+	for {
+		bt, err := b.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bt == nil {
+			break
+		}
+		for i := range bt.N {
+			seen[bt.Cat.Row(i)[0]]++
+		}
+	}
+	if len(seen) != 2 || seen[1] == 0 || seen[2] == 0 {
+		t.Errorf("indicator codes %v; want both 1 and 2", seen)
+	}
 	for _, tc := range []struct {
 		name string
 		cont []string
@@ -370,7 +404,6 @@ func TestStreamFitOptions(t *testing.T) {
 	}{
 		{"box-cox of a column with negatives", []string{"x"}, FitOptions{ContinuousTransform: TransformBoxCox}, `"x"`},
 		{"dates", []string{"x"}, FitOptions{Dates: []DateColumn{{Name: "x"}}}, "date columns"},
-		{"missing indicator", []string{"x"}, FitOptions{MissingIndicator: true}, "missing-value indicators"},
 		{"unknown transform", []string{"x"}, FitOptions{ContinuousTransform: "log"}, `"log"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

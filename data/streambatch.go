@@ -125,13 +125,8 @@ func (s *Stream) Batches(p *Preprocessor, size int) (*Batches, error) {
 	}
 	// Refuse a preprocessor for other columns now rather than in the
 	// reading goroutine.
-	for _, c := range p.Continuous {
-		if _, err := s.column(c.Name); err != nil {
-			return nil, err
-		}
-	}
-	for _, c := range p.Categorical {
-		if _, err := s.column(c.Name); err != nil {
+	for _, name := range p.inputColumns() {
+		if _, err := s.column(name); err != nil {
 			return nil, err
 		}
 	}
