@@ -552,9 +552,17 @@ func (s *Stream) Fit(continuous, categorical []string, opt FitOptions) (*Preproc
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
-	switch {
-	case len(opt.Dates) > 0:
-		return nil, errors.New("preprocessing: date columns cannot be expanded when pretraining from a stream yet; pretrain in memory, or leave them out with their kind")
+	var dates *Preprocessor
+	if len(opt.Dates) > 0 {
+		isDate := func(name string) bool {
+			return slices.ContainsFunc(opt.Dates, func(d DateColumn) bool { return d.Name == name })
+		}
+		continuous = slices.DeleteFunc(slices.Clone(continuous), isDate)
+		categorical = slices.DeleteFunc(slices.Clone(categorical), isDate)
+		var err error
+		if dates, err = s.fitDates(opt); err != nil {
+			return nil, err
+		}
 	}
 	if opt.ContinuousTransform != "" && !slices.Contains(ContinuousTransforms, opt.ContinuousTransform) {
 		return nil, fmt.Errorf("preprocessing: continuous transform %q: want one of %v", opt.ContinuousTransform, ContinuousTransforms)
@@ -614,6 +622,11 @@ func (s *Stream) Fit(continuous, categorical []string, opt FitOptions) (*Preproc
 		}
 		p.Continuous = append(p.Continuous, spec)
 	}
+	if dates != nil {
+		// After the listed columns, as FitWith puts them.
+		p.Continuous = append(p.Continuous, dates.Continuous...)
+		p.Dates, p.BadDates = dates.Dates, dates.BadDates
+	}
 	for _, name := range categorical {
 		c, err := s.column(name)
 		if err != nil {
@@ -649,6 +662,24 @@ func (s *Stream) Fit(continuous, categorical []string, opt FitOptions) (*Preproc
 		slices.Sort(lv)
 		p.Categorical = append(p.Categorical, CategoricalSpec{Name: name, Levels: slices.Clip(lv)})
 	}
+	if dates != nil {
+		p.Categorical = append(p.Categorical, dates.Categorical...)
+	}
+	var derived []string
+	if dates != nil {
+		for _, d := range dates.Continuous {
+			derived = append(derived, d.Name)
+		}
+		for _, d := range dates.Categorical {
+			derived = append(derived, d.Name)
+		}
+	}
+	for _, name := range derived {
+		if _, err := s.column(name); err == nil || listed[name] {
+			return nil, &Error{Source: s.spec, Column: name, Err: errors.New(
+				"the table has a column of the name of a derived feature (a calendar part of a date column, or a missing-value indicator); rename or drop it")}
+		}
+	}
 	if opt.MissingIndicator {
 		// As FitWith adds them: after the listed columns, one per
 		// continuous column with a missing value in the first pass,
@@ -667,6 +698,30 @@ func (s *Stream) Fit(continuous, categorical []string, opt FitOptions) (*Preproc
 		}
 	}
 	return p, nil
+}
+
+// fitDates fits the calendar features of the date columns of opt on the
+// rows the first pass kept of those held out for validation: a uniform
+// sample of up to [StreamOptions.MaxValidRows] rows. Their levels (months,
+// days, weekdays, hours) are all there in a sample of thousands, and the
+// statistics of the year and the day of the year are estimated from it as
+// the quantiles of other columns are from theirs; one pass cannot parse
+// and count dates of columns it does not know to be dates.
+func (s *Stream) fitDates(opt FitOptions) (*Preprocessor, error) {
+	for _, d := range opt.Dates {
+		if _, err := s.column(d.Name); err != nil {
+			return nil, err
+		}
+	}
+	if s.valid.Len() == 0 {
+		return nil, errors.New("preprocessing: date columns are fitted from a stream on its held-out rows, and this stream holds none out; give it a validation share")
+	}
+	ch := s.newChunk(s.valid.Len())
+	for _, r := range s.valid.rows {
+		ch.add(s, r.cells, r.pos)
+	}
+	return FitWith(ch.t, nil, nil, FitOptions{Dates: opt.Dates, BadDates: opt.BadDates,
+		ContinuousTransform: opt.ContinuousTransform, Bins: opt.Bins, Warn: opt.Warn})
 }
 
 // inputColumns lists the columns of the data that p reads: its features'

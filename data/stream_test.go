@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mixedCSV makes a table of n rows with a continuous column with missing
@@ -403,7 +404,6 @@ func TestStreamFitOptions(t *testing.T) {
 		want string
 	}{
 		{"box-cox of a column with negatives", []string{"x"}, FitOptions{ContinuousTransform: TransformBoxCox}, `"x"`},
-		{"dates", []string{"x"}, FitOptions{Dates: []DateColumn{{Name: "x"}}}, "date columns"},
 		{"unknown transform", []string{"x"}, FitOptions{ContinuousTransform: "log"}, `"log"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -412,6 +412,89 @@ func TestStreamFitOptions(t *testing.T) {
 				t.Fatalf("error %v; want one saying %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// Date columns are expanded from a stream as in memory: the same features
+// in the same order, with the levels of the whole column, and statistics
+// estimated from the held-out rows' sample.
+func TestStreamDates(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x,when,color\n")
+	rng := rand.New(rand.NewPCG(3, 3))
+	start := time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 4000 {
+		day := start.AddDate(0, 0, rng.IntN(3*365))
+		when := day.Format("2006-01-02")
+		if i == 7 {
+			when = "someday"
+		}
+		fmt.Fprintf(&b, "%.3f,%s,%s\n", rng.NormFloat64(), when, []string{"red", "blue"}[rng.IntN(2)])
+	}
+	path := writeStreamFile(t, t.TempDir(), "t.csv", "csv", b.String())
+	tab, err := Read(path, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := FitOptions{ContinuousTransform: TransformQuantileNormal, Dates: []DateColumn{{Name: "when"}}, MissingIndicator: true}
+	want, err := FitWith(tab, []string{"x"}, []string{"when", "color"}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenStream(path, StreamOptions{ValidationShare: 0.25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Fit([]string{"x"}, []string{"when", "color"}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Continuous) != len(want.Continuous) || len(got.Categorical) != len(want.Categorical) {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+	for j, w := range want.Continuous {
+		g := got.Continuous[j]
+		if g.Name != w.Name || g.Source != w.Source || g.Part != w.Part || math.Abs(g.Mean-w.Mean) > 0.05*(1+w.Std) {
+			t.Errorf("continuous %d: %s (%s %s) mean %v, want %s (%s %s) mean %v", j, g.Name, g.Source, g.Part, g.Mean, w.Name, w.Source, w.Part, w.Mean)
+		}
+	}
+	for j, w := range want.Categorical {
+		if g := got.Categorical[j]; g.Name != w.Name || g.Source != w.Source || g.Part != w.Part || !slices.Equal(g.Levels, w.Levels) {
+			t.Errorf("categorical %d: %+v, want %+v", j, g, w)
+		}
+	}
+	if !slices.Equal(got.Dates, want.Dates) {
+		t.Errorf("dates %v, want %v", got.Dates, want.Dates)
+	}
+	bt, err := s.Batches(got, 256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bt.Close()
+	if err := bt.Epoch(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for {
+		batch, err := bt.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if batch == nil {
+			break
+		}
+		rows += batch.N
+	}
+	if rows != s.TrainRows() {
+		t.Errorf("an epoch read %d rows, want %d", rows, s.TrainRows())
+	}
+	// With nothing held out there is no sample to fit dates on.
+	none, err := OpenStream(path, StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := none.Fit([]string{"x"}, []string{"when"}, opt); err == nil || !strings.Contains(err.Error(), "held-out") {
+		t.Errorf("error %v; want one asking for held-out rows", err)
 	}
 }
 
