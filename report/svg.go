@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -63,6 +64,10 @@ func svgPlot(id, title, xlabel, ylabel string, ss []series, fixed *axes, diagona
 		a.x1, a.y1 = math.Max(a.x1, a.y1), math.Max(a.x1, a.y1)
 	}
 	xt, yt := ticks(&a.x0, &a.x1), ticks(&a.y0, &a.y1)
+	if xlabel == "epoch" {
+		// Epochs are whole: a tick at 2.5 would name none.
+		xt = slices.DeleteFunc(xt, func(t float64) bool { return t != math.Trunc(t) })
+	}
 	var b strings.Builder
 	open(&b, id, title)
 	for _, t := range xt {
