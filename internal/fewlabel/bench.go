@@ -199,8 +199,13 @@ func score(e Entry, pos []bool, y, out []float64) (float64, error) {
 
 // WriteJSON writes the records to path as a JSON list, replacing the file
 // in one rename so that a reader never sees half of it.
-func WriteJSON(path string, rs []Record) error {
-	b, err := json.MarshalIndent(rs, "", " ")
+func WriteJSON(path string, rs []Record) error { return WriteJSONFile(path, rs) }
+
+// WriteJSONFile writes v as indented JSON to path through a temporary
+// file, so that a run killed while writing leaves the last whole file;
+// the benchmarks call it after every run.
+func WriteJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -382,14 +381,4 @@ func meanStd(v []float64) (mean, std float64) {
 }
 
 // WriteJSON writes the records to path as a JSON list, atomically.
-func WriteJSON(path string, rs []Record) error {
-	b, err := json.MarshalIndent(rs, "", " ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
+func WriteJSON(path string, rs []Record) error { return fewlabel.WriteJSONFile(path, rs) }
