@@ -191,24 +191,7 @@ func (b *tableBuilder) readChunk(chunk parquet.ColumnChunk, col *columnBuilder, 
 					f := strings.TrimSpace(s)
 					err = col.add(f, b.missing.has(f), pos, policy)
 				default:
-					var x float64
-					switch v.Kind() {
-					case parquet.Boolean:
-						if v.Boolean() {
-							x = 1
-						}
-					case parquet.Int32:
-						x = float64(v.Int32())
-					case parquet.Int64:
-						x = float64(v.Int64())
-					case parquet.Float:
-						x = float64(v.Float())
-					case parquet.Double:
-						x = v.Double()
-					}
-					if scale != 0 {
-						x /= scale
-					}
+					x := parquetNumber(v, scale)
 					text = text[:0]
 					err = col.addNumber(x, &text, pos, policy)
 				}
@@ -302,4 +285,29 @@ func WriteParquet(w io.Writer, t *Table) error {
 		}
 	}
 	return pw.Close()
+}
+
+// parquetNumber is the value of a numeric Parquet cell: booleans as 0 and
+// 1, integers and floats as they are, a decimal's unscaled integer divided
+// by scale (0 for no scale).
+func parquetNumber(v parquet.Value, scale float64) float64 {
+	var x float64
+	switch v.Kind() {
+	case parquet.Boolean:
+		if v.Boolean() {
+			x = 1
+		}
+	case parquet.Int32:
+		x = float64(v.Int32())
+	case parquet.Int64:
+		x = float64(v.Int64())
+	case parquet.Float:
+		x = float64(v.Float())
+	case parquet.Double:
+		x = v.Double()
+	}
+	if scale != 0 {
+		x /= scale
+	}
+	return x
 }

@@ -268,25 +268,7 @@ func (r *parquetRows) next(cells []cell) (err error) {
 		case pqText:
 			cells[j] = cell{kind: cellText, text: strings.TrimSpace(string(v.ByteArray()))}
 		default:
-			var x float64
-			switch v.Kind() {
-			case parquet.Boolean:
-				if v.Boolean() {
-					x = 1
-				}
-			case parquet.Int32:
-				x = float64(v.Int32())
-			case parquet.Int64:
-				x = float64(v.Int64())
-			case parquet.Float:
-				x = float64(v.Float())
-			case parquet.Double:
-				x = v.Double()
-			}
-			if r.scales[j] != 0 {
-				x /= r.scales[j]
-			}
-			cells[j] = cell{kind: cellNumber, num: x}
+			cells[j] = cell{kind: cellNumber, num: parquetNumber(v, r.scales[j])}
 		}
 	}
 	return nil
