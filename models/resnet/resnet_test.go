@@ -2,6 +2,7 @@ package resnet_test
 
 import (
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -154,7 +155,7 @@ func TestValidate(t *testing.T) {
 		{"negative width", resnet.Config{Main: -3}, "d_main"},
 		{"negative hidden", resnet.Config{Hidden: -3}, "d_hidden"},
 		{"dropout one", resnet.Config{HiddenDropout: new(1.0)}, "dropout_first"},
-		{"dropout NaN", resnet.Config{ResidualDropout: new(nan())}, "dropout_second"},
+		{"dropout NaN", resnet.Config{ResidualDropout: new(math.NaN())}, "dropout_second"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.c.Validate()
@@ -176,8 +177,6 @@ func TestValidate(t *testing.T) {
 		t.Error("Build accepted zero input columns")
 	}
 }
-
-func nan() float64 { z := 0.0; return z / z }
 
 // A config goes through the registry by name and comes back equal, zero
 // dropouts included.
