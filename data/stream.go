@@ -262,8 +262,12 @@ func fileHash(path string) uint64 {
 	return h.Sum64()
 }
 
-// scanFile adds the rows of one file to the statistics.
-func (s *Stream) scanFile(index int, path string) error {
+// eachRow calls f with every row of the file at path: its cells in the
+// file's column order, order mapping them to the stream's columns (−1 for
+// a column not kept), the row's place and its hash, which decides whether
+// it is held out (below s.threshold). Both passes walk the files by it, so
+// that they read the same rows and split them alike.
+func (s *Stream) eachRow(path string, f func(cells []cell, order []int, pos position, hash uint64) error) error {
 	r, err := openRows(path, s.opt.Read)
 	if err != nil {
 		return err
@@ -284,8 +288,16 @@ func (s *Stream) scanFile(index int, path string) error {
 			return err
 		}
 		pos := r.pos()
+		if err := f(cells, order, pos, rowHash(s.opt.Seed, fh, pos.row)); err != nil {
+			return err
+		}
+	}
+}
+
+// scanFile adds the rows of one file to the statistics.
+func (s *Stream) scanFile(index int, path string) error {
+	return s.eachRow(path, func(cells []cell, order []int, pos position, h uint64) error {
 		s.rows++
-		h := rowHash(s.opt.Seed, fh, pos.row)
 		held := h < s.threshold
 		if held {
 			s.held++
@@ -305,7 +317,8 @@ func (s *Stream) scanFile(index int, path string) error {
 		if !held && len(s.sample) < 2 {
 			s.sample = append(s.sample, heldRow{cells: keptCells(cells, order, len(s.cols)), pos: pos})
 		}
-	}
+		return nil
+	})
 }
 
 // keptCells copies the cells of the kept columns, in the stream's order,

@@ -3,7 +3,6 @@ package data
 import (
 	"context"
 	"errors"
-	"io"
 	"math"
 	"math/rand/v2"
 
@@ -239,28 +238,9 @@ func (b *Batches) read(ctx context.Context, sh *shuffler) error {
 
 func (b *Batches) readFile(path string, ch *chunk, kept []cell, flush func() error) error {
 	s := b.s
-	r, err := openRows(path, s.opt.Read)
-	if err != nil {
-		return err
-	}
-	defer r.close()
-	order, err := s.order(r, path)
-	if err != nil {
-		return err
-	}
-	fh := fileHash(path)
-	cells := make([]cell, len(order))
-	for {
-		err := r.next(cells)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		pos := r.pos()
-		if rowHash(s.opt.Seed, fh, pos.row) < s.threshold {
-			continue
+	return s.eachRow(path, func(cells []cell, order []int, pos position, h uint64) error {
+		if h < s.threshold {
+			return nil // held out
 		}
 		for j, k := range order {
 			if k >= 0 {
@@ -269,11 +249,10 @@ func (b *Batches) readFile(path string, ch *chunk, kept []cell, flush func() err
 		}
 		ch.add(s, kept, pos)
 		if ch.t.Rows == chunkRows {
-			if err := flush(); err != nil {
-				return err
-			}
+			return flush()
 		}
-	}
+		return nil
+	})
 }
 
 // shuffler is the bounded shuffle buffer: once it is full, each new row
