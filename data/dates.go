@@ -233,12 +233,16 @@ func fitDerived(t *Table, continuous []string, opt FitOptions, policy string) (*
 	// two indistinguishable in the model's file and its inputs.
 	for _, c := range nt.Columns[len(t.Columns):] {
 		if _, err := t.Col(c.Name); err == nil {
-			return nil, nil, nil, &Error{Source: t.source(), Column: c.Name, Err: errors.New(
-				"the table has a column of the name of a derived feature (a calendar part of a date column, or a missing-value indicator); rename or drop it")}
+			return nil, nil, nil, &Error{Source: t.source(), Column: c.Name, Err: errDerivedClash}
 		}
 	}
 	return nt, cont, cat, nil
 }
+
+// errDerivedClash is the error of a derived feature named like a column
+// of the data: the two would be indistinguishable in the model's file and
+// its inputs.
+var errDerivedClash = errors.New("the table has a column of the name of a derived feature (a calendar part of a date column, or a missing-value indicator); rename or drop it")
 
 // dateColumn builds the column of one calendar part from parsed dates,
 // missing where the date is.

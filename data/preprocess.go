@@ -200,12 +200,8 @@ func FitWith(t *Table, continuous, categorical []string, opt FitOptions) (*Prepr
 	for _, s := range derivedCat {
 		categorical = append(categorical, s.Name)
 	}
-	listed := make(map[string]bool, len(continuous)+len(categorical))
-	for _, name := range slices.Concat(continuous, categorical) {
-		if listed[name] {
-			return nil, fmt.Errorf("preprocessing: column %q is listed twice", name)
-		}
-		listed[name] = true
+	if _, err := listedOnce(continuous, categorical); err != nil {
+		return nil, err
 	}
 	p := &Preprocessor{
 		Continuous:  make([]ContinuousSpec, 0, len(continuous)),
@@ -666,4 +662,17 @@ func levels(c *Column) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// listedOnce returns the set of the feature columns, refusing a column
+// listed twice.
+func listedOnce(continuous, categorical []string) (map[string]bool, error) {
+	listed := make(map[string]bool, len(continuous)+len(categorical))
+	for _, name := range slices.Concat(continuous, categorical) {
+		if listed[name] {
+			return nil, fmt.Errorf("preprocessing: column %q is listed twice", name)
+		}
+		listed[name] = true
+	}
+	return listed, nil
 }

@@ -580,12 +580,9 @@ func (s *Stream) Fit(continuous, categorical []string, opt FitOptions) (*Preproc
 	if opt.ContinuousTransform != "" && !slices.Contains(ContinuousTransforms, opt.ContinuousTransform) {
 		return nil, fmt.Errorf("preprocessing: continuous transform %q: want one of %v", opt.ContinuousTransform, ContinuousTransforms)
 	}
-	listed := make(map[string]bool, len(continuous)+len(categorical))
-	for _, name := range slices.Concat(continuous, categorical) {
-		if listed[name] {
-			return nil, fmt.Errorf("preprocessing: column %q is listed twice", name)
-		}
-		listed[name] = true
+	listed, err := listedOnce(continuous, categorical)
+	if err != nil {
+		return nil, err
 	}
 	p := &Preprocessor{
 		Continuous:  make([]ContinuousSpec, 0, len(continuous)),
@@ -689,8 +686,7 @@ func (s *Stream) Fit(continuous, categorical []string, opt FitOptions) (*Preproc
 	}
 	for _, name := range derived {
 		if _, err := s.column(name); err == nil || listed[name] {
-			return nil, &Error{Source: s.spec, Column: name, Err: errors.New(
-				"the table has a column of the name of a derived feature (a calendar part of a date column, or a missing-value indicator); rename or drop it")}
+			return nil, &Error{Source: s.spec, Column: name, Err: errDerivedClash}
 		}
 	}
 	if opt.MissingIndicator {
@@ -704,8 +700,7 @@ func (s *Stream) Fit(continuous, categorical []string, opt FitOptions) (*Preproc
 			}
 			ind := name + "_" + PartMissing
 			if _, err := s.column(ind); err == nil || listed[ind] {
-				return nil, &Error{Source: s.spec, Column: ind, Err: errors.New(
-					"the table has a column of the name of a derived feature (a calendar part of a date column, or a missing-value indicator); rename or drop it")}
+				return nil, &Error{Source: s.spec, Column: ind, Err: errDerivedClash}
 			}
 			p.Categorical = append(p.Categorical, CategoricalSpec{Name: ind, Levels: []string{"0", "1"}, Source: name, Part: PartMissing})
 		}
