@@ -183,13 +183,7 @@ func FitWith(t *Table, continuous, categorical []string, opt FitOptions) (*Prepr
 	if opt.BadDates == OddIsError {
 		policy = BadDatesError
 	}
-	if len(opt.Dates) > 0 || opt.MissingIndicator {
-		isDate := func(name string) bool {
-			return slices.ContainsFunc(opt.Dates, func(d DateColumn) bool { return d.Name == name })
-		}
-		continuous = slices.DeleteFunc(slices.Clone(continuous), isDate)
-		categorical = slices.DeleteFunc(slices.Clone(categorical), isDate)
-	}
+	continuous, categorical = withoutDates(continuous, opt.Dates), withoutDates(categorical, opt.Dates)
 	t, derivedCont, derivedCat, err := fitDerived(t, continuous, opt, policy)
 	if err != nil {
 		return nil, err
@@ -675,4 +669,15 @@ func listedOnce(continuous, categorical []string) (map[string]bool, error) {
 		listed[name] = true
 	}
 	return listed, nil
+}
+
+// withoutDates returns names without the date columns, which their
+// calendar features replace; names itself when there are none.
+func withoutDates(names []string, dates []DateColumn) []string {
+	if len(dates) == 0 {
+		return names
+	}
+	return slices.DeleteFunc(slices.Clone(names), func(name string) bool {
+		return slices.ContainsFunc(dates, func(d DateColumn) bool { return d.Name == name })
+	})
 }

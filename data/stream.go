@@ -567,11 +567,7 @@ func (s *Stream) Fit(continuous, categorical []string, opt FitOptions) (*Preproc
 	}
 	var dates *Preprocessor
 	if len(opt.Dates) > 0 {
-		isDate := func(name string) bool {
-			return slices.ContainsFunc(opt.Dates, func(d DateColumn) bool { return d.Name == name })
-		}
-		continuous = slices.DeleteFunc(slices.Clone(continuous), isDate)
-		categorical = slices.DeleteFunc(slices.Clone(categorical), isDate)
+		continuous, categorical = withoutDates(continuous, opt.Dates), withoutDates(categorical, opt.Dates)
 		var err error
 		if dates, err = s.fitDates(opt); err != nil {
 			return nil, err
