@@ -1,6 +1,7 @@
 package gotabular
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -73,8 +74,10 @@ func (m *TabularModel) Predict(t *data.Table) (*Predictions, error) {
 		p.Values = make([]float64, d.N)
 		for i := range d.N {
 			p.Values[i] = m.target.Unscale(out.At(i, 0))
-			if math.IsNaN(p.Values[i]) || math.IsInf(p.Values[i], 0) {
-				return nil, &data.Error{Source: source(t), Row: i + 1, Err: fmt.Errorf("the prediction %v is not finite in the target's units", p.Values[i])}
+			// Predictions are written as float32, the precision of the
+			// network, so one beyond its range would be written +Inf.
+			if v := p.Values[i]; math.IsNaN(v) || math.IsInf(float64(float32(v)), 0) {
+				return nil, &data.Error{Source: source(t), Row: i + 1, Err: fmt.Errorf("the prediction %v is not finite in the target's units as a float32: %w", v, ErrNonFinite)}
 			}
 		}
 		return p, nil
@@ -140,6 +143,11 @@ func (m *TabularModel) Evaluate(t *data.Table) (map[string]float64, error) {
 	return figs, nil
 }
 
+// ErrNonFinite is wrapped by the error of Predict, Evaluate and Featurize
+// when the network gives a NaN or an infinity for a row: a fault of the
+// model or of extreme inputs, not of the request's form.
+var ErrNonFinite = errors.New("the network gave a non-finite output")
+
 // checkOutputs refuses model outputs that are not finite, naming the first
 // row with one: a NaN written to a predictions file would pass for a
 // number downstream.
@@ -148,7 +156,7 @@ func checkOutputs(t *data.Table, out *tensor.Mat, what string) error {
 		for j, v := range out.Row(i) {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 				return &data.Error{Source: source(t), Row: i + 1,
-					Err: fmt.Errorf("the model's %s %d is %v: the network gave a non-finite output (its weights or this row's inputs are out of range)", what, j, v)}
+					Err: fmt.Errorf("the model's %s %d is %v: %w (its weights or this row's inputs are out of range)", what, j, v, ErrNonFinite)}
 			}
 		}
 	}

@@ -409,6 +409,9 @@ func (g *generation) with(ctx context.Context, f func(*gotabular.TabularModel) e
 		// a value the preprocessing refused; it names the row and column,
 		// which the answer gives as fields too.
 		re := &requestError{status: http.StatusBadRequest, msg: err.Error()}
+		if errors.Is(err, gotabular.ErrNonFinite) {
+			re.status = http.StatusUnprocessableEntity
+		}
 		if de, ok := errors.AsType[*data.Error](err); ok {
 			re.row, re.column = de.Row, de.Column
 		}

@@ -252,6 +252,22 @@ func TestNonFiniteInput(t *testing.T) {
 	}
 }
 
+// A row whose value encodes to a finite number too large for the network
+// gets 422, with its row: the model has no finite answer for it.
+func TestNonFiniteOutput(t *testing.T) {
+	testModels(t)
+	s := newServer(t, regressor, serve.Options{})
+	// "tiny" is standardised by a spread of 1e-3: 3e35 encodes to about
+	// 3e38, finite, and overflows in the first layer.
+	code, body := do(t, s, "POST", "/v1/predict", "", "", `[{"x1": 1}, {"x1": 1, "tiny": 3e35}]`)
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d, want 422: %s", code, body)
+	}
+	if got := decode[errorBody](t, body); got.Row != 2 || !strings.Contains(got.Error, "non-finite output") {
+		t.Errorf("error %+v", got)
+	}
+}
+
 func TestModelInfo(t *testing.T) {
 	testModels(t)
 	s := newServer(t, classifier, serve.Options{MaxRows: 7})
