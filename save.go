@@ -52,6 +52,7 @@ type modelFile struct {
 	MemberHistories []*train.History   `json:"member_histories,omitempty"`
 	CrossValidation map[string]float64 `json:"cross_validation,omitempty"`
 	Validation      *Diagnostics       `json:"validation,omitempty"`
+	Distillation    *Distillation      `json:"distillation,omitempty"`
 	// WeightsSHA256 is the hex SHA-256 of weights.safetensors, checked by
 	// Load: a flipped bit in a weight loads as a valid float and changes
 	// predictions without a sign. Models saved before it existed have
@@ -94,6 +95,7 @@ func (m *TabularModel) marshal() (js, weights []byte, err error) {
 		DataConfig: m.DataConfig, OptimizerConfig: m.OptimizerConfig, TrainerConfig: m.TrainerConfig,
 		Finetune: m.ft, Preprocessing: m.prep, Target: m.target, History: m.History,
 		MemberHistories: m.MemberHistories, CrossValidation: m.CrossValidation, Validation: m.Validation,
+		Distillation: m.Distillation,
 	}
 	if m.kind != Pretrained {
 		if n := len(m.members()); n > 1 {
@@ -344,7 +346,7 @@ func decode(dir string, js, weights []byte) (*TabularModel, error) {
 	m := &TabularModel{
 		DataConfig: mf.DataConfig.WithDefaults(), OptimizerConfig: mf.OptimizerConfig.WithDefaults(),
 		TrainerConfig: mf.TrainerConfig.WithDefaults(), History: mf.History, MemberHistories: mf.MemberHistories,
-		CrossValidation: mf.CrossValidation, Validation: mf.Validation,
+		CrossValidation: mf.CrossValidation, Validation: mf.Validation, Distillation: mf.Distillation,
 		kind: mf.Kind, prep: mf.Preprocessing, target: mf.Target, ft: mf.Finetune,
 	}
 	members := max(mf.Members, 1)

@@ -86,6 +86,9 @@ type TabularModel struct {
 	// method restores its input (nil without validation rows, and for
 	// other pretrained models, such as SCARF's).
 	Validation *Diagnostics
+	// Distillation says how a model made by [TabularModel.Distil] learned
+	// from its teacher (nil for other models).
+	Distillation *Distillation
 
 	kind   Kind
 	prep   *data.Preprocessor

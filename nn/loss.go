@@ -74,6 +74,41 @@ func CrossEntropy(logits *tensor.Mat, labels []int32, grad *tensor.Mat) float64 
 	return s * inv
 }
 
+// SoftCrossEntropy is the mean over rows of −Σ_j p_j·log softmax(logits)_j
+// for target distributions p (rows of probs, each summing to 1): the loss
+// of a student learning a teacher's probabilities, whose gradient
+// softmax(logits) − p is that of CrossEntropy with the label spread out.
+func SoftCrossEntropy(logits, probs, grad *tensor.Mat) float64 {
+	checkShape("SoftCrossEntropy", logits, probs)
+	if logits.Rows == 0 {
+		return 0
+	}
+	var s float64
+	inv := 1 / float64(logits.Rows)
+	for i := range logits.Rows {
+		z, p := logits.Row(i), probs.Row(i)
+		m := float64(z[0])
+		for _, v := range z[1:] {
+			m = max(m, float64(v))
+		}
+		var sum float64
+		for _, v := range z {
+			sum += math.Exp(float64(v) - m)
+		}
+		lse := m + math.Log(sum)
+		for j, v := range z {
+			s += float64(p[j]) * (lse - float64(v))
+		}
+		if grad != nil {
+			g := grad.Row(i)
+			for j, v := range z {
+				g[j] = float32((math.Exp(float64(v)-lse) - float64(p[j])) * inv)
+			}
+		}
+	}
+	return s * inv
+}
+
 // BCEWithLogits is the binary cross-entropy of sigmoid(logits) against
 // targets in [0, 1], computed from the logits for stability. With a non-nil
 // weight (same shape) it is Σ w·loss / Σ w, so a zero weight leaves an

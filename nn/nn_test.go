@@ -94,6 +94,8 @@ func TestLossGradients(t *testing.T) {
 		weight.Data[i] = float32(rng.IntN(3)) // some zero weights
 	}
 	labels := []int32{0, 2, 1, 1, 0}
+	probs := tensor.New(5, 3)
+	nn.Softmax(nntest.Rand(rng, 5, 3), probs)
 	grad := tensor.New(5, 3)
 	tests := []struct {
 		name string
@@ -101,6 +103,7 @@ func TestLossGradients(t *testing.T) {
 	}{
 		{"MSE", func(x *tensor.Mat) float64 { return nn.MSE(x, target, grad) }},
 		{"CrossEntropy", func(x *tensor.Mat) float64 { return nn.CrossEntropy(x, labels, grad) }},
+		{"SoftCrossEntropy", func(x *tensor.Mat) float64 { return nn.SoftCrossEntropy(x, probs, grad) }},
 		{"BCEWithLogits", func(x *tensor.Mat) float64 { return nn.BCEWithLogits(x, bits, nil, grad) }},
 		{"BCEWithLogits/weighted", func(x *tensor.Mat) float64 { return nn.BCEWithLogits(x, bits, weight, grad) }},
 	}
@@ -127,6 +130,12 @@ func TestLossValues(t *testing.T) {
 		{"CrossEntropy/uniform", nn.CrossEntropy(one(2, 2, 2, 2), []int32{3}, nil), math.Log(4)},
 		// Huge logits must not overflow: −log softmax = 0 for the winner.
 		{"CrossEntropy/large", nn.CrossEntropy(one(1000, -1000), []int32{0}, nil), 0},
+		// A one-hot target gives CrossEntropy's loss: log 4 for equal logits.
+		{"SoftCrossEntropy/onehot", nn.SoftCrossEntropy(one(2, 2, 2, 2), one(0, 0, 0, 1), nil), math.Log(4)},
+		// Target (½, ½) against softmax (½, ½): the entropy log 2.
+		{"SoftCrossEntropy/half", nn.SoftCrossEntropy(one(5, 5), one(0.5, 0.5), nil), math.Ln2},
+		// Huge logits must not overflow.
+		{"SoftCrossEntropy/large", nn.SoftCrossEntropy(one(1000, -1000), one(1, 0), nil), 0},
 		// log(1+e^0) = log 2 for target 1 at logit 0.
 		{"BCEWithLogits/zero", nn.BCEWithLogits(one(0), one(1), nil, nil), math.Ln2},
 		// Logit −100 with target 1 costs 100 (no overflow to Inf).

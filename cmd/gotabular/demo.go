@@ -29,11 +29,16 @@ pretraining, and with an L2 logistic regression on the same labelled rows
 (one-hot and standardised features): the baseline a model trained on few
 labels must beat.
 
+With -save, the fine-tuned model (an ensemble of 20 networks) is also
+distilled into one network on the unlabelled rows, which predicts as well
+and 20 times faster, and that network is saved for 'gotabular serve'.
+
 Example:
   gotabular demo -labels 500 -seed 42
+  gotabular demo -save demo-model && gotabular serve demo-model
 
 Writes the progress of each training to stderr and a table of test ROC-AUC,
-accuracy and training time of the three models to stdout.
+accuracy and training time of the models to stdout.
 
 Flags:
 `
@@ -54,7 +59,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&o.dataDir, "data-dir", "", "read train.csv and test.csv from this directory instead of the shipped copy")
 	fs.IntVar(&o.pretrainEpochs, "pretrain-epochs", 20, "maximum pretraining epochs")
 	fs.IntVar(&o.finetuneEpochs, "finetune-epochs", 100, "maximum fine-tuning epochs")
-	fs.StringVar(&o.out, "save", "", "save the fine-tuned model to this directory")
+	fs.StringVar(&o.out, "save", "", "distil the fine-tuned ensemble into one network on the unlabelled rows (gotabular distil), show its scores too, and save it to this `directory`, ready for gotabular serve")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -146,18 +151,39 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	linearTime := time.Since(start)
 
+	// The model to save is the one to serve: the ensemble distilled into
+	// one network on the unlabelled rows, which predicts 20 times faster.
+	var student *gotabular.TabularModel
+	var distilled map[string]float64
+	var distilTime time.Duration
+	if o.out != "" {
+		start = time.Now()
+		dt := gotabular.DefaultDistilTrainer()
+		dt.Seed = o.seed
+		if student, err = ft.Distil(ctx, unlabelled, gotabular.DistilOptions{Trainer: &dt}); err != nil {
+			return err
+		}
+		distilTime = time.Since(start)
+		if distilled, err = student.Evaluate(test); err != nil {
+			return err
+		}
+	}
+
 	fmt.Fprintf(stdout, "\nAdult income, %d labelled rows, test set of %d rows\n\n", labelled.Rows, test.Rows)
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "model\tROC-AUC\taccuracy\ttraining time\t")
 	fmt.Fprintf(w, "DAE pretrained + fine-tuned\t%.4f\t%.4f\t%s + %s\t\n", ssl["roc_auc"], ssl["accuracy"], seconds(pretrainTime), seconds(finetuneTime))
+	if student != nil {
+		fmt.Fprintf(w, "the same distilled into one network\t%.4f\t%.4f\t+ %s\t\n", distilled["roc_auc"], distilled["accuracy"], seconds(distilTime))
+	}
 	fmt.Fprintf(w, "same network from scratch\t%.4f\t%.4f\t%s\t\n", scratch["roc_auc"], scratch["accuracy"], seconds(fitTime))
 	fmt.Fprintf(w, "logistic regression\t%.4f\t%.4f\t%s\t\n", lin["roc_auc"], lin["accuracy"], seconds(linearTime))
 	w.Flush()
-	if o.out != "" {
-		if err := ft.Save(o.out); err != nil {
+	if student != nil {
+		if err := student.Save(o.out); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "\nsaved the fine-tuned model to %s\n", o.out)
+		fmt.Fprintf(stdout, "\nsaved the fine-tuned model, distilled into one network for serving, to %s\n", o.out)
 	}
 	return nil
 }

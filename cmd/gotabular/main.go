@@ -24,6 +24,7 @@ Commands:
   pretrain  pretrain a self-supervised model on unlabelled rows of a CSV or Parquet file (methods: see pretrain -h)
   finetune  put a head on a pretrained model and train it on labelled rows
   fit       train a supervised model from scratch
+  distil    train one network to predict what an ensemble model predicts, for fast serving
   predict   write a model's predictions for the rows of a data file
   evaluate  print a model's loss and metrics on a labelled data file
   embed     write the learned features of the rows of a data file
@@ -67,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"demo": runDemo, "pretrain": runPretrain, "finetune": runFinetune, "fit": runFit,
 		"predict": runPredict, "evaluate": runEvaluate, "embed": runEmbed, "bench": runBench,
 		"version": runVersion, "ssl": runSSL, "report": runReport, "serve": runServe,
-		"inspect": runInspect,
+		"inspect": runInspect, "distil": runDistil,
 	}
 	name := args[0]
 	switch name {

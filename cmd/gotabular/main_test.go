@@ -556,7 +556,7 @@ func TestConfigFile(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"pretrain", "finetune", "fit", "predict", "evaluate", "embed", "demo"} {
+	for _, cmd := range []string{"pretrain", "finetune", "fit", "distil", "predict", "evaluate", "embed", "demo"} {
 		for _, flag := range []string{"-h", "--help"} {
 			t.Run(cmd+flag, func(t *testing.T) {
 				code, stdout, stderr := runArgs(t, cmd, flag)

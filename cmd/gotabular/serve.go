@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -198,6 +199,7 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := newFlagSet("bench serve", benchServeHelp, stderr)
 	var (
 		dir, dataPath, clientList, batchList string
+		cpuProfile                           string
 		duration, warmup                     time.Duration
 		copies                               int
 	)
@@ -208,11 +210,26 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.DurationVar(&duration, "duration", 10*time.Second, "measured `time` of each batch size and client count")
 	fs.DurationVar(&warmup, "warmup", time.Second, "unmeasured `time` before each measurement")
 	fs.IntVar(&copies, "copies", 0, "model copies of the server (default GOMAXPROCS)")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run, server and clients, to this `file` (go tool pprof reads it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := required(fs, "model"); err != nil {
 		return err
+	}
+	if cpuProfile != "" {
+		if err := checkOutputFile(cpuProfile, ""); err != nil {
+			return err
+		}
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	clients, err := intList("clients", clientList)
 	if err != nil {

@@ -239,6 +239,11 @@ func init() {
 			r.finetuneOptimizer(func(oc *config.OptimizerConfig) { oc.LRScheduler = arg })
 			return nil
 		}})
+	registerLever("distil", Lever{Doc: "the fine-tuned ensemble is distilled into one network on the unlabelled rows (gotabular distil), and the benchmark scores that network",
+		Apply: func(r *Recipe, _ string) error {
+			r.distil = true
+			return nil
+		}})
 	registerLever("freeze", Lever{Doc: "fine-tuning trains the head alone (a probe of the pretrained features)",
 		Apply: func(r *Recipe, _ string) error {
 			r.Run.FreezeBackbone = true

@@ -37,6 +37,8 @@ type Recipe struct {
 	TargetAware *gotabular.TargetAware
 
 	probe bool
+	// distil scores the fine-tuned model's one-network student.
+	distil bool
 }
 
 // DefaultRecipe returns the recipe of the gotabular method: what
@@ -244,11 +246,19 @@ func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (
 	if err := ft.Finetune(ctx, r.Run); err != nil {
 		return Outputs{}, err
 	}
-	test, err := outputs(ft, d)
 	cv := math.NaN()
 	if v, ok := ft.CrossValidation[d.Entry.Metric()]; ok {
 		cv = v
 	}
+	if r.distil {
+		tc := gotabular.DefaultDistilTrainer()
+		tc.Seed, tc.Quiet = seed, true
+		if ft, err = ft.Distil(ctx, d.Unlabelled(), gotabular.DistilOptions{Trainer: &tc}); err != nil {
+			return Outputs{}, err
+		}
+		ft.Progress = nil
+	}
+	test, err := outputs(ft, d)
 	return Outputs{Test: test, CV: cv}, err
 }
 
