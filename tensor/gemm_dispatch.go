@@ -29,6 +29,11 @@ const (
 	// product runs on the calling goroutine: handing work to another core
 	// costs a microsecond or so even when it is awake.
 	parallelMinWork = 128 << 10
+	// With fewer rows than parallelMinRows (a prediction of a row or a
+	// few) the product is a matrix-vector one, bound by reading B; a split
+	// gains little there, and a server answering many such requests at once
+	// keeps every core busy with requests of its own.
+	parallelMinRows = 4
 	// With fewer rows or steps of k than these, the operands are read in
 	// place rather than packed: the packed panels of B would be used too
 	// few times to repay the copy.
@@ -166,7 +171,7 @@ func gemm(j gemmJob) {
 		spareWorkspaces.Put(ws)
 		return
 	}
-	if j.m*j.n*j.k < parallelMinWork || p.n == 1 {
+	if j.m*j.n*j.k < parallelMinWork || j.m < parallelMinRows || p.n == 1 {
 		j.feed(j.m, j.n)
 		p.ws[0].run(&j, 0, j.m, 0, j.n, nil, 0, nil)
 		p.mu.Unlock()
