@@ -290,12 +290,15 @@ one-hot, others embedded. Adam, learning rate 1e-3, batches of
 The models are the registered backbones, each with its default config,
   %s
 and any of them followed by %s, each continuous feature then embedded by
-PLR (periodic embeddings, a Linear per feature).
+PLR (periodic embeddings, a Linear per feature). Options after '+' change
+a model's settings, to be chosen by the validation figure:
+  %s
+as in CategoryEmbedding+plr=0.3+lr=3e-4+wd=1e-5.
 
 Prints a markdown table per dataset to stdout: per model, the mean ± std
-of the test figure over the seeds, the mean number of epochs and the mean
-seconds per epoch (its training and validation passes). A line per run goes
-to stderr.
+of the test figure over the seeds, the mean validation figure at the best
+epoch, the mean number of epochs and the mean seconds per epoch (its
+training and validation passes). A line per run goes to stderr.
 
 Example, the whole benchmark:
   gotabular bench models -manifest shared/data/manifest.json -json models.json
@@ -307,7 +310,7 @@ Flags:
 `
 
 func runBenchModels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	help := fmt.Sprintf(benchModelsHelp, modelbench.TestSplitSeed, strings.Join(modelbench.DefaultModels()[:len(modelbench.DefaultModels())-1], ", "), modelbench.PLR)
+	help := fmt.Sprintf(benchModelsHelp, modelbench.TestSplitSeed, strings.Join(modelbench.DefaultModels()[:len(modelbench.DefaultModels())-1], ", "), modelbench.PLR, modelbench.OptionsHelp)
 	fs := newFlagSet("bench models", help, stderr)
 	var (
 		manifest, datasets, names, seeds, jsonPath string
@@ -316,7 +319,7 @@ func runBenchModels(ctx context.Context, args []string, stdout, stderr io.Writer
 	)
 	fs.StringVar(&manifest, "manifest", "", "the datasets' manifest `file` (required)")
 	fs.StringVar(&datasets, "datasets", "adult,covertype_75k", "comma-separated `names` of the datasets")
-	fs.StringVar(&names, "models", strings.Join(modelbench.DefaultModels(), ","), "comma-separated `models`: backbone names, each optionally followed by "+modelbench.PLR)
+	fs.StringVar(&names, "models", strings.Join(modelbench.DefaultModels(), ","), "comma-separated `models`: backbone names, each optionally followed by options (see above)")
 	fs.StringVar(&seeds, "seeds", "1,2,3", "comma-separated `seeds`")
 	fs.IntVar(&epochs, "epochs", modelbench.DefaultEpochs, "the most `epochs` a run trains")
 	fs.IntVar(&patience, "patience", modelbench.DefaultPatience, "early stopping's patience, in `epochs`")

@@ -18,6 +18,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,11 +54,15 @@ const (
 const PLR = "+plr"
 
 // Model is one row of the benchmark: a backbone with its default config,
-// and the embedding of the row it reads.
+// and the embedding of the row it reads, with the settings its name
+// changes.
 type Model struct {
 	Name      string
 	Backbone  models.BackboneConfig
 	Embedding models.EmbeddingConfig
+	// LearningRate (0: the default, 1e-3) and Optimizer, for +lr and +wd.
+	LearningRate float64
+	Optimizer    config.OptimizerConfig
 }
 
 // Embedding is what every model's embedding layer does with a row:
@@ -83,12 +88,20 @@ func DefaultModels() []string {
 	return append(models.Backbones(), "CategoryEmbedding"+PLR)
 }
 
+// OptionsHelp lists the options of a model name, after its backbone and
+// '+', for choosing settings on the validation rows: plr or plr=SIGMA
+// (PLR embeddings with that frequency scale), lr=RATE, wd=W (AdamW with
+// decoupled weight decay W), drop=P (the backbone's dropout).
+const OptionsHelp = "plr, plr=SIGMA, lr=RATE, wd=W (AdamW) and drop=P (the backbone's dropout)"
+
 // ParseModel builds the model a name describes: a registered backbone's
-// name, optionally followed by "+plr".
+// name, optionally followed by options joined with '+' (see OptionsHelp),
+// such as CategoryEmbedding+plr=0.3+lr=3e-4.
 func ParseModel(name string) (Model, error) {
-	base, plr := strings.CutSuffix(name, PLR)
+	parts := strings.Split(name, "+")
+	base := parts[0]
 	if !slices.Contains(models.Backbones(), base) {
-		return Model{}, fmt.Errorf("model %q: no backbone %q; the registered ones are %s, each optionally followed by %s", name, base, strings.Join(models.Backbones(), ", "), PLR)
+		return Model{}, fmt.Errorf("model %q: no backbone %q; the registered ones are %s, each optionally followed by options: %s", name, base, strings.Join(models.Backbones(), ", "), OptionsHelp)
 	}
 	raw, err := json.Marshal(struct {
 		Name   string          `json:"name"`
@@ -103,8 +116,43 @@ func ParseModel(name string) (Model, error) {
 		return Model{}, fmt.Errorf("model %q: %w", name, err)
 	}
 	m := Model{Name: name, Backbone: bc, Embedding: Embedding()}
-	if plr {
-		m.Embedding = PLREmbedding()
+	for _, opt := range parts[1:] {
+		key, arg, hasArg := strings.Cut(opt, "=")
+		v, perr := strconv.ParseFloat(arg, 64)
+		bad := func(want string) error {
+			return fmt.Errorf("model %q: option %s: %q is not %s", name, key, arg, want)
+		}
+		switch {
+		case key == "plr":
+			m.Embedding = PLREmbedding()
+			if hasArg {
+				if perr != nil || !(v > 0) {
+					return Model{}, bad("a frequency scale > 0")
+				}
+				m.Embedding.NumEmbedding.FrequencyScale = v
+			}
+		case key == "lr" && hasArg:
+			if perr != nil || !(v > 0) {
+				return Model{}, bad("a rate > 0")
+			}
+			m.LearningRate = v
+		case key == "wd" && hasArg:
+			if perr != nil || !(v >= 0) {
+				return Model{}, bad("a decay ≥ 0")
+			}
+			m.Optimizer = config.OptimizerConfig{Optimizer: "adamw", WeightDecay: v}
+		case key == "drop" && hasArg:
+			ds, ok := m.Backbone.(models.DropoutSetter)
+			if !ok {
+				return Model{}, fmt.Errorf("model %q: backbone %s has no dropout to set", name, base)
+			}
+			if perr != nil || !(v >= 0 && v < 1) {
+				return Model{}, bad("a probability in [0, 1)")
+			}
+			m.Backbone = ds.WithDropout(v)
+		default:
+			return Model{}, fmt.Errorf("model %q: unknown option %q; the options are %s", name, opt, OptionsHelp)
+		}
 	}
 	return m, nil
 }
@@ -145,6 +193,9 @@ type Record struct {
 	// Value its figure on the test rows.
 	Metric string  `json:"metric"`
 	Value  float64 `json:"value"`
+	// Valid is the same figure on the validation rows at the best epoch:
+	// what settings are chosen by, the test rows being for reporting.
+	Valid float64 `json:"valid"`
 	// Epochs trained, the best one (whose weights were kept), and the
 	// mean time of an epoch: its training pass and its validation pass.
 	Epochs          int     `json:"epochs"`
@@ -254,14 +305,14 @@ func Fit(ctx context.Context, d *Dataset, mod Model, seed int, o Options) (*gota
 	dc := gotabular.DefaultDataConfig()
 	dc.Target = []string{d.Entry.Target}
 	dc.ContinuousCols, dc.CategoricalCols = d.Continuous, d.Categorical
-	mc := models.Config{Task: d.Task(), Backbone: mod.Backbone, Embedding: mod.Embedding, Seed: uint64(seed)}
+	mc := models.Config{Task: d.Task(), Backbone: mod.Backbone, Embedding: mod.Embedding, Seed: uint64(seed), LearningRate: mod.LearningRate}
 	monitor := "valid_" + d.Metric()
 	if d.Task() == config.Regression {
 		monitor = "valid_loss"
 	}
 	tc := config.TrainerConfig{BatchSize: o.BatchSize, MaxEpochs: o.Epochs, EarlyStopping: monitor,
 		EarlyStoppingPatience: &o.Patience, EarlyStoppingMinDelta: new(0.0), Seed: uint64(seed), Quiet: true}
-	m, err := gotabular.New(dc, mc, config.OptimizerConfig{}, tc)
+	m, err := gotabular.New(dc, mc, mod.Optimizer, tc)
 	if err != nil {
 		return nil, err
 	}
@@ -302,10 +353,13 @@ func Run(ctx context.Context, man *fewlabel.Manifest, o Options) ([]Record, erro
 				for _, ep := range m.History.Epochs {
 					r.SecondsPerEpoch += ep.Seconds
 				}
+				if b := m.History.BestEpoch; b > 0 && b <= len(m.History.Epochs) {
+					r.Valid = m.History.Epochs[b-1].Valid[d.Metric()]
+				}
 				r.SecondsPerEpoch /= float64(max(r.Epochs, 1))
 				if o.Progress != nil {
-					fmt.Fprintf(o.Progress, "%s %s seed %d: %s %.4f, %d epochs (best %d), %.2f s/epoch\n",
-						name, mod.Name, seed, r.Metric, r.Value, r.Epochs, r.BestEpoch, r.SecondsPerEpoch)
+					fmt.Fprintf(o.Progress, "%s %s seed %d: %s %.4f (validation %.4f), %d epochs (best %d), %.2f s/epoch\n",
+						name, mod.Name, seed, r.Metric, r.Value, r.Valid, r.Epochs, r.BestEpoch, r.SecondsPerEpoch)
 				}
 				out = append(out, r)
 				if o.Record != nil {
@@ -321,8 +375,8 @@ func Run(ctx context.Context, man *fewlabel.Manifest, o Options) ([]Record, erro
 
 // Report writes one markdown table per dataset: per model, the test
 // figure's mean ± standard deviation over the seeds (the sample standard
-// deviation; 0 for one seed), the mean number of epochs and the mean
-// seconds per epoch.
+// deviation; 0 for one seed), the mean validation figure at the best
+// epochs, the mean number of epochs and the mean seconds per epoch.
 func Report(w io.Writer, rs []Record) {
 	var datasets, names []string
 	for _, r := range rs {
@@ -341,12 +395,13 @@ func Report(w io.Writer, rs []Record) {
 				break
 			}
 		}
-		fmt.Fprintf(w, "### %s\n\n| model | test %s | seeds | epochs | s/epoch |\n|---|---|---|---|---|\n", ds, metric)
+		fmt.Fprintf(w, "### %s\n\n| model | test %s | validation | seeds | epochs | s/epoch |\n|---|---|---|---|---|---|\n", ds, metric)
 		for _, name := range names {
-			var vals, epochs, secs []float64
+			var vals, valid, epochs, secs []float64
 			for _, r := range rs {
 				if r.Dataset == ds && r.Model == name {
 					vals = append(vals, r.Value)
+					valid = append(valid, r.Valid)
 					epochs = append(epochs, float64(r.Epochs))
 					secs = append(secs, r.SecondsPerEpoch)
 				}
@@ -357,7 +412,8 @@ func Report(w io.Writer, rs []Record) {
 			m, s := meanStd(vals)
 			me, _ := meanStd(epochs)
 			ms, _ := meanStd(secs)
-			fmt.Fprintf(w, "| %s | %.4f ± %.4f | %d | %.0f | %.2f |\n", name, m, s, len(vals), me, ms)
+			mv, _ := meanStd(valid)
+			fmt.Fprintf(w, "| %s | %.4f ± %.4f | %.4f | %d | %.0f | %.2f |\n", name, m, s, mv, len(vals), me, ms)
 		}
 		fmt.Fprintln(w)
 	}

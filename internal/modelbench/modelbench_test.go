@@ -27,7 +27,12 @@ func TestParseModel(t *testing.T) {
 		{"with PLR", "CategoryEmbedding+plr", true, ""},
 		{"GANDALF", "GANDALF", false, ""},
 		{"unknown", "XGBoost", false, `no backbone "XGBoost"`},
-		{"unknown lever", "ResNet+ple", false, `no backbone "ResNet+ple"`},
+		{"unknown option", "ResNet+ple", false, `unknown option "ple"`},
+		{"PLR scale and rate", "CategoryEmbedding+plr=0.5+lr=3e-4+wd=1e-5", true, ""},
+		{"dropout", "ResNet+drop=0.2", false, ""},
+		{"bad scale", "CategoryEmbedding+plr=-1", false, "not a frequency scale > 0"},
+		{"bad rate", "ResNet+lr=x", false, "not a rate > 0"},
+		{"bad dropout", "ResNet+drop=1", false, "not a probability"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m, err := modelbench.ParseModel(tt.model)
@@ -40,7 +45,7 @@ func TestParseModel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			base, _ := strings.CutSuffix(tt.model, modelbench.PLR)
+			base, _, _ := strings.Cut(tt.model, "+")
 			if m.Name != tt.model || m.Backbone.Name() != base || m.Embedding.NumEmbedding.Enabled() != tt.plr {
 				t.Errorf("model %+v", m)
 			}
@@ -171,7 +176,7 @@ func TestRunAndReport(t *testing.T) {
 	var b bytes.Buffer
 	modelbench.Report(&b, rs)
 	out := b.String()
-	for _, want := range []string{"### whole", "| model | test accuracy | seeds | epochs | s/epoch |", "| ResNet | 0.", "| CategoryEmbedding+plr | 0."} {
+	for _, want := range []string{"### whole", "| model | test accuracy | validation | seeds | epochs | s/epoch |", "| ResNet | 0.", "| CategoryEmbedding+plr | 0."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
@@ -181,13 +186,13 @@ func TestRunAndReport(t *testing.T) {
 // The report's spread is the sample standard deviation over the seeds.
 func TestReportFigures(t *testing.T) {
 	rs := []modelbench.Record{
-		{Dataset: "d", Model: "A", Seed: 1, Metric: "accuracy", Value: 0.80, Epochs: 10, SecondsPerEpoch: 1},
-		{Dataset: "d", Model: "A", Seed: 2, Metric: "accuracy", Value: 0.82, Epochs: 20, SecondsPerEpoch: 3},
-		{Dataset: "d", Model: "B", Seed: 1, Metric: "accuracy", Value: 0.7, Epochs: 5, SecondsPerEpoch: 0.5},
+		{Dataset: "d", Model: "A", Seed: 1, Metric: "accuracy", Value: 0.80, Valid: 0.81, Epochs: 10, SecondsPerEpoch: 1},
+		{Dataset: "d", Model: "A", Seed: 2, Metric: "accuracy", Value: 0.82, Valid: 0.84, Epochs: 20, SecondsPerEpoch: 3},
+		{Dataset: "d", Model: "B", Seed: 1, Metric: "accuracy", Value: 0.7, Valid: 0.6, Epochs: 5, SecondsPerEpoch: 0.5},
 	}
 	var b bytes.Buffer
 	modelbench.Report(&b, rs)
-	for _, want := range []string{"| A | 0.8100 ± 0.0141 | 2 | 15 | 2.00 |", "| B | 0.7000 ± 0.0000 | 1 | 5 | 0.50 |"} {
+	for _, want := range []string{"| A | 0.8100 ± 0.0141 | 0.8250 | 2 | 15 | 2.00 |", "| B | 0.7000 ± 0.0000 | 0.6000 | 1 | 5 | 0.50 |"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}
