@@ -18,6 +18,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -91,8 +92,9 @@ func DefaultModels() []string {
 // OptionsHelp lists the options of a model name, after its backbone and
 // '+', for choosing settings on the validation rows: plr or plr=SIGMA
 // (PLR embeddings with that frequency scale), lr=RATE, wd=W (AdamW with
-// decoupled weight decay W), drop=P (the backbone's dropout).
-const OptionsHelp = "plr, plr=SIGMA, lr=RATE, wd=W (AdamW) and drop=P (the backbone's dropout)"
+// decoupled weight decay W), drop=P (the backbone's dropout), and
+// FIELD=VALUE for any field of the backbone's config.
+const OptionsHelp = "plr, plr=SIGMA, lr=RATE, wd=W (AdamW), drop=P (the backbone's dropout) and FIELD=VALUE (a field of the backbone's config by its JSON name, e.g. layers=512-256)"
 
 // ParseModel builds the model a name describes: a registered backbone's
 // name, optionally followed by options joined with '+' (see OptionsHelp),
@@ -150,11 +152,46 @@ func ParseModel(name string) (Model, error) {
 				return Model{}, bad("a probability in [0, 1)")
 			}
 			m.Backbone = ds.WithDropout(v)
+		case hasArg:
+			bc, err := setField(m.Backbone, key, arg)
+			if err != nil {
+				return Model{}, fmt.Errorf("model %q: %w; the options are %s", name, err, OptionsHelp)
+			}
+			m.Backbone = bc
 		default:
 			return Model{}, fmt.Errorf("model %q: unknown option %q; the options are %s", name, opt, OptionsHelp)
 		}
 	}
+	if err := m.Backbone.Validate(); err != nil {
+		return Model{}, fmt.Errorf("model %q: %w", name, err)
+	}
 	return m, nil
+}
+
+// setField returns c with its field of JSON name key set to value, read
+// as JSON (a number, true or false) or, for a string field, as it is.
+func setField(c models.BackboneConfig, key, value string) (models.BackboneConfig, error) {
+	v := reflect.New(reflect.TypeOf(c)).Elem()
+	v.Set(reflect.ValueOf(c))
+	var names []string
+	for i := range v.NumField() {
+		tag, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		names = append(names, tag)
+		if tag != key {
+			continue
+		}
+		f := v.Field(i)
+		if f.Kind() == reflect.String {
+			f.SetString(value)
+		} else if err := json.Unmarshal([]byte(value), f.Addr().Interface()); err != nil {
+			return nil, fmt.Errorf("option %s=%s: %v", key, value, err)
+		}
+		return v.Interface().(models.BackboneConfig), nil
+	}
+	return nil, fmt.Errorf("unknown option %q: not one of the options nor a field of %s (%s)", key, c.Name(), strings.Join(names, ", "))
 }
 
 // Options choose what Run runs.

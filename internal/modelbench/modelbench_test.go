@@ -15,6 +15,7 @@ import (
 	"github.com/gotabular/gotabular/internal/fewlabel"
 	"github.com/gotabular/gotabular/internal/modelbench"
 	"github.com/gotabular/gotabular/models"
+	"github.com/gotabular/gotabular/models/categoryembedding"
 )
 
 func TestParseModel(t *testing.T) {
@@ -30,6 +31,9 @@ func TestParseModel(t *testing.T) {
 		{"unknown option", "ResNet+ple", false, `unknown option "ple"`},
 		{"PLR scale and rate", "CategoryEmbedding+plr=0.5+lr=3e-4+wd=1e-5", true, ""},
 		{"dropout", "ResNet+drop=0.2", false, ""},
+		{"field", "CategoryEmbedding+layers=256-128+plr=3", true, ""},
+		{"unknown field", "ResNet+layers=8", false, `unknown option "layers"`},
+		{"bad field", "CategoryEmbedding+layers=x", false, "layers"},
 		{"bad scale", "CategoryEmbedding+plr=-1", false, "not a frequency scale > 0"},
 		{"bad rate", "ResNet+lr=x", false, "not a rate > 0"},
 		{"bad dropout", "ResNet+drop=1", false, "not a probability"},
@@ -46,6 +50,9 @@ func TestParseModel(t *testing.T) {
 				t.Fatal(err)
 			}
 			base, _, _ := strings.Cut(tt.model, "+")
+			if c, ok := m.Backbone.(categoryembedding.Config); ok && strings.Contains(tt.model, "layers=") && c.Layers != "256-128" {
+				t.Errorf("layers %q, want 256-128", c.Layers)
+			}
 			if m.Name != tt.model || m.Backbone.Name() != base || m.Embedding.NumEmbedding.Enabled() != tt.plr {
 				t.Errorf("model %+v", m)
 			}
