@@ -92,9 +92,10 @@ func DefaultModels() []string {
 // OptionsHelp lists the options of a model name, after its backbone and
 // '+', for choosing settings on the validation rows: plr or plr=SIGMA
 // (PLR embeddings with that frequency scale), lr=RATE, wd=W (AdamW with
-// decoupled weight decay W), drop=P (the backbone's dropout), and
-// FIELD=VALUE for any field of the backbone's config.
-const OptionsHelp = "plr, plr=SIGMA, lr=RATE, wd=W (AdamW), drop=P (the backbone's dropout) and FIELD=VALUE (a field of the backbone's config by its JSON name, e.g. layers=512-256)"
+// decoupled weight decay W), drop=P (the backbone's dropout), onehot=N
+// (the most levels of a one-hot category), and FIELD=VALUE for any field
+// of the backbone's config.
+const OptionsHelp = "plr, plr=SIGMA, lr=RATE, wd=W (AdamW), drop=P (the backbone's dropout), onehot=N (categories of at most N levels one-hot, others embedded; default 4) and FIELD=VALUE (a field of the backbone's config by its JSON name, e.g. layers=512-256)"
 
 // ParseModel builds the model a name describes: a registered backbone's
 // name, optionally followed by options joined with '+' (see OptionsHelp),
@@ -133,6 +134,12 @@ func ParseModel(name string) (Model, error) {
 				}
 				m.Embedding.NumEmbedding.FrequencyScale = v
 			}
+		case key == "onehot" && hasArg:
+			n, err := strconv.Atoi(arg)
+			if err != nil || n < 0 {
+				return Model{}, bad("a number of levels ≥ 0")
+			}
+			m.Embedding.MaxOnehotCardinality = n
 		case key == "lr" && hasArg:
 			if perr != nil || !(v > 0) {
 				return Model{}, bad("a rate > 0")
