@@ -114,6 +114,10 @@ func engineCases(rng *rand.Rand, dropSrc *rand.PCG) []gradCase {
 		}(), tight},
 		{"Sparsemax", &nn.Sparsemax{}, sparsemaxInput(rng, 6, 7, 1e-2), tight},
 		{"GLU", nn.NewGLU(), nntest.Rand(rng, 4, 10), tight},
+		// In training the backward pass reads the gates the forward pass
+		// kept.
+		{"GLU/train", nn.NewGLU(), nntest.Rand(rng, 4, 10), nntest.Options{Train: true, Tol: 5e-3}},
+		{"GEGLU/train", nn.NewGEGLU(), nntest.Rand(rng, 4, 10), nntest.Options{Train: true, Tol: 5e-3}},
 		{"ReGLU", nn.NewReGLU(), awayFromKinks(nntest.Rand(rng, 4, 10)), tight},
 		{"GEGLU", nn.NewGEGLU(), nntest.Rand(rng, 4, 10), tight},
 		{"GhostBatchNorm/train", ghost(3), nntest.Rand(rng, 8, 3), train},
