@@ -30,6 +30,7 @@ var backboneCases = []struct {
 	{"ResNet", resnet.Config{Blocks: 2, Main: 16, Hidden: 24}, 0},
 	{"GANDALF", gandalf.Config{Stages: 2, Dropout: 0.05}, 0},
 	{"TabNet", tabnet.Config{DecisionWidth: 8, AttentionWidth: 8, Steps: 2, VirtualBatchSize: 16}, 2e-2},
+	{"TabNet/entmax", tabnet.Config{DecisionWidth: 8, AttentionWidth: 8, Steps: 2, VirtualBatchSize: 16, MaskType: "entmax"}, 2e-2},
 }
 
 // predictsAlike saves m, loads it back and checks that the copy predicts

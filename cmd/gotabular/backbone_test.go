@@ -74,7 +74,7 @@ func TestBackboneSectionErrors(t *testing.T) {
 		{"unknown backbone", "model:\n  encoder: {name: Nope}\n", nil, `unknown backbone "Nope"`},
 		{"unknown field", "model:\n  encoder: {name: FTTransformer, num_attn_block: 2}\n", nil, `did you mean "num_attn_blocks"?`},
 		{"invalid", "model:\n  encoder: {name: FTTransformer, num_heads: 5}\n", nil, "num_heads 5"},
-		{"not implemented", "model:\n  encoder: {name: TabNet, mask_type: entmax}\n", nil, `mask_type "entmax" is not implemented`},
+		{"unknown choice", "model:\n  encoder: {name: TabNet, mask_type: softmax}\n", nil, `mask_type "softmax": want "sparsemax" or "entmax"`},
 		{"mlp flag on another backbone", "", []string{"-backbone", "FTTransformer", "-encoder", "8"}, "-encoder sets the widths of a CategoryEmbedding encoder"},
 		{"unknown flag value", "", []string{"-backbone", "MLPP"}, `-backbone: unknown backbone "MLPP"`},
 	} {

@@ -19,7 +19,8 @@
 // predicts from out where PyTorch Tabular's TabNet has a Linear map
 // without bias of its own (its final_mapping), and the network's embedding
 // layer embeds the row where PyTorch Tabular's TabNet embeds the
-// categorical columns itself.
+// categorical columns itself. mask_type "entmax" makes the masks with
+// 1.5-entmax instead of sparsemax.
 //
 // The sparsity loss λ·(1/S)·Σ_s mean_rows Σ_j −M_sj·log(M_sj + 1e-15), the
 // masks' entropy, pushes each step to attend to few columns; the backbone
@@ -119,8 +120,9 @@ type Config struct {
 	// normalises together (virtual_batch_size, default 128).
 	VirtualBatchSize int `json:"virtual_batch_size,omitempty" yaml:"virtual_batch_size,omitempty"`
 	// MaskType is the function that turns the attention into masks:
-	// "sparsemax" (mask_type, default "sparsemax"). PyTorch Tabular also
-	// offers "entmax", which is not implemented here.
+	// "sparsemax", or "entmax" for 1.5-entmax, which also gives exact
+	// zeros but whose derivative is continuous (mask_type, default
+	// "sparsemax").
 	MaskType string `json:"mask_type,omitempty" yaml:"mask_type,omitempty"`
 	// LambdaSparse weighs the sparsity loss (lambda_sparse, default 1e-3,
 	// pytorch-tabnet's default). PyTorch Tabular has no such field: its
@@ -190,17 +192,25 @@ func (c Config) Validate() error {
 	if c.VirtualBatchSize < 1 {
 		return fmt.Errorf("tabnet: virtual_batch_size %d: want at least 1", c.VirtualBatchSize)
 	}
-	switch strings.ToLower(c.MaskType) {
-	case "sparsemax":
-	case "entmax":
-		return fmt.Errorf("tabnet: mask_type %q is not implemented: use \"sparsemax\"", c.MaskType)
-	default:
-		return fmt.Errorf("tabnet: mask_type %q: want \"sparsemax\"", c.MaskType)
+	if _, err := c.selector(); err != nil {
+		return err
 	}
 	if l := *c.LambdaSparse; !(l >= 0) || math.IsInf(l, 0) {
 		return fmt.Errorf("tabnet: lambda_sparse %v: want a finite weight ≥ 0", l)
 	}
 	return nil
+}
+
+// selector returns a new module of the mask type: the function that
+// turns each row of an attentive transformer's output into a mask.
+func (c Config) selector() (nn.Module, error) {
+	switch strings.ToLower(c.MaskType) {
+	case "sparsemax":
+		return &nn.Sparsemax{}, nil
+	case "entmax":
+		return &nn.Entmax15{}, nil
+	}
+	return nil, fmt.Errorf("tabnet: mask_type %q: want \"sparsemax\" or \"entmax\"", c.MaskType)
 }
 
 // Size implements [models.BackboneConfig].
@@ -379,16 +389,16 @@ func transformerBackward(layers []*gluLayer, d *tensor.Mat) *tensor.Mat {
 }
 
 // step is one decision step: its attentive transformer (A, its ghost
-// batch norm, sparsemax) and its feature transformer.
+// batch norm, prior, sparsemax or entmax) and its feature transformer.
 type step struct {
 	att   *nn.Param // n_a × n
 	attBN *nn.GhostBatchNorm
-	sm    nn.Sparsemax
+	sel   nn.Module // sparsemax or entmax
 	ft    []*gluLayer
 
 	// The forward pass's values: the attention input a_s (a view of the
 	// previous transformer's output), a_s·A_s, its batch norm g, the
-	// sparsemax input P_s⊙g (g itself for the first step, whose prior is
+	// selector's input P_s⊙g (g itself for the first step, whose prior is
 	// 1), the mask, the next step's prior, the masked input, the feature
 	// transformer's output [d_s | a_{s+1}], the running sum of the
 	// decisions, and each row's mask entropy.
@@ -402,7 +412,7 @@ type step struct {
 	entropy []float64
 
 	// Backward: the transformer's output gradient, the mask's, the
-	// sparsemax input's (sm's), the batch norm output's, and what the
+	// selector input's (sel's), the batch norm output's, and what the
 	// step passes back: its prior's gradient and its attention input's.
 	dOut, dM, dz, dG *tensor.Mat
 	dPrior, dAttIn   *tensor.Mat
@@ -472,7 +482,11 @@ func (c Config) Build(prefix string, in models.Input, rng *rand.Rand) (models.Ba
 	}
 	b.splitter = transformer(prefix + ".initial_splitter")
 	for s := range c.Steps {
-		st := &step{ft: transformer(fmt.Sprintf("%s.feat_transformers.%d", prefix, s))}
+		sel, err := c.selector()
+		if err != nil {
+			return nil, err
+		}
+		st := &step{ft: transformer(fmt.Sprintf("%s.feat_transformers.%d", prefix, s)), sel: sel}
 		name := fmt.Sprintf("%s.att_transformers.%d", prefix, s)
 		st.att = glorot(name+".fc.weight", na, n, 1/math.Sqrt(math.Sqrt(float64(na))))
 		st.attBN = nn.NewGhostBatchNorm(name+".bn", n, vbs, ghostMomentum)
@@ -559,7 +573,7 @@ func (b *Backbone) stepForward(s int, prev *tensor.Mat) *tensor.Mat {
 		tensor.Parallel(rows, b.grain(), b.fwdPrior)
 		z = st.z
 	}
-	st.m = st.sm.Forward(z, train)
+	st.m = st.sel.Forward(z, train)
 	st.masked = tensor.Ensure(st.masked, rows, b.n)
 	if s < len(b.steps)-1 {
 		st.prior = tensor.Ensure(st.prior, rows, b.n)
@@ -611,7 +625,7 @@ func (b *Backbone) priorOf(s int) *tensor.Mat {
 }
 
 // forwardPrior multiplies the current step's batch-normed attention by
-// its prior: the sparsemax input.
+// its prior: the selector's input.
 func (b *Backbone) forwardPrior(lo, hi int) {
 	st, p := b.steps[b.cur], b.priorOf(b.cur)
 	for i := lo; i < hi; i++ {
@@ -708,7 +722,7 @@ func (b *Backbone) stepBackward(s int, dres *tensor.Mat) {
 	b.dMasked = dMasked
 	tensor.Parallel(rows, b.grain(), b.bwdMask)
 	b.dMasked = nil
-	st.dz = st.sm.Backward(st.dM)
+	st.dz = st.sel.Backward(st.dM)
 	dG := st.dz
 	if s > 0 {
 		st.dG = tensor.Ensure(st.dG, rows, b.n)
@@ -773,8 +787,8 @@ func (b *Backbone) backwardOut(lo, hi int) {
 //	dM = dW⊙x₀ − dP'⊙P + λ/(S·B)·(−log(M+ε) − M/(M+ε)),  dx₀ += dW⊙M,
 //	dP = dP'⊙(γ−M)
 //
-// the sparsity term on the mask's support only (sparsemax passes no
-// gradient elsewhere).
+// the sparsity term on the mask's support only (sparsemax and entmax
+// pass no gradient elsewhere).
 func (b *Backbone) backwardMask(lo, hi int) {
 	s := b.cur
 	st, p := b.steps[s], b.priorOf(s)
@@ -812,7 +826,7 @@ func (b *Backbone) backwardMask(lo, hi int) {
 	}
 }
 
-// backwardAttention takes the sparsemax input's gradient, of P⊙g, to g's
+// backwardAttention takes the selector input's gradient, of P⊙g, to g's
 // and adds its share to the prior's.
 func (b *Backbone) backwardAttention(lo, hi int) {
 	st, p := b.steps[b.cur], b.priorOf(b.cur)
