@@ -67,8 +67,9 @@ const (
 	DefaultLambdaSparse     = 1e-3
 )
 
-// The momenta of the batch norms, which PyTorch Tabular fixes: 0.01 for the
-// input's, 0.02 for the ghost batch norms.
+// The momenta of the batch norms, which no config sets: pytorch-tabnet's
+// 0.01 for the input's (a plain batch norm over the whole batch, there
+// too), and PyTorch Tabular's 0.02 for the ghost batch norms.
 const (
 	inputMomentum = 0.01
 	ghostMomentum = 0.02
