@@ -34,6 +34,7 @@ import (
 	_ "github.com/gotabular/gotabular/models/fttransformer"
 	_ "github.com/gotabular/gotabular/models/gandalf"
 	_ "github.com/gotabular/gotabular/models/resnet"
+	_ "github.com/gotabular/gotabular/models/tabnet"
 	_ "github.com/gotabular/gotabular/ssl/methods"
 )
 

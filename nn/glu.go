@@ -23,9 +23,10 @@ const (
 type GLU struct {
 	Gate         Gate
 	x, y, dy, dx *tensor.Mat
-	// For the GELU gate in training, f(b) and f′(b) of the forward pass,
-	// which the backward pass would otherwise compute again, an
-	// exponential each.
+	// In training, the gate f(b) of the forward pass, and for the GELU
+	// gate f′(b), which the backward pass would otherwise compute again,
+	// an exponential each (TabNet's sigmoid GLUs spend most of a step in
+	// those exponentials).
 	gate, dgate *tensor.Mat
 	keep        bool
 	fwd, bwd    rowsTask
@@ -50,10 +51,12 @@ func (g *GLU) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 	}
 	g.x = x
 	g.y = tensor.Ensure(g.y, x.Rows, x.Cols/2)
-	g.keep = train && g.Gate == GateGELU
+	g.keep = train && g.Gate != GateReLU
 	if g.keep {
 		g.gate = tensor.Ensure(g.gate, x.Rows, x.Cols/2)
-		g.dgate = tensor.Ensure(g.dgate, x.Rows, x.Cols/2)
+		if g.Gate == GateGELU {
+			g.dgate = tensor.Ensure(g.dgate, x.Rows, x.Cols/2)
+		}
 	}
 	if g.fwd.f == nil {
 		g.fwd.f, g.bwd.f = g.forwardRows, g.backwardRows
@@ -70,8 +73,17 @@ func (g *GLU) forwardRows(lo, hi int) {
 		yr = yr[:n]
 		switch g.Gate {
 		case GateSigmoid:
+			if !g.keep {
+				for j, v := range b {
+					yr[j] = a[j] * Sigmoid(v)
+				}
+				break
+			}
+			fr := g.gate.Row(i)[:n]
 			for j, v := range b {
-				yr[j] = a[j] * Sigmoid(v)
+				f := Sigmoid(v)
+				fr[j] = f
+				yr[j] = a[j] * f
 			}
 		case GateReLU:
 			for j, v := range b {
@@ -114,8 +126,16 @@ func (g *GLU) backwardRows(lo, hi int) {
 		gr = gr[:n]
 		switch g.Gate {
 		case GateSigmoid:
-			for j, v := range b {
-				s := Sigmoid(v)
+			if !g.keep {
+				// A backward pass after an evaluation pass.
+				for j, v := range b {
+					s := Sigmoid(v)
+					da[j] = gr[j] * s
+					db[j] = gr[j] * a[j] * s * (1 - s)
+				}
+				break
+			}
+			for j, s := range g.gate.Row(i)[:n] {
 				da[j] = gr[j] * s
 				db[j] = gr[j] * a[j] * s * (1 - s)
 			}

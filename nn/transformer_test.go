@@ -113,7 +113,18 @@ func engineCases(rng *rand.Rand, dropSrc *rand.PCG) []gradCase {
 			return x
 		}(), tight},
 		{"Sparsemax", &nn.Sparsemax{}, sparsemaxInput(rng, 6, 7, 1e-2), tight},
+		// Entmax's derivative is continuous where a value leaves the
+		// support: no input needs to keep away from it.
+		{"Entmax15", &nn.Entmax15{}, func() *tensor.Mat {
+			x := nntest.Rand(rng, 6, 7)
+			tensor.Scale(3, x.Data)
+			return x
+		}(), tight},
 		{"GLU", nn.NewGLU(), nntest.Rand(rng, 4, 10), tight},
+		// In training the backward pass reads the gates the forward pass
+		// kept.
+		{"GLU/train", nn.NewGLU(), nntest.Rand(rng, 4, 10), nntest.Options{Train: true, Tol: 5e-3}},
+		{"GEGLU/train", nn.NewGEGLU(), nntest.Rand(rng, 4, 10), nntest.Options{Train: true, Tol: 5e-3}},
 		{"ReGLU", nn.NewReGLU(), awayFromKinks(nntest.Rand(rng, 4, 10)), tight},
 		{"GEGLU", nn.NewGEGLU(), nntest.Rand(rng, 4, 10), tight},
 		{"GhostBatchNorm/train", ghost(3), nntest.Rand(rng, 8, 3), train},
@@ -222,6 +233,60 @@ func TestSparsemaxForward(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestEntmax15Forward(t *testing.T) {
+	e := &nn.Entmax15{}
+	// Equal values share the mass; one value 2 above the others (1 in
+	// x/2, where the support of one needs a gap of 1) takes it all.
+	y := e.Forward(tensor.FromSlice(2, 3, []float32{5, 5, 5, 2, 0, -4}), false)
+	if want := []float32{1.0 / 3, 1.0 / 3, 1.0 / 3, 1, 0, 0}; !closeTo(y.Data, want, 1e-6) {
+		t.Errorf("y = %v, want %v", y.Data, want)
+	}
+	// Against the threshold computed by bisection on Σ max(x/2 − τ, 0)² =
+	// 1: on the simplex, with exact zeros below τ.
+	rng := rand.New(rand.NewPCG(12, 13))
+	x := nntest.Rand(rng, 50, 9)
+	tensor.Scale(3, x.Data)
+	y = e.Forward(x, false)
+	zeros := 0
+	for i := range x.Rows {
+		tau := entmaxTau(x.Row(i))
+		for j, v := range x.Row(i) {
+			d := max(float64(v)/2-tau, 0)
+			if math.Abs(float64(y.At(i, j))-d*d) > 1e-5 {
+				t.Fatalf("row %d: y = %v, want max(x/2 − %v, 0)² for x = %v", i, y.Row(i), tau, x.Row(i))
+			}
+			if y.At(i, j) == 0 {
+				zeros++
+			}
+		}
+	}
+	if zeros == 0 {
+		t.Error("no exact zeros: the rows do not test the support")
+	}
+}
+
+// entmaxTau is the threshold of 1.5-entmax by bisection, in float64.
+func entmaxTau(x []float32) float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range x {
+		lo, hi = min(lo, float64(v)/2-1), max(hi, float64(v)/2)
+	}
+	for range 200 {
+		mid := (lo + hi) / 2
+		s := 0.0
+		for _, v := range x {
+			d := max(float64(v)/2-mid, 0)
+			s += d * d
+		}
+		if s > 1 {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return (lo + hi) / 2
 }
 
 func closeTo(got, want []float32, tol float64) bool {

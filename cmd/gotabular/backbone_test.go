@@ -7,10 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/gotabular/gotabular"
 	"github.com/gotabular/gotabular/models"
 	"github.com/gotabular/gotabular/models/categoryembedding"
 	"github.com/gotabular/gotabular/models/fttransformer"
+	"github.com/gotabular/gotabular/models/tabnet"
 	"github.com/gotabular/gotabular/ssl"
 )
 
@@ -71,6 +74,7 @@ func TestBackboneSectionErrors(t *testing.T) {
 		{"unknown backbone", "model:\n  encoder: {name: Nope}\n", nil, `unknown backbone "Nope"`},
 		{"unknown field", "model:\n  encoder: {name: FTTransformer, num_attn_block: 2}\n", nil, `did you mean "num_attn_blocks"?`},
 		{"invalid", "model:\n  encoder: {name: FTTransformer, num_heads: 5}\n", nil, "num_heads 5"},
+		{"unknown choice", "model:\n  encoder: {name: TabNet, mask_type: softmax}\n", nil, `mask_type "softmax": want "sparsemax" or "entmax"`},
 		{"mlp flag on another backbone", "", []string{"-backbone", "FTTransformer", "-encoder", "8"}, "-encoder sets the widths of a CategoryEmbedding encoder"},
 		{"unknown flag value", "", []string{"-backbone", "MLPP"}, `-backbone: unknown backbone "MLPP"`},
 	} {
@@ -89,5 +93,19 @@ func TestBackboneSectionErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want it to contain %q", code, stderr, tt.want)
 			}
 		})
+	}
+}
+
+// A section sets a backbone's fields by their JSON names, zeros included
+// where the config keeps them apart from "unset" (TabNet's layer counts and
+// sparsity weight), and leaves the others at their defaults.
+func TestBackboneSectionFields(t *testing.T) {
+	var b backboneSection
+	if err := yaml.Unmarshal([]byte("{name: TabNet, n_steps: 2, n_shared: 0, gamma: 1.5, lambda_sparse: 0}"), &b); err != nil {
+		t.Fatal(err)
+	}
+	want := tabnet.Config{Steps: 2, Shared: new(0), Gamma: 1.5, LambdaSparse: new(0.0)}
+	if !reflect.DeepEqual(b.config, want) {
+		t.Errorf("config %#v, want %#v", b.config, want)
 	}
 }
