@@ -77,7 +77,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	opt.MaxBodyBytes = serve.DefaultMaxBodyBytes
 	fs.Var((*byteSize)(&opt.MaxBodyBytes), "max-body", "largest request `size` (bytes, or with a unit: 64KiB, 16MiB, 1GB); a larger body gets 413")
 	fs.IntVar(&opt.MaxRows, "max-rows", serve.DefaultMaxRows, "most `rows` in one request; more gets 413")
-	fs.IntVar(&opt.Copies, "copies", 0, "model copies, the requests computed at once (default GOMAXPROCS)")
+	fs.IntVar(&opt.Copies, "copies", 0, "model copies, the requests computed at once (default: one per two cores, at least one)")
 	fs.DurationVar(&opt.ReadTimeout, "read-timeout", 0, "`time` to read a whole request (default 60s)")
 	fs.DurationVar(&opt.WriteTimeout, "write-timeout", 0, "`time` to compute and write an answer (default 60s)")
 	gc := gcFlag(fs)
@@ -250,7 +250,7 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&batchList, "batch", "1,256", "comma-separated `rows` per request")
 	fs.DurationVar(&duration, "duration", 10*time.Second, "measured `time` of each batch size and client count")
 	fs.DurationVar(&warmup, "warmup", time.Second, "unmeasured `time` before each measurement")
-	fs.IntVar(&copies, "copies", 0, "model copies of the server (default GOMAXPROCS)")
+	fs.IntVar(&copies, "copies", 0, "model copies of the server (default: one per two cores, at least one)")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run, server and clients, to this `file` (go tool pprof reads it)")
 	gc := gcFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -434,19 +434,14 @@ func requestBodies(rows []map[string]any, b int) ([][]byte, error) {
 type loadResult struct {
 	requests, errors int
 	elapsed          time.Duration
-	latencies        []time.Duration // sorted
-	heap, heapGrowth float64         // MiB
+	latencies        latencies
+	heap, heapGrowth float64 // MiB
 	rss, rssGrowth   float64
 	firstErr         error
 }
 
 func (r *loadResult) print(w io.Writer, name string, batch int) {
-	q := func(p float64) float64 {
-		if len(r.latencies) == 0 {
-			return 0
-		}
-		return float64(r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))].Microseconds()) / 1000
-	}
+	q := func(p float64) float64 { return float64(r.latencies.quantile(p).Microseconds()) / 1000 }
 	sec := r.elapsed.Seconds()
 	fmt.Fprintf(w, "%s requests/s %.1f\n", name, float64(r.requests)/sec)
 	fmt.Fprintf(w, "%s rows/s %.0f\n", name, float64(r.requests*batch)/sec)
@@ -474,7 +469,7 @@ func loadTest(ctx context.Context, url string, bodies [][]byte, clients int, war
 	var wg sync.WaitGroup
 	for c := range clients {
 		wg.Go(func() {
-			var lat []time.Duration
+			lat := new(latencies)
 			requests, errs := 0, 0
 			var firstErr error
 			for i := c; ctx.Err() == nil; i++ {
@@ -486,7 +481,7 @@ func loadTest(ctx context.Context, url string, bodies [][]byte, clients int, war
 				if t0.Before(measureFrom) {
 					continue
 				}
-				lat = append(lat, time.Since(t0))
+				lat.add(time.Since(t0))
 				requests++
 				if err != nil {
 					errs++
@@ -496,7 +491,7 @@ func loadTest(ctx context.Context, url string, bodies [][]byte, clients int, war
 				}
 			}
 			mu.Lock()
-			res.latencies = append(res.latencies, lat...)
+			res.latencies.merge(lat)
 			res.requests += requests
 			res.errors += errs
 			if res.firstErr == nil {
@@ -550,7 +545,6 @@ func loadTest(ctx context.Context, url string, bodies [][]byte, clients int, war
 	// Requests sent before the end count, and so does the time they took
 	// to be answered after it.
 	res.elapsed = time.Since(measureFrom)
-	slices.Sort(res.latencies)
 	if res.firstErr != nil {
 		fmt.Fprintf(progress, "bench serve: %d requests failed; the first: %v\n", res.errors, res.firstErr)
 	}
