@@ -16,7 +16,7 @@ Distils a model into one network for serving. The default recipe of
 finetune and fit is a cross-fitted ensemble of 20 networks, which costs 20
 networks' work per row; its student costs one network's and keeps nearly
 all of its score when it learns from enough rows (on Adult with 500
-labels, ROC-AUC 0.8957 against the ensemble's 0.8958, mean of 3 seeds; see
+labels, ROC-AUC 0.8955 against the ensemble's 0.8958, mean of 3 seeds; see
 docs/benchmarks.md).
 
 The student starts from the model's first network and learns the model's
@@ -32,7 +32,7 @@ gotabular evaluate, before serving it.
 
 Example:
   gotabular distil -model finetuned -data unlabelled.csv -out served
-  gotabular serve served
+  gotabular serve -model served
 
 Writes the directory -out, a model like any other, whose model.json
 records the distillation (teacher's size, rows, agreement or difference,
