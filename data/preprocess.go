@@ -443,11 +443,22 @@ func (p *Preprocessor) TransformWarn(t *Table, warn func(error)) (*Dataset, erro
 		if err != nil {
 			return nil, err
 		}
+		codes := d.Cat.Data
+		if c.Kind == Categorical && len(c.Dict)*len(s.Levels) <= scanLevelsMax {
+			// A few rows (a request to a server, say): scanning the
+			// levels for each value of the column costs less than
+			// building their index, which would be most of the work.
+			for i, code := range c.Codes {
+				if code >= 0 {
+					codes[i*nk+j] = scanLevel(s.Levels, c.Dict[code])
+				}
+			}
+			continue
+		}
 		index := make(map[string]int32, len(s.Levels))
 		for k, l := range s.Levels {
 			index[l] = int32(k + 1)
 		}
-		codes := d.Cat.Data
 		if c.Kind == Categorical {
 			// Look each dictionary entry up once rather than each row.
 			dictCode := make([]int32, len(c.Dict))
@@ -506,6 +517,23 @@ func lookupLevel(index map[string]int32, s string) int32 {
 	}
 	if v, ok := parseFloat32(s); ok {
 		return index[formatFloat32(v)]
+	}
+	return 0
+}
+
+// scanLevelsMax bounds the values × levels of a categorical column that
+// Transform matches by scanning the levels rather than through an index.
+const scanLevelsMax = 4096
+
+// scanLevel is lookupLevel by a scan of the levels.
+func scanLevel(levels []string, s string) int32 {
+	if k := slices.Index(levels, s); k >= 0 {
+		return int32(k + 1)
+	}
+	if v, ok := parseFloat32(s); ok {
+		if k := slices.Index(levels, formatFloat32(v)); k >= 0 {
+			return int32(k + 1)
+		}
 	}
 	return 0
 }

@@ -2,6 +2,7 @@ package data
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -255,5 +256,44 @@ func TestPreprocessorValidate(t *testing.T) {
 	}
 	if err := (*Preprocessor)(nil).Validate(); err == nil {
 		t.Error("nil preprocessor: got nil error")
+	}
+}
+
+// Transform matches the values of a categorical column to its levels by a
+// scan when they are few and through an index when they are many; both
+// give the same codes, numbers spelt differently and unseen values
+// included.
+func TestTransformLevelLookups(t *testing.T) {
+	var fit, many strings.Builder
+	fit.WriteString("c\n")
+	many.WriteString("c\n")
+	for i := range 100 {
+		fmt.Fprintf(&fit, "%d\n", i)
+		fmt.Fprintf(&many, "%d.0\n", 99-i) // spelt otherwise than in fitting
+	}
+	many.WriteString("unseen\n")
+	p, err := Fit(mustParse(t, fit.String(), ReadOptions{Kinds: map[string]Kind{"c": Categorical}}), nil, []string{"c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := mustParse(t, many.String(), ReadOptions{Kinds: map[string]Kind{"c": Categorical}})
+	if c, _ := all.Col("c"); len(c.Dict)*len(p.Categorical[0].Levels) <= scanLevelsMax {
+		t.Fatalf("%d values × %d levels: the test needs the index", len(c.Dict), len(p.Categorical[0].Levels))
+	}
+	d, err := p.Transform(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range all.Rows {
+		one, err := p.Transform(all.Take([]int{i}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := one.Cat.Data[0], d.Cat.Data[i]; got != want {
+			t.Errorf("row %d alone: code %d; among all the rows: %d", i, got, want)
+		}
+	}
+	if d.Cat.Data[0] == 0 || d.Cat.Data[100] != 0 {
+		t.Errorf("codes %v: want a level for 99.0 and 0 for the unseen value", d.Cat.Data)
 	}
 }
