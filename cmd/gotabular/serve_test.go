@@ -106,6 +106,9 @@ func TestServeFlags(t *testing.T) {
 		{"bad rows", []string{"serve", "-model", f.finetuned, "-max-rows", "0"}, 2, "-max-rows must be positive"},
 		{"bench help", []string{"bench", "serve", "-h"}, 0, "serve_b1_c8_p99 ms N"},
 		{"bench clients", []string{"bench", "serve", "-model", f.finetuned, "-clients", "0"}, 2, "-clients"},
+		{"bad gogc", []string{"serve", "-model", f.finetuned, "-gogc", "5"}, 2, "want a percent ≥ 10"},
+		{"bench gogc", []string{"bench", "serve", "-model", f.finetuned, "-gogc", "off"}, 2, "want a percent ≥ 10"},
+		{"bench profile into the model", []string{"bench", "serve", "-model", f.finetuned, "-cpuprofile", f.finetuned + "/cpu.prof"}, 1, "inside the model directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runArgs(t, tc.args...)
