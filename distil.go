@@ -141,6 +141,9 @@ func (m *TabularModel) Distil(ctx context.Context, rows *data.Table, o DistilOpt
 	teachers := len(m.members())
 	s.net = s.members()[0]
 	s.History, s.MemberHistories, s.CrossValidation, s.Validation = nil, nil, nil, nil
+	// The student's record says how it was trained: by distillation, as
+	// one network, not by the teacher's cross-fitting.
+	s.TrainerConfig = tc.WithDefaults()
 	task := &distilTask{net: s.net, classify: m.target.Task == config.Classification}
 	opt, err := s.optimizer(s.net.Trainable(), lr)
 	if err != nil {

@@ -51,6 +51,9 @@ func TestDistil(t *testing.T) {
 			if d == nil || d.TeacherMembers != 3 || d.Rows+d.ValidationRows != unlabelled.Rows || d.ValidationRows == 0 {
 				t.Fatalf("Distillation %+v: want 3 members and %d rows in all", d, unlabelled.Rows)
 			}
+			if got := s.TrainerConfig; got.Members() != 1 || got.MaxEpochs != dt.MaxEpochs {
+				t.Errorf("the student's trainer config %+v is not the distillation's, of one network", got)
+			}
 			if !reflect.DeepEqual(d.TeacherCrossValidation, ft.CrossValidation) || s.CrossValidation != nil {
 				t.Errorf("the student's record keeps the teacher's cross-validation and has none of its own")
 			}
