@@ -47,6 +47,10 @@ type Outputs struct {
 	// on the labelled rows, when it cross-fits, or NaN: a figure to
 	// choose methods by without looking at the test rows.
 	CV float64
+	// Distillation is how close a distilled method's network came to its
+	// ensemble on held-out unlabelled rows (nil for other methods): a
+	// label-free figure to choose distillation settings by.
+	Distillation *gotabular.Distillation
 }
 
 // Pretraining is a self-supervised training on every training row of a
@@ -75,6 +79,10 @@ type Record struct {
 	// CV is the metric of the out-of-fold predictions on the labelled
 	// rows, for methods that cross-fit.
 	CV *float64 `json:"cv,omitempty"`
+	// Agreement and TeacherRMSE are a distilled network's closeness to
+	// its ensemble on held-out unlabelled rows (gotabular.Distillation).
+	Agreement   *float64 `json:"agreement,omitempty"`
+	TeacherRMSE *float64 `json:"teacher_rmse,omitempty"`
 }
 
 // Options choose what Run runs.
@@ -162,6 +170,13 @@ func Run(ctx context.Context, m *Manifest, o Options) ([]Record, error) {
 						Seconds: time.Since(t0).Seconds(), PretrainSeconds: ps}
 					if !math.IsNaN(res.CV) && !math.IsInf(res.CV, 0) {
 						r.CV = &res.CV
+					}
+					if d := res.Distillation; d != nil {
+						if e.Kind() == Regression {
+							r.TeacherRMSE = &d.TeacherRMSE
+						} else {
+							r.Agreement = &d.Agreement
+						}
 					}
 					if r.Value, err = score(e, pos, y, res.Test); err != nil {
 						return out, fmt.Errorf("%s, seed %d, %d labels, method %s: %w", name, seed, n, meth.Name, err)

@@ -161,7 +161,7 @@ func TestRun(t *testing.T) {
 	dir := t.TempDir()
 	m := writeDatasets(t, dir)
 	var methods []Method
-	names := []string{"linear", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01", "scratch+enc=16-8+ftepochs=30+ftlr=0.01", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01+ta=1+cv=3+pseudo=50+deep"}
+	names := []string{"linear", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01", "scratch+enc=16-8+ftepochs=30+ftlr=0.01", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01+ta=1+cv=3+pseudo=50+deep", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01+cv=3+distil"}
 	for _, n := range names {
 		meth, err := ParseMethod(n)
 		if err != nil {
@@ -184,6 +184,15 @@ func TestRun(t *testing.T) {
 		// The default recipe cross-fits; the linear baseline does not.
 		if crossFits := r.Method != "linear"; crossFits != (r.CV != nil) {
 			t.Errorf("%s: cross-validated figure %v; want one exactly for the cross-fitting methods", r.Method, r.CV)
+		}
+		// A distilled network says how close it came to its ensemble:
+		// agreement for a classifier, a distance for a regressor.
+		distils := strings.HasSuffix(r.Method, "+distil")
+		if distils != (r.Agreement != nil || r.TeacherRMSE != nil) || r.Agreement != nil && r.TeacherRMSE != nil {
+			t.Errorf("%s on %s: agreement %v, teacher RMSE %v; want one of them exactly for a distilled method", r.Method, r.Dataset, r.Agreement, r.TeacherRMSE)
+		}
+		if r.Agreement != nil && !(*r.Agreement > 0.5 && *r.Agreement <= 1) || r.TeacherRMSE != nil && !(*r.TeacherRMSE >= 0 && *r.TeacherRMSE < 40) {
+			t.Errorf("%s on %s: agreement %v, teacher RMSE %v out of range", r.Method, r.Dataset, r.Agreement, r.TeacherRMSE)
 		}
 		if r.Dataset == "toy" && (r.Metric != "roc_auc" || !(r.Value > 0.5 && r.Value <= 1)) {
 			t.Errorf("%+v: want a ROC-AUC better than chance", r)

@@ -259,7 +259,7 @@ func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (
 		ft.Progress = nil
 	}
 	test, err := outputs(ft, d)
-	return Outputs{Test: test, CV: cv}, err
+	return Outputs{Test: test, CV: cv, Distillation: ft.Distillation}, err
 }
 
 // task is the library's task of a dataset.
