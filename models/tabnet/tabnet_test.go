@@ -156,28 +156,10 @@ func smoothPoint(t *testing.T, b *tabnet.Backbone, c tabnet.Config) {
 // gradient b's Backward adds: m's gradient is that of the sum. m is b or
 // a module running b.
 func withSparsity(b *tabnet.Backbone, m nn.Module, opt nntest.Options) nntest.Func {
-	rng := rand.New(rand.NewPCG(7, 11))
-	var r *tensor.Mat
-	return nntest.Func{
-		Forward: func(x *tensor.Mat) float64 {
-			y := m.Forward(x, opt.Train)
-			if r == nil {
-				r = tensor.New(y.Rows, y.Cols)
-				for i := range r.Data {
-					r.Data[i] = float32(rng.NormFloat64())
-				}
-			}
-			var s float64
-			for i := range y.Rows {
-				for j, v := range y.Row(i) {
-					s += float64(v) * float64(r.At(i, j))
-				}
-			}
-			return s + b.SparsityLoss()
-		},
-		Backward: func() *tensor.Mat { return m.Backward(r) },
-		Params:   m.Params(),
-	}
+	f := nntest.ModuleFunc(m, opt)
+	forward := f.Forward
+	f.Forward = func(x *tensor.Mat) float64 { return forward(x) + b.SparsityLoss() }
+	return f
 }
 
 // sparsityOnly is the sparsity loss alone: the output's gradient is zero,
