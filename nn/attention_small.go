@@ -253,10 +253,9 @@ func softmaxRow(p []float32) {
 	for _, v := range p {
 		mx = max(mx, v)
 	}
+	tensor.Exp(p, mx)
 	var sum float32
-	for j, v := range p {
-		e := expf(v - mx)
-		p[j] = e
+	for _, e := range p {
 		sum += e
 	}
 	inv := 1 / sum

@@ -86,24 +86,13 @@ func (g *GLU) forwardRows(lo, hi int) {
 				yr[j] = a[j] * f
 			}
 		case GateReLU:
-			for j, v := range b {
-				yr[j] = a[j] * max(v, 0)
-			}
+			tensor.ReGLU(a, b, yr)
 		case GateGELU:
 			if !g.keep {
-				for j, v := range b {
-					c, _ := normCDFf(v)
-					yr[j] = a[j] * v * c
-				}
+				tensor.GEGLU(a, b, yr, nil, nil)
 				break
 			}
-			fr, dr := g.gate.Row(i)[:n], g.dgate.Row(i)[:n]
-			for j, v := range b {
-				c, pdf := normCDFf(v)
-				f := v * c
-				fr[j], dr[j] = f, c+v*pdf
-				yr[j] = a[j] * f
-			}
+			tensor.GEGLU(a, b, yr, g.gate.Row(i)[:n], g.dgate.Row(i)[:n])
 		}
 	}
 }
@@ -140,28 +129,18 @@ func (g *GLU) backwardRows(lo, hi int) {
 				db[j] = gr[j] * a[j] * s * (1 - s)
 			}
 		case GateReLU:
-			for j, v := range b {
-				if v > 0 {
-					da[j], db[j] = gr[j]*v, gr[j]*a[j]
-				} else {
-					da[j], db[j] = 0, 0
-				}
-			}
+			tensor.ReGLUBackward(gr, a, b, da, db)
 		case GateGELU:
 			if !g.keep {
 				// A backward pass after an evaluation pass.
 				for j, v := range b {
-					cdf, pdf := normCDFf(v)
+					cdf, pdf := tensor.NormCDF(v)
 					da[j] = gr[j] * v * cdf
 					db[j] = gr[j] * a[j] * (cdf + v*pdf)
 				}
 				break
 			}
-			fr, dfr := g.gate.Row(i)[:n], g.dgate.Row(i)[:n]
-			for j := range b {
-				da[j] = gr[j] * fr[j]
-				db[j] = gr[j] * a[j] * dfr[j]
-			}
+			tensor.GEGLUBackward(gr, a, g.gate.Row(i)[:n], g.dgate.Row(i)[:n], da, db)
 		}
 	}
 }

@@ -216,6 +216,20 @@ func TestDropoutScaling(t *testing.T) {
 	if mean := sum / float64(len(y.Data)); math.Abs(mean-1) > 0.03 {
 		t.Errorf("mean after inverted dropout %v, want about 1", mean)
 	}
+	// Each row draws from its own stream: neighbouring rows' masks must
+	// agree no more than chance does (0.75² + 0.25² = 0.625 of places), as
+	// streams seeded alike would.
+	same := 0
+	for i := 1; i < y.Rows; i++ {
+		for j, v := range y.Row(i) {
+			if (v == 0) == (y.At(i-1, j) == 0) {
+				same++
+			}
+		}
+	}
+	if frac := float64(same) / float64((y.Rows-1)*y.Cols); math.Abs(frac-0.625) > 0.03 {
+		t.Errorf("neighbouring rows' masks agree in %.3f of places, want about 0.625", frac)
+	}
 	if d.Forward(x, false) != x {
 		t.Error("evaluation mode is not the identity")
 	}

@@ -35,11 +35,12 @@ func (s *RowSoftmax) forwardRows(lo, hi int) {
 		for _, v := range xr {
 			m = max(m, v)
 		}
+		// Attention takes a million exponentials a step: tensor.Exp
+		// computes them a vector at a time.
+		copy(yr, xr)
+		tensor.Exp(yr, m)
 		var sum float64
-		for j, v := range xr {
-			// expf: attention takes a million exponentials a step.
-			e := expf(v - m)
-			yr[j] = e
+		for _, e := range yr {
 			sum += float64(e)
 		}
 		inv := float32(1 / sum)

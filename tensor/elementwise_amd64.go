@@ -141,3 +141,53 @@ func normalizeBackwardKernel(dy, xhat, meanDy, meanDyXhat, scale, dx []float32) 
 		normalizeBackwardGo(dy, xhat, meanDy, meanDyXhat, scale, dx)
 	}
 }
+
+// The activation kernels have AVX-512 forms only (activation.go).
+
+func expKernel(x []float32, shift float32) {
+	if elemFamily == elemAVX512 {
+		expAVX512(&x[0], shift, len(x))
+		return
+	}
+	expGo(x, shift)
+}
+
+func gegluKernel(a, b, y []float32) {
+	if elemFamily == elemAVX512 {
+		gegluAVX512(&a[0], &b[0], &y[0], nil, nil, len(a))
+		return
+	}
+	gegluGo(a, b, y)
+}
+
+func gegluTrainKernel(a, b, y, f, df []float32) {
+	if elemFamily == elemAVX512 {
+		gegluTrainAVX512(&a[0], &b[0], &y[0], &f[0], &df[0], len(a))
+		return
+	}
+	gegluTrainGo(a, b, y, f, df)
+}
+
+func gegluBackwardKernel(dy, a, f, df, da, db []float32) {
+	if elemFamily == elemAVX512 {
+		gegluBackwardAVX512(&dy[0], &a[0], &f[0], &df[0], &da[0], &db[0], len(dy))
+		return
+	}
+	gegluBackwardGo(dy, a, f, df, da, db)
+}
+
+func regluKernel(a, b, y []float32) {
+	if elemFamily == elemAVX512 {
+		regluAVX512(&a[0], &b[0], &y[0], len(a))
+		return
+	}
+	regluGo(a, b, y)
+}
+
+func regluBackwardKernel(dy, a, b, da, db []float32) {
+	if elemFamily == elemAVX512 {
+		regluBackwardAVX512(&dy[0], &a[0], &b[0], &da[0], &db[0], len(dy))
+		return
+	}
+	regluBackwardGo(dy, a, b, da, db)
+}

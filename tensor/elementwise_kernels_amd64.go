@@ -63,3 +63,21 @@ func normalizeAVX2(x, mean, scale, gamma, beta, xhat, y *float32, n int)
 
 //go:noescape
 func normalizeBackwardAVX2(dy, xhat, meanDy, meanDyXhat, scale, dx *float32, n int)
+
+//go:noescape
+func expAVX512(x *float32, shift float32, n int)
+
+//go:noescape
+func gegluAVX512(a, b, y, f, df *float32, n int)
+
+//go:noescape
+func gegluTrainAVX512(a, b, y, f, df *float32, n int)
+
+//go:noescape
+func gegluBackwardAVX512(dy, a, f, df, da, db *float32, n int)
+
+//go:noescape
+func regluAVX512(a, b, y *float32, n int)
+
+//go:noescape
+func regluBackwardAVX512(dy, a, b, da, db *float32, n int)

@@ -2364,3 +2364,668 @@ normalizeBackwardAVX2_done:
 	VLDMXCSR (SP)
 	VZEROUPPER
 	RET
+
+DATA actConsts<>+0(SB)/4, $0x3fb8aa3b
+DATA actConsts<>+4(SB)/4, $0x4b400000
+DATA actConsts<>+8(SB)/4, $0x007fffff
+DATA actConsts<>+12(SB)/4, $0x003fff81
+DATA actConsts<>+16(SB)/4, $0x000000fe
+DATA actConsts<>+20(SB)/4, $0x3f317200
+DATA actConsts<>+24(SB)/4, $0x35bfbe8e
+DATA actConsts<>+28(SB)/4, $0x3f800000
+DATA actConsts<>+32(SB)/4, $0x3f000000
+DATA actConsts<>+36(SB)/4, $0x3e2aaaab
+DATA actConsts<>+40(SB)/4, $0x3d2aaaab
+DATA actConsts<>+44(SB)/4, $0x3c088889
+DATA actConsts<>+48(SB)/4, $0x3ab60b61
+DATA actConsts<>+52(SB)/4, $0x39500d01
+DATA actConsts<>+56(SB)/4, $0x42b170a4
+DATA actConsts<>+60(SB)/4, $0xc2ae999a
+DATA actConsts<>+64(SB)/4, $0x7f800000
+DATA actConsts<>+68(SB)/4, $0xbf000000
+DATA actConsts<>+72(SB)/4, $0x3f3504f3
+DATA actConsts<>+76(SB)/4, $0x3ecc422a
+DATA actConsts<>+80(SB)/4, $0x3ea7ba05
+DATA actConsts<>+84(SB)/4, $0x3e827906
+DATA actConsts<>+88(SB)/4, $0xbe91a98e
+DATA actConsts<>+92(SB)/4, $0x3fb5f0e3
+DATA actConsts<>+96(SB)/4, $0xbfba00e3
+DATA actConsts<>+100(SB)/4, $0x3f87dc22
+DATA actConsts<>+104(SB)/4, $0x3f000000
+DATA actConsts<>+108(SB)/4, $0x7fffffff
+GLOBL actConsts<>(SB), RODATA|NOPTR, $112
+
+// func expAVX512(x *float32, shift float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·expAVX512(SB), NOSPLIT, $0-24
+	MOVQ         x+0(FP), AX
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS shift+8(FP), Z0
+	XORQ         DX, DX
+
+expAVX512_loop1:
+	CMPQ          CX, $0x00000010
+	JB            expAVX512_tail
+	VMOVUPS       (AX)(DX*1), Z1
+	VSUBPS        Z0, Z1, Z1
+	VMULPS.BCST   actConsts<>+0(SB), Z1, Z2
+	VADDPS.BCST   actConsts<>+4(SB), Z2, Z2
+	VPANDD.BCST   actConsts<>+8(SB), Z2, Z3
+	VPSUBD.BCST   actConsts<>+12(SB), Z3, Z3
+	VSUBPS.BCST   actConsts<>+4(SB), Z2, Z2
+	VMULPS.BCST   actConsts<>+20(SB), Z2, Z4
+	VSUBPS        Z4, Z1, Z4
+	VMULPS.BCST   actConsts<>+24(SB), Z2, Z2
+	VSUBPS        Z2, Z4, Z4
+	VMULPS.BCST   actConsts<>+52(SB), Z4, Z2
+	VADDPS.BCST   actConsts<>+48(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+44(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+40(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+36(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+32(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+28(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+28(SB), Z2, Z2
+	VPCMPGTD.BCST actConsts<>+16(SB), Z3, K3
+	VADDPS        Z2, Z2, K3, Z2
+	VPMINSD.BCST  actConsts<>+16(SB), Z3, Z3
+	VPSLLD        $0x17, Z3, Z3
+	VMULPS        Z3, Z2, Z2
+	VCMPPS.BCST   $0x1e, actConsts<>+56(SB), Z1, K4
+	VBROADCASTSS  actConsts<>+64(SB), K4, Z2
+	VCMPPS.BCST   $0x19, actConsts<>+60(SB), Z1, K5
+	VPXORD        Z2, Z2, K5, Z2
+	VCMPPS        $0x03, Z1, Z1, K6
+	VMOVAPS       Z1, K6, Z2
+	VMOVUPS       Z2, (AX)(DX*1)
+	ADDQ          $0x00000040, DX
+	SUBQ          $0x00000010, CX
+	JMP           expAVX512_loop1
+
+expAVX512_tail:
+	TESTQ         CX, CX
+	JZ            expAVX512_done
+	MOVQ          $0x00000001, BX
+	SHLXQ         CX, BX, BX
+	DECQ          BX
+	KMOVW         BX, K1
+	VMOVUPS.Z     (AX)(DX*1), K1, Z1
+	VSUBPS        Z0, Z1, Z1
+	VMULPS.BCST   actConsts<>+0(SB), Z1, Z0
+	VADDPS.BCST   actConsts<>+4(SB), Z0, Z0
+	VPANDD.BCST   actConsts<>+8(SB), Z0, Z2
+	VPSUBD.BCST   actConsts<>+12(SB), Z2, Z2
+	VSUBPS.BCST   actConsts<>+4(SB), Z0, Z0
+	VMULPS.BCST   actConsts<>+20(SB), Z0, Z3
+	VSUBPS        Z3, Z1, Z3
+	VMULPS.BCST   actConsts<>+24(SB), Z0, Z0
+	VSUBPS        Z0, Z3, Z3
+	VMULPS.BCST   actConsts<>+52(SB), Z3, Z0
+	VADDPS.BCST   actConsts<>+48(SB), Z0, Z0
+	VMULPS        Z3, Z0, Z0
+	VADDPS.BCST   actConsts<>+44(SB), Z0, Z0
+	VMULPS        Z3, Z0, Z0
+	VADDPS.BCST   actConsts<>+40(SB), Z0, Z0
+	VMULPS        Z3, Z0, Z0
+	VADDPS.BCST   actConsts<>+36(SB), Z0, Z0
+	VMULPS        Z3, Z0, Z0
+	VADDPS.BCST   actConsts<>+32(SB), Z0, Z0
+	VMULPS        Z3, Z0, Z0
+	VADDPS.BCST   actConsts<>+28(SB), Z0, Z0
+	VMULPS        Z3, Z0, Z0
+	VADDPS.BCST   actConsts<>+28(SB), Z0, Z0
+	VPCMPGTD.BCST actConsts<>+16(SB), Z2, K3
+	VADDPS        Z0, Z0, K3, Z0
+	VPMINSD.BCST  actConsts<>+16(SB), Z2, Z2
+	VPSLLD        $0x17, Z2, Z2
+	VMULPS        Z2, Z0, Z0
+	VCMPPS.BCST   $0x1e, actConsts<>+56(SB), Z1, K4
+	VBROADCASTSS  actConsts<>+64(SB), K4, Z0
+	VCMPPS.BCST   $0x19, actConsts<>+60(SB), Z1, K5
+	VPXORD        Z0, Z0, K5, Z0
+	VCMPPS        $0x03, Z1, Z1, K6
+	VMOVAPS       Z1, K6, Z0
+	VMOVUPS       Z0, K1, (AX)(DX*1)
+
+expAVX512_done:
+	VZEROUPPER
+	RET
+
+// func gegluAVX512(a *float32, b *float32, y *float32, f *float32, df *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gegluAVX512(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), AX
+	MOVQ b+8(FP), CX
+	MOVQ y+16(FP), DX
+	MOVQ n+40(FP), BX
+	XORQ SI, SI
+
+gegluAVX512_loop1:
+	CMPQ          BX, $0x00000010
+	JB            gegluAVX512_tail
+	VMOVUPS       (CX)(SI*1), Z0
+	VMULPS.BCST   actConsts<>+68(SB), Z0, Z1
+	VMULPS        Z0, Z1, Z1
+	VMULPS.BCST   actConsts<>+0(SB), Z1, Z2
+	VADDPS.BCST   actConsts<>+4(SB), Z2, Z2
+	VPANDD.BCST   actConsts<>+8(SB), Z2, Z3
+	VPSUBD.BCST   actConsts<>+12(SB), Z3, Z3
+	VSUBPS.BCST   actConsts<>+4(SB), Z2, Z2
+	VMULPS.BCST   actConsts<>+20(SB), Z2, Z4
+	VSUBPS        Z4, Z1, Z4
+	VMULPS.BCST   actConsts<>+24(SB), Z2, Z2
+	VSUBPS        Z2, Z4, Z4
+	VMULPS.BCST   actConsts<>+52(SB), Z4, Z2
+	VADDPS.BCST   actConsts<>+48(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+44(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+40(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+36(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+32(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+28(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+28(SB), Z2, Z2
+	VPCMPGTD.BCST actConsts<>+16(SB), Z3, K3
+	VADDPS        Z2, Z2, K3, Z2
+	VPMINSD.BCST  actConsts<>+16(SB), Z3, Z3
+	VPSLLD        $0x17, Z3, Z3
+	VMULPS        Z3, Z2, Z2
+	VCMPPS.BCST   $0x1e, actConsts<>+56(SB), Z1, K4
+	VBROADCASTSS  actConsts<>+64(SB), K4, Z2
+	VCMPPS.BCST   $0x19, actConsts<>+60(SB), Z1, K5
+	VPXORD        Z2, Z2, K5, Z2
+	VCMPPS        $0x03, Z1, Z1, K6
+	VMOVAPS       Z1, K6, Z2
+	VMULPS.BCST   actConsts<>+72(SB), Z0, Z3
+	VPANDD.BCST   actConsts<>+108(SB), Z3, Z3
+	VMULPS.BCST   actConsts<>+80(SB), Z3, Z3
+	VBROADCASTSS  actConsts<>+28(SB), Z1
+	VADDPS        Z1, Z3, Z3
+	VDIVPS        Z3, Z1, Z3
+	VMULPS.BCST   actConsts<>+100(SB), Z3, Z4
+	VADDPS.BCST   actConsts<>+96(SB), Z4, Z4
+	VMULPS        Z3, Z4, Z4
+	VADDPS.BCST   actConsts<>+92(SB), Z4, Z4
+	VMULPS        Z3, Z4, Z4
+	VADDPS.BCST   actConsts<>+88(SB), Z4, Z4
+	VMULPS        Z3, Z4, Z4
+	VADDPS.BCST   actConsts<>+84(SB), Z4, Z4
+	VMULPS.BCST   actConsts<>+104(SB), Z3, Z3
+	VMULPS        Z4, Z3, Z3
+	VMULPS        Z2, Z3, Z3
+	VSUBPS        Z3, Z1, Z4
+	VXORPS        Z1, Z1, Z1
+	VCMPPS        $0x11, Z1, Z0, K2
+	VMOVAPS       Z3, K2, Z4
+	VMULPS.BCST   actConsts<>+76(SB), Z2, Z2
+	VMOVUPS       (AX)(SI*1), Z1
+	VMULPS        Z0, Z1, Z1
+	VMULPS        Z4, Z1, Z1
+	VMOVUPS       Z1, (DX)(SI*1)
+	ADDQ          $0x00000040, SI
+	SUBQ          $0x00000010, BX
+	JMP           gegluAVX512_loop1
+
+gegluAVX512_tail:
+	TESTQ         BX, BX
+	JZ            gegluAVX512_done
+	MOVQ          $0x00000001, DI
+	SHLXQ         BX, DI, DI
+	DECQ          DI
+	KMOVW         DI, K1
+	VMOVUPS.Z     (CX)(SI*1), K1, Z0
+	VMULPS.BCST   actConsts<>+68(SB), Z0, Z1
+	VMULPS        Z0, Z1, Z1
+	VMULPS.BCST   actConsts<>+0(SB), Z1, Z2
+	VADDPS.BCST   actConsts<>+4(SB), Z2, Z2
+	VPANDD.BCST   actConsts<>+8(SB), Z2, Z3
+	VPSUBD.BCST   actConsts<>+12(SB), Z3, Z3
+	VSUBPS.BCST   actConsts<>+4(SB), Z2, Z2
+	VMULPS.BCST   actConsts<>+20(SB), Z2, Z4
+	VSUBPS        Z4, Z1, Z4
+	VMULPS.BCST   actConsts<>+24(SB), Z2, Z2
+	VSUBPS        Z2, Z4, Z4
+	VMULPS.BCST   actConsts<>+52(SB), Z4, Z2
+	VADDPS.BCST   actConsts<>+48(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+44(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+40(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+36(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+32(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+28(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+28(SB), Z2, Z2
+	VPCMPGTD.BCST actConsts<>+16(SB), Z3, K3
+	VADDPS        Z2, Z2, K3, Z2
+	VPMINSD.BCST  actConsts<>+16(SB), Z3, Z3
+	VPSLLD        $0x17, Z3, Z3
+	VMULPS        Z3, Z2, Z2
+	VCMPPS.BCST   $0x1e, actConsts<>+56(SB), Z1, K4
+	VBROADCASTSS  actConsts<>+64(SB), K4, Z2
+	VCMPPS.BCST   $0x19, actConsts<>+60(SB), Z1, K5
+	VPXORD        Z2, Z2, K5, Z2
+	VCMPPS        $0x03, Z1, Z1, K6
+	VMOVAPS       Z1, K6, Z2
+	VMULPS.BCST   actConsts<>+72(SB), Z0, Z3
+	VPANDD.BCST   actConsts<>+108(SB), Z3, Z3
+	VMULPS.BCST   actConsts<>+80(SB), Z3, Z3
+	VBROADCASTSS  actConsts<>+28(SB), Z1
+	VADDPS        Z1, Z3, Z3
+	VDIVPS        Z3, Z1, Z3
+	VMULPS.BCST   actConsts<>+100(SB), Z3, Z4
+	VADDPS.BCST   actConsts<>+96(SB), Z4, Z4
+	VMULPS        Z3, Z4, Z4
+	VADDPS.BCST   actConsts<>+92(SB), Z4, Z4
+	VMULPS        Z3, Z4, Z4
+	VADDPS.BCST   actConsts<>+88(SB), Z4, Z4
+	VMULPS        Z3, Z4, Z4
+	VADDPS.BCST   actConsts<>+84(SB), Z4, Z4
+	VMULPS.BCST   actConsts<>+104(SB), Z3, Z3
+	VMULPS        Z4, Z3, Z3
+	VMULPS        Z2, Z3, Z3
+	VSUBPS        Z3, Z1, Z4
+	VXORPS        Z1, Z1, Z1
+	VCMPPS        $0x11, Z1, Z0, K2
+	VMOVAPS       Z3, K2, Z4
+	VMULPS.BCST   actConsts<>+76(SB), Z2, Z2
+	VMOVUPS.Z     (AX)(SI*1), K1, Z1
+	VMULPS        Z0, Z1, Z1
+	VMULPS        Z4, Z1, Z1
+	VMOVUPS       Z1, K1, (DX)(SI*1)
+
+gegluAVX512_done:
+	VZEROUPPER
+	RET
+
+// func gegluTrainAVX512(a *float32, b *float32, y *float32, f *float32, df *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gegluTrainAVX512(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), AX
+	MOVQ b+8(FP), CX
+	MOVQ y+16(FP), DX
+	MOVQ n+40(FP), BX
+	MOVQ f+24(FP), SI
+	MOVQ df+32(FP), DI
+	XORQ R8, R8
+
+gegluTrainAVX512_loop1:
+	CMPQ          BX, $0x00000010
+	JB            gegluTrainAVX512_tail
+	VMOVUPS       (CX)(R8*1), Z0
+	VMULPS.BCST   actConsts<>+68(SB), Z0, Z1
+	VMULPS        Z0, Z1, Z1
+	VMULPS.BCST   actConsts<>+0(SB), Z1, Z2
+	VADDPS.BCST   actConsts<>+4(SB), Z2, Z2
+	VPANDD.BCST   actConsts<>+8(SB), Z2, Z3
+	VPSUBD.BCST   actConsts<>+12(SB), Z3, Z3
+	VSUBPS.BCST   actConsts<>+4(SB), Z2, Z2
+	VMULPS.BCST   actConsts<>+20(SB), Z2, Z4
+	VSUBPS        Z4, Z1, Z4
+	VMULPS.BCST   actConsts<>+24(SB), Z2, Z2
+	VSUBPS        Z2, Z4, Z4
+	VMULPS.BCST   actConsts<>+52(SB), Z4, Z2
+	VADDPS.BCST   actConsts<>+48(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+44(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+40(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+36(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+32(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+28(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+28(SB), Z2, Z2
+	VPCMPGTD.BCST actConsts<>+16(SB), Z3, K3
+	VADDPS        Z2, Z2, K3, Z2
+	VPMINSD.BCST  actConsts<>+16(SB), Z3, Z3
+	VPSLLD        $0x17, Z3, Z3
+	VMULPS        Z3, Z2, Z2
+	VCMPPS.BCST   $0x1e, actConsts<>+56(SB), Z1, K4
+	VBROADCASTSS  actConsts<>+64(SB), K4, Z2
+	VCMPPS.BCST   $0x19, actConsts<>+60(SB), Z1, K5
+	VPXORD        Z2, Z2, K5, Z2
+	VCMPPS        $0x03, Z1, Z1, K6
+	VMOVAPS       Z1, K6, Z2
+	VMULPS.BCST   actConsts<>+72(SB), Z0, Z3
+	VPANDD.BCST   actConsts<>+108(SB), Z3, Z3
+	VMULPS.BCST   actConsts<>+80(SB), Z3, Z3
+	VBROADCASTSS  actConsts<>+28(SB), Z1
+	VADDPS        Z1, Z3, Z3
+	VDIVPS        Z3, Z1, Z3
+	VMULPS.BCST   actConsts<>+100(SB), Z3, Z4
+	VADDPS.BCST   actConsts<>+96(SB), Z4, Z4
+	VMULPS        Z3, Z4, Z4
+	VADDPS.BCST   actConsts<>+92(SB), Z4, Z4
+	VMULPS        Z3, Z4, Z4
+	VADDPS.BCST   actConsts<>+88(SB), Z4, Z4
+	VMULPS        Z3, Z4, Z4
+	VADDPS.BCST   actConsts<>+84(SB), Z4, Z4
+	VMULPS.BCST   actConsts<>+104(SB), Z3, Z3
+	VMULPS        Z4, Z3, Z3
+	VMULPS        Z2, Z3, Z3
+	VSUBPS        Z3, Z1, Z4
+	VXORPS        Z1, Z1, Z1
+	VCMPPS        $0x11, Z1, Z0, K2
+	VMOVAPS       Z3, K2, Z4
+	VMULPS.BCST   actConsts<>+76(SB), Z2, Z2
+	VMOVUPS       (AX)(R8*1), Z1
+	VMULPS        Z4, Z0, Z3
+	VMOVUPS       Z3, (SI)(R8*1)
+	VMULPS        Z2, Z0, Z2
+	VADDPS        Z2, Z4, Z4
+	VMOVUPS       Z4, (DI)(R8*1)
+	VMULPS        Z3, Z1, Z1
+	VMOVUPS       Z1, (DX)(R8*1)
+	ADDQ          $0x00000040, R8
+	SUBQ          $0x00000010, BX
+	JMP           gegluTrainAVX512_loop1
+
+gegluTrainAVX512_tail:
+	TESTQ         BX, BX
+	JZ            gegluTrainAVX512_done
+	MOVQ          $0x00000001, R9
+	SHLXQ         BX, R9, R9
+	DECQ          R9
+	KMOVW         R9, K1
+	VMOVUPS.Z     (CX)(R8*1), K1, Z0
+	VMULPS.BCST   actConsts<>+68(SB), Z0, Z1
+	VMULPS        Z0, Z1, Z1
+	VMULPS.BCST   actConsts<>+0(SB), Z1, Z2
+	VADDPS.BCST   actConsts<>+4(SB), Z2, Z2
+	VPANDD.BCST   actConsts<>+8(SB), Z2, Z3
+	VPSUBD.BCST   actConsts<>+12(SB), Z3, Z3
+	VSUBPS.BCST   actConsts<>+4(SB), Z2, Z2
+	VMULPS.BCST   actConsts<>+20(SB), Z2, Z4
+	VSUBPS        Z4, Z1, Z4
+	VMULPS.BCST   actConsts<>+24(SB), Z2, Z2
+	VSUBPS        Z2, Z4, Z4
+	VMULPS.BCST   actConsts<>+52(SB), Z4, Z2
+	VADDPS.BCST   actConsts<>+48(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+44(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+40(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+36(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+32(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+28(SB), Z2, Z2
+	VMULPS        Z4, Z2, Z2
+	VADDPS.BCST   actConsts<>+28(SB), Z2, Z2
+	VPCMPGTD.BCST actConsts<>+16(SB), Z3, K3
+	VADDPS        Z2, Z2, K3, Z2
+	VPMINSD.BCST  actConsts<>+16(SB), Z3, Z3
+	VPSLLD        $0x17, Z3, Z3
+	VMULPS        Z3, Z2, Z2
+	VCMPPS.BCST   $0x1e, actConsts<>+56(SB), Z1, K4
+	VBROADCASTSS  actConsts<>+64(SB), K4, Z2
+	VCMPPS.BCST   $0x19, actConsts<>+60(SB), Z1, K5
+	VPXORD        Z2, Z2, K5, Z2
+	VCMPPS        $0x03, Z1, Z1, K6
+	VMOVAPS       Z1, K6, Z2
+	VMULPS.BCST   actConsts<>+72(SB), Z0, Z3
+	VPANDD.BCST   actConsts<>+108(SB), Z3, Z3
+	VMULPS.BCST   actConsts<>+80(SB), Z3, Z3
+	VBROADCASTSS  actConsts<>+28(SB), Z1
+	VADDPS        Z1, Z3, Z3
+	VDIVPS        Z3, Z1, Z3
+	VMULPS.BCST   actConsts<>+100(SB), Z3, Z4
+	VADDPS.BCST   actConsts<>+96(SB), Z4, Z4
+	VMULPS        Z3, Z4, Z4
+	VADDPS.BCST   actConsts<>+92(SB), Z4, Z4
+	VMULPS        Z3, Z4, Z4
+	VADDPS.BCST   actConsts<>+88(SB), Z4, Z4
+	VMULPS        Z3, Z4, Z4
+	VADDPS.BCST   actConsts<>+84(SB), Z4, Z4
+	VMULPS.BCST   actConsts<>+104(SB), Z3, Z3
+	VMULPS        Z4, Z3, Z3
+	VMULPS        Z2, Z3, Z3
+	VSUBPS        Z3, Z1, Z4
+	VXORPS        Z1, Z1, Z1
+	VCMPPS        $0x11, Z1, Z0, K2
+	VMOVAPS       Z3, K2, Z4
+	VMULPS.BCST   actConsts<>+76(SB), Z2, Z2
+	VMOVUPS.Z     (AX)(R8*1), K1, Z1
+	VMULPS        Z4, Z0, Z3
+	VMOVUPS       Z3, K1, (SI)(R8*1)
+	VMULPS        Z2, Z0, Z2
+	VADDPS        Z2, Z4, Z4
+	VMOVUPS       Z4, K1, (DI)(R8*1)
+	VMULPS        Z3, Z1, Z1
+	VMOVUPS       Z1, K1, (DX)(R8*1)
+
+gegluTrainAVX512_done:
+	VZEROUPPER
+	RET
+
+// func gegluBackwardAVX512(dy *float32, a *float32, f *float32, df *float32, da *float32, db *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·gegluBackwardAVX512(SB), NOSPLIT, $0-56
+	MOVQ dy+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ f+16(FP), DX
+	MOVQ df+24(FP), BX
+	MOVQ da+32(FP), SI
+	MOVQ db+40(FP), DI
+	MOVQ n+48(FP), R8
+	XORQ R9, R9
+
+gegluBackwardAVX512_loopN:
+	CMPQ    R8, $0x00000020
+	JB      gegluBackwardAVX512_loop1
+	VMOVUPS (AX)(R9*1), Z0
+	VMOVUPS (DX)(R9*1), Z1
+	VMULPS  Z1, Z0, Z1
+	VMOVUPS Z1, (SI)(R9*1)
+	VMOVUPS (CX)(R9*1), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS (BX)(R9*1), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DI)(R9*1)
+	VMOVUPS 64(AX)(R9*1), Z0
+	VMOVUPS 64(DX)(R9*1), Z1
+	VMULPS  Z1, Z0, Z1
+	VMOVUPS Z1, 64(SI)(R9*1)
+	VMOVUPS 64(CX)(R9*1), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS 64(BX)(R9*1), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, 64(DI)(R9*1)
+	ADDQ    $0x00000080, R9
+	SUBQ    $0x00000020, R8
+	JMP     gegluBackwardAVX512_loopN
+
+gegluBackwardAVX512_loop1:
+	CMPQ    R8, $0x00000010
+	JB      gegluBackwardAVX512_tail
+	VMOVUPS (AX)(R9*1), Z0
+	VMOVUPS (DX)(R9*1), Z1
+	VMULPS  Z1, Z0, Z1
+	VMOVUPS Z1, (SI)(R9*1)
+	VMOVUPS (CX)(R9*1), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS (BX)(R9*1), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DI)(R9*1)
+	ADDQ    $0x00000040, R9
+	SUBQ    $0x00000010, R8
+	JMP     gegluBackwardAVX512_loop1
+
+gegluBackwardAVX512_tail:
+	TESTQ     R8, R8
+	JZ        gegluBackwardAVX512_done
+	MOVQ      $0x00000001, R10
+	SHLXQ     R8, R10, R10
+	DECQ      R10
+	KMOVW     R10, K1
+	VMOVUPS.Z (AX)(R9*1), K1, Z0
+	VMOVUPS.Z (DX)(R9*1), K1, Z1
+	VMULPS    Z1, Z0, Z1
+	VMOVUPS   Z1, K1, (SI)(R9*1)
+	VMOVUPS.Z (CX)(R9*1), K1, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS.Z (BX)(R9*1), K1, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)(R9*1)
+
+gegluBackwardAVX512_done:
+	VZEROUPPER
+	RET
+
+// func regluAVX512(a *float32, b *float32, y *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·regluAVX512(SB), NOSPLIT, $0-32
+	MOVQ   a+0(FP), AX
+	MOVQ   b+8(FP), CX
+	MOVQ   y+16(FP), DX
+	MOVQ   n+24(FP), BX
+	VPXORD Z0, Z0, Z0
+	XORQ   SI, SI
+
+regluAVX512_loopN:
+	CMPQ    BX, $0x00000040
+	JB      regluAVX512_loop1
+	VMOVUPS (CX)(SI*1), Z1
+	VMAXPS  Z1, Z0, Z1
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS (AX)(SI*1), Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, (DX)(SI*1)
+	VMOVUPS 64(CX)(SI*1), Z1
+	VMAXPS  Z1, Z0, Z1
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS 64(AX)(SI*1), Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(DX)(SI*1)
+	VMOVUPS 128(CX)(SI*1), Z1
+	VMAXPS  Z1, Z0, Z1
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS 128(AX)(SI*1), Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, 128(DX)(SI*1)
+	VMOVUPS 192(CX)(SI*1), Z1
+	VMAXPS  Z1, Z0, Z1
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS 192(AX)(SI*1), Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, 192(DX)(SI*1)
+	ADDQ    $0x00000100, SI
+	SUBQ    $0x00000040, BX
+	JMP     regluAVX512_loopN
+
+regluAVX512_loop1:
+	CMPQ    BX, $0x00000010
+	JB      regluAVX512_tail
+	VMOVUPS (CX)(SI*1), Z1
+	VMAXPS  Z1, Z0, Z1
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS (AX)(SI*1), Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, (DX)(SI*1)
+	ADDQ    $0x00000040, SI
+	SUBQ    $0x00000010, BX
+	JMP     regluAVX512_loop1
+
+regluAVX512_tail:
+	TESTQ     BX, BX
+	JZ        regluAVX512_done
+	MOVQ      $0x00000001, DI
+	SHLXQ     BX, DI, DI
+	DECQ      DI
+	KMOVW     DI, K1
+	VMOVUPS.Z (CX)(SI*1), K1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS.Z (AX)(SI*1), K1, Z0
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DX)(SI*1)
+
+regluAVX512_done:
+	VZEROUPPER
+	RET
+
+// func regluBackwardAVX512(dy *float32, a *float32, b *float32, da *float32, db *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·regluBackwardAVX512(SB), NOSPLIT, $0-48
+	MOVQ   dy+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   da+24(FP), BX
+	MOVQ   db+32(FP), SI
+	MOVQ   n+40(FP), DI
+	VPXORD Z0, Z0, Z0
+	XORQ   R8, R8
+
+regluBackwardAVX512_loopN:
+	CMPQ     DI, $0x00000020
+	JB       regluBackwardAVX512_loop1
+	VMOVUPS  (DX)(R8*1), Z1
+	VCMPPS   $0x1e, Z0, Z1, K3
+	VMOVUPS  (AX)(R8*1), Z2
+	VMULPS.Z Z1, Z2, K3, Z1
+	VMOVUPS  Z1, (BX)(R8*1)
+	VMOVUPS  (CX)(R8*1), Z1
+	VMULPS.Z Z1, Z2, K3, Z1
+	VMOVUPS  Z1, (SI)(R8*1)
+	VMOVUPS  64(DX)(R8*1), Z1
+	VCMPPS   $0x1e, Z0, Z1, K3
+	VMOVUPS  64(AX)(R8*1), Z2
+	VMULPS.Z Z1, Z2, K3, Z1
+	VMOVUPS  Z1, 64(BX)(R8*1)
+	VMOVUPS  64(CX)(R8*1), Z1
+	VMULPS.Z Z1, Z2, K3, Z1
+	VMOVUPS  Z1, 64(SI)(R8*1)
+	ADDQ     $0x00000080, R8
+	SUBQ     $0x00000020, DI
+	JMP      regluBackwardAVX512_loopN
+
+regluBackwardAVX512_loop1:
+	CMPQ     DI, $0x00000010
+	JB       regluBackwardAVX512_tail
+	VMOVUPS  (DX)(R8*1), Z1
+	VCMPPS   $0x1e, Z0, Z1, K3
+	VMOVUPS  (AX)(R8*1), Z2
+	VMULPS.Z Z1, Z2, K3, Z1
+	VMOVUPS  Z1, (BX)(R8*1)
+	VMOVUPS  (CX)(R8*1), Z1
+	VMULPS.Z Z1, Z2, K3, Z1
+	VMOVUPS  Z1, (SI)(R8*1)
+	ADDQ     $0x00000040, R8
+	SUBQ     $0x00000010, DI
+	JMP      regluBackwardAVX512_loop1
+
+regluBackwardAVX512_tail:
+	TESTQ     DI, DI
+	JZ        regluBackwardAVX512_done
+	MOVQ      $0x00000001, R9
+	SHLXQ     DI, R9, R9
+	DECQ      R9
+	KMOVW     R9, K1
+	VMOVUPS.Z (DX)(R8*1), K1, Z1
+	VCMPPS    $0x1e, Z0, Z1, K3
+	VMOVUPS.Z (AX)(R8*1), K1, Z0
+	VMULPS.Z  Z1, Z0, K3, Z1
+	VMOVUPS   Z1, K1, (BX)(R8*1)
+	VMOVUPS.Z (CX)(R8*1), K1, Z1
+	VMULPS.Z  Z1, Z0, K3, Z1
+	VMOVUPS   Z1, K1, (SI)(R8*1)
+
+regluBackwardAVX512_done:
+	VZEROUPPER
+	RET

@@ -31,3 +31,10 @@ func normalizeKernel(x, mean, scale, gamma, beta, xhat, y []float32) {
 func normalizeBackwardKernel(dy, xhat, meanDy, meanDyXhat, scale, dx []float32) {
 	normalizeBackwardGo(dy, xhat, meanDy, meanDyXhat, scale, dx)
 }
+
+func expKernel(x []float32, shift float32)               { expGo(x, shift) }
+func gegluKernel(a, b, y []float32)                      { gegluGo(a, b, y) }
+func gegluTrainKernel(a, b, y, f, df []float32)          { gegluTrainGo(a, b, y, f, df) }
+func gegluBackwardKernel(dy, a, f, df, da, db []float32) { gegluBackwardGo(dy, a, f, df, da, db) }
+func regluKernel(a, b, y []float32)                      { regluGo(a, b, y) }
+func regluBackwardKernel(dy, a, b, da, db []float32)     { regluBackwardGo(dy, a, b, da, db) }

@@ -572,6 +572,13 @@ func elementwise() {
 		add(normalizeKernel(isa), normalizeSig)
 		add(normalizeBackwardKernel(isa), normBackSig)
 	}
+	activationConsts()
+	add(expKernel(), expSig)
+	add(gegluKernel(false), gegluSig)
+	add(gegluKernel(true), gegluSig)
+	add(gegluBackwardKernel(), gegluBackSig)
+	add(regluKernel(), regluSig)
+	add(regluBackwardKernel(), regluBackSig)
 	Generate()
 	if *decl == "" {
 		return
