@@ -17,6 +17,7 @@ type Residual struct {
 	F     Module
 	Drop  *Dropout
 	y, dx *tensor.Mat
+	add   sumTask
 }
 
 // Forward implements [Module].
@@ -30,8 +31,7 @@ func (r *Residual) Forward(x *tensor.Mat, train bool) *tensor.Mat {
 		h = r.Drop.Forward(h, train)
 	}
 	r.y = tensor.Ensure(r.y, x.Rows, x.Cols)
-	r.y.CopyFrom(x)
-	tensor.Axpy(1, h.Data[:h.Rows*h.Cols], r.y.Data)
+	r.add.run(r.y, x, h)
 	return r.y
 }
 
@@ -46,8 +46,7 @@ func (r *Residual) Backward(dy *tensor.Mat) *tensor.Mat {
 		g = r.Norm.Backward(g)
 	}
 	r.dx = tensor.Ensure(r.dx, dy.Rows, dy.Cols)
-	r.dx.CopyFrom(dy)
-	tensor.Axpy(1, g.Data[:g.Rows*g.Cols], r.dx.Data)
+	r.add.run(r.dx, dy, g)
 	return r.dx
 }
 
@@ -130,4 +129,33 @@ func (r *LastResidual) Params() []*Param {
 		ps = append(ps, r.Norm.Params()...)
 	}
 	return append(ps, r.F.Params()...)
+}
+
+// sumTask sets dst = a + b, its rows shared between the worker pool's
+// threads: a copy and then an axpy took two passes, the copy on one thread.
+type sumTask struct {
+	dst, a, b *tensor.Mat
+	t         rowsTask
+}
+
+func (s *sumTask) run(dst, a, b *tensor.Mat) {
+	if a.Rows != dst.Rows || a.Cols != dst.Cols || b.Rows != dst.Rows || b.Cols != dst.Cols {
+		panic(fmt.Sprintf("nn: residual sum of %d×%d and %d×%d into %d×%d", a.Rows, a.Cols, b.Rows, b.Cols, dst.Rows, dst.Cols))
+	}
+	s.dst, s.a, s.b = dst, a, b
+	if s.t.f == nil {
+		s.t.f = s.rows
+	}
+	tensor.Parallel(dst.Rows, rowGrain(dst.Cols), &s.t)
+	s.dst, s.a, s.b = nil, nil, nil
+}
+
+func (s *sumTask) rows(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		a := s.a.Row(i)
+		d, b := s.dst.Row(i)[:len(a)], s.b.Row(i)[:len(a)]
+		for j, v := range a {
+			d[j] = v + b[j]
+		}
+	}
 }
