@@ -62,21 +62,23 @@ func (d *Dropout) forwardRows(lo, hi int) {
 	for i := lo; i < hi; i++ {
 		var pcg rand.PCG
 		pcg.Seed(d.seed, uint64(i))
-		// Two 32-bit draws from each 64-bit value, compared as integers:
-		// the draws were the layer's largest cost, a float64 each.
+		// Two 32-bit draws from each 64-bit value, compared as integers
+		// (the draws were the layer's largest cost, a float64 each), and
+		// without a branch, which would be mispredicted at every drop:
+		// draw − threshold wraps below zero exactly for a dropped value,
+		// and its sign bit, spread, clears the scale's bits.
 		m := d.mask[i*cols : (i+1)*cols]
-		var bits uint64
-		for j := range m {
-			if j%2 == 0 {
-				bits = pcg.Uint64()
-			} else {
-				bits >>= 32
-			}
-			if uint32(bits) < d.threshold {
-				m[j] = 0
-			} else {
-				m[j] = d.scale
-			}
+		scale, th := math.Float32bits(d.scale), uint64(d.threshold)
+		j := 0
+		for ; j+2 <= len(m); j += 2 {
+			bits := pcg.Uint64()
+			lo, hi := bits&0xffffffff, bits>>32
+			m[j] = math.Float32frombits(scale &^ uint32(int64(lo-th)>>63))
+			m[j+1] = math.Float32frombits(scale &^ uint32(int64(hi-th)>>63))
+		}
+		if j < len(m) {
+			lo := pcg.Uint64() & 0xffffffff
+			m[j] = math.Float32frombits(scale &^ uint32(int64(lo-th)>>63))
 		}
 		yr := d.y.Row(i)[:cols]
 		for j, v := range d.x.Row(i)[:cols] {
