@@ -60,24 +60,12 @@ func (l *LayerNorm) forwardRows(lo, hi int) {
 	gamma, beta := l.Gamma.Value.Data, l.Beta.Value.Data
 	for i := lo; i < hi; i++ {
 		xr, hr, yr := l.x.Row(i), l.xhat.Row(i), l.y.Row(i)
-		var s float32
-		for _, v := range xr {
-			s += v
-		}
-		mean := s / n
-		var ss float32
-		for _, v := range xr {
-			d := v - mean
-			ss += d * d
-		}
+		mean := tensor.Sum(xr) / n
+		ss := tensor.SumSquares(xr, mean)
 		inv := float32(1 / math.Sqrt(float64(ss/n)+l.Eps))
 		l.invStd[i] = inv
-		hr, yr = hr[:len(xr)], yr[:len(xr)]
-		for j, v := range xr {
-			h := (v - mean) * inv
-			hr[j] = h
-			yr[j] = h*gamma[j] + beta[j]
-		}
+		c := len(xr)
+		tensor.NormalizeRow(xr, gamma[:c], beta[:c], hr[:c], yr[:c], mean, inv)
 	}
 }
 
@@ -98,17 +86,9 @@ func (l *LayerNorm) backwardRows(lo, hi int) {
 	gamma := l.Gamma.Value.Data
 	for i := lo; i < hi; i++ {
 		gr, hr, dr := l.dy.Row(i), l.xhat.Row(i), l.dx.Row(i)
-		hr, dr = hr[:len(gr)], dr[:len(gr)]
-		var sg, sgh float32
-		for j, g := range gr {
-			g *= gamma[j]
-			sg += g
-			sgh += g * hr[j]
-		}
-		mg, mgh, inv := sg/n, sgh/n, l.invStd[i]
-		for j, g := range gr {
-			dr[j] = (g*gamma[j] - mg - hr[j]*mgh) * inv
-		}
+		c := len(gr)
+		sg, sgh := tensor.RowNormGradSums(gr, gamma[:c], hr[:c])
+		tensor.NormalizeRowBackward(gr, gamma[:c], hr[:c], dr[:c], sg/n, sgh/n, l.invStd[i])
 	}
 }
 

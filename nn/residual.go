@@ -153,9 +153,6 @@ func (s *sumTask) run(dst, a, b *tensor.Mat) {
 func (s *sumTask) rows(lo, hi int) {
 	for i := lo; i < hi; i++ {
 		a := s.a.Row(i)
-		d, b := s.dst.Row(i)[:len(a)], s.b.Row(i)[:len(a)]
-		for j, v := range a {
-			d[j] = v + b[j]
-		}
+		tensor.Add(a, s.b.Row(i)[:len(a)], s.dst.Row(i)[:len(a)])
 	}
 }

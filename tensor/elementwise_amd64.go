@@ -191,3 +191,50 @@ func regluBackwardKernel(dy, a, b, da, db []float32) {
 	}
 	regluBackwardGo(dy, a, b, da, db)
 }
+
+// The row-normalisation kernels have AVX-512 forms only (rownorm.go).
+
+func addKernel(a, b, dst []float32) {
+	if elemFamily == elemAVX512 {
+		addAVX512(&a[0], &b[0], &dst[0], len(a))
+		return
+	}
+	addGo(a, b, dst)
+}
+
+func sumKernel(x []float32) float32 {
+	if elemFamily == elemAVX512 {
+		return sumAVX512(&x[0], len(x))
+	}
+	return sumGo(x)
+}
+
+func sumSquaresKernel(x []float32, mean float32) float32 {
+	if elemFamily == elemAVX512 {
+		return sumSquaresAVX512(&x[0], mean, len(x))
+	}
+	return sumSquaresGo(x, mean)
+}
+
+func gradSumsKernel(g, gamma, h []float32) (float32, float32) {
+	if elemFamily == elemAVX512 {
+		return gradSumsAVX512(&g[0], &gamma[0], &h[0], len(g))
+	}
+	return gradSumsGo(g, gamma, h)
+}
+
+func normRowKernel(x, gamma, beta, xhat, y []float32, mean, inv float32) {
+	if elemFamily == elemAVX512 {
+		normRowAVX512(&x[0], &gamma[0], &beta[0], &xhat[0], &y[0], mean, inv, len(x))
+		return
+	}
+	normRowGo(x, gamma, beta, xhat, y, mean, inv)
+}
+
+func normRowBackKernel(g, gamma, h, dx []float32, mg, mgh, inv float32) {
+	if elemFamily == elemAVX512 {
+		normRowBackwardAVX512(&g[0], &gamma[0], &h[0], &dx[0], mg, mgh, inv, len(g))
+		return
+	}
+	normRowBackGo(g, gamma, h, dx, mg, mgh, inv)
+}

@@ -81,3 +81,21 @@ func regluAVX512(a, b, y *float32, n int)
 
 //go:noescape
 func regluBackwardAVX512(dy, a, b, da, db *float32, n int)
+
+//go:noescape
+func addAVX512(a, b, dst *float32, n int)
+
+//go:noescape
+func sumAVX512(x *float32, n int) float32
+
+//go:noescape
+func sumSquaresAVX512(x *float32, mean float32, n int) float32
+
+//go:noescape
+func gradSumsAVX512(dy, gamma, h *float32, n int) (sg, sgh float32)
+
+//go:noescape
+func normRowAVX512(x, gamma, beta, xhat, y *float32, mean, inv float32, n int)
+
+//go:noescape
+func normRowBackwardAVX512(dy, gamma, h, dx *float32, mg, mgh, inv float32, n int)

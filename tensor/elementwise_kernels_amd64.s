@@ -3029,3 +3029,359 @@ regluBackwardAVX512_tail:
 regluBackwardAVX512_done:
 	VZEROUPPER
 	RET
+
+// func addAVX512(a *float32, b *float32, dst *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·addAVX512(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), AX
+	MOVQ b+8(FP), CX
+	MOVQ dst+16(FP), DX
+	MOVQ n+24(FP), BX
+	XORQ SI, SI
+
+addAVX512_loopN:
+	CMPQ    BX, $0x00000040
+	JB      addAVX512_loop1
+	VMOVUPS (AX)(SI*1), Z0
+	VMOVUPS (CX)(SI*1), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DX)(SI*1)
+	VMOVUPS 64(AX)(SI*1), Z0
+	VMOVUPS 64(CX)(SI*1), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 64(DX)(SI*1)
+	VMOVUPS 128(AX)(SI*1), Z0
+	VMOVUPS 128(CX)(SI*1), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 128(DX)(SI*1)
+	VMOVUPS 192(AX)(SI*1), Z0
+	VMOVUPS 192(CX)(SI*1), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 192(DX)(SI*1)
+	ADDQ    $0x00000100, SI
+	SUBQ    $0x00000040, BX
+	JMP     addAVX512_loopN
+
+addAVX512_loop1:
+	CMPQ    BX, $0x00000010
+	JB      addAVX512_tail
+	VMOVUPS (AX)(SI*1), Z0
+	VMOVUPS (CX)(SI*1), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DX)(SI*1)
+	ADDQ    $0x00000040, SI
+	SUBQ    $0x00000010, BX
+	JMP     addAVX512_loop1
+
+addAVX512_tail:
+	TESTQ     BX, BX
+	JZ        addAVX512_done
+	MOVQ      $0x00000001, DI
+	SHLXQ     BX, DI, DI
+	DECQ      DI
+	KMOVW     DI, K1
+	VMOVUPS.Z (AX)(SI*1), K1, Z0
+	VMOVUPS.Z (CX)(SI*1), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DX)(SI*1)
+
+addAVX512_done:
+	VZEROUPPER
+	RET
+
+// func sumAVX512(x *float32, n int) float32
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
+TEXT ·sumAVX512(SB), NOSPLIT, $0-20
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VPXORD Z0, Z0, Z0
+	XORQ   DX, DX
+
+sumAVX512_loop1:
+	CMPQ    CX, $0x00000010
+	JB      sumAVX512_tail
+	VMOVUPS (AX)(DX*1), Z1
+	VADDPS  Z1, Z0, Z0
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, CX
+	JMP     sumAVX512_loop1
+
+sumAVX512_tail:
+	TESTQ     CX, CX
+	JZ        sumAVX512_done
+	MOVQ      $0x00000001, BX
+	SHLXQ     CX, BX, BX
+	DECQ      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (AX)(DX*1), K1, Z1
+	VADDPS    Z1, Z0, K1, Z0
+
+sumAVX512_done:
+	VEXTRACTF32X8 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VADDPS        X0, X1, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VZEROUPPER
+	MOVSS         X0, ret+16(FP)
+	RET
+
+// func sumSquaresAVX512(x *float32, mean float32, n int) float32
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
+TEXT ·sumSquaresAVX512(SB), NOSPLIT, $0-28
+	MOVQ         x+0(FP), AX
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS mean+8(FP), Z0
+	VPXORD       Z1, Z1, Z1
+	XORQ         DX, DX
+
+sumSquaresAVX512_loop1:
+	CMPQ    CX, $0x00000010
+	JB      sumSquaresAVX512_tail
+	VMOVUPS (AX)(DX*1), Z2
+	VSUBPS  Z0, Z2, Z2
+	VMULPS  Z2, Z2, Z2
+	VADDPS  Z2, Z1, Z1
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, CX
+	JMP     sumSquaresAVX512_loop1
+
+sumSquaresAVX512_tail:
+	TESTQ     CX, CX
+	JZ        sumSquaresAVX512_done
+	MOVQ      $0x00000001, BX
+	SHLXQ     CX, BX, BX
+	DECQ      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (AX)(DX*1), K1, Z2
+	VSUBPS    Z0, Z2, Z2
+	VMULPS    Z2, Z2, Z2
+	VADDPS    Z2, Z1, K1, Z1
+
+sumSquaresAVX512_done:
+	VEXTRACTF32X8 $0x01, Z1, Y0
+	VADDPS        Y0, Y1, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VZEROUPPER
+	MOVSS         X1, ret+24(FP)
+	RET
+
+// func gradSumsAVX512(dy *float32, gamma *float32, h *float32, n int) (sg float32, sgh float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
+TEXT ·gradSumsAVX512(SB), NOSPLIT, $0-40
+	MOVQ   dy+0(FP), AX
+	MOVQ   gamma+8(FP), CX
+	MOVQ   h+16(FP), DX
+	MOVQ   n+24(FP), BX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	XORQ   SI, SI
+
+gradSumsAVX512_loop1:
+	CMPQ    BX, $0x00000010
+	JB      gradSumsAVX512_tail
+	VMOVUPS (AX)(SI*1), Z2
+	VMOVUPS (CX)(SI*1), Z3
+	VMULPS  Z3, Z2, Z2
+	VADDPS  Z2, Z0, Z0
+	VMOVUPS (DX)(SI*1), Z3
+	VMULPS  Z3, Z2, Z2
+	VADDPS  Z2, Z1, Z1
+	ADDQ    $0x00000040, SI
+	SUBQ    $0x00000010, BX
+	JMP     gradSumsAVX512_loop1
+
+gradSumsAVX512_tail:
+	TESTQ     BX, BX
+	JZ        gradSumsAVX512_done
+	MOVQ      $0x00000001, DI
+	SHLXQ     BX, DI, DI
+	DECQ      DI
+	KMOVW     DI, K1
+	VMOVUPS.Z (AX)(SI*1), K1, Z2
+	VMOVUPS.Z (CX)(SI*1), K1, Z3
+	VMULPS    Z3, Z2, Z2
+	VADDPS    Z2, Z0, K1, Z0
+	VMOVUPS.Z (DX)(SI*1), K1, Z3
+	VMULPS    Z3, Z2, Z2
+	VADDPS    Z2, Z1, K1, Z1
+
+gradSumsAVX512_done:
+	VEXTRACTF32X8 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VEXTRACTF32X8 $0x01, Z1, Y2
+	VADDPS        Y2, Y1, Y2
+	VEXTRACTF128  $0x01, Y2, X1
+	VADDPS        X1, X2, X1
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDSS        X2, X1, X1
+	VZEROUPPER
+	MOVSS         X0, sg+32(FP)
+	MOVSS         X1, sgh+36(FP)
+	RET
+
+// func normRowAVX512(x *float32, gamma *float32, beta *float32, xhat *float32, y *float32, mean float32, inv float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·normRowAVX512(SB), NOSPLIT, $0-56
+	MOVQ         x+0(FP), AX
+	MOVQ         gamma+8(FP), CX
+	MOVQ         beta+16(FP), DX
+	MOVQ         xhat+24(FP), BX
+	MOVQ         y+32(FP), SI
+	MOVQ         n+48(FP), DI
+	VBROADCASTSS mean+40(FP), Z0
+	VBROADCASTSS inv+44(FP), Z1
+	XORQ         R8, R8
+
+normRowAVX512_loopN:
+	CMPQ    DI, $0x00000020
+	JB      normRowAVX512_loop1
+	VMOVUPS (AX)(R8*1), Z2
+	VSUBPS  Z0, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, (BX)(R8*1)
+	VMOVUPS (CX)(R8*1), Z3
+	VMULPS  Z3, Z2, Z2
+	VMOVUPS (DX)(R8*1), Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z2, (SI)(R8*1)
+	VMOVUPS 64(AX)(R8*1), Z2
+	VSUBPS  Z0, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(BX)(R8*1)
+	VMOVUPS 64(CX)(R8*1), Z3
+	VMULPS  Z3, Z2, Z2
+	VMOVUPS 64(DX)(R8*1), Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z2, 64(SI)(R8*1)
+	ADDQ    $0x00000080, R8
+	SUBQ    $0x00000020, DI
+	JMP     normRowAVX512_loopN
+
+normRowAVX512_loop1:
+	CMPQ    DI, $0x00000010
+	JB      normRowAVX512_tail
+	VMOVUPS (AX)(R8*1), Z2
+	VSUBPS  Z0, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, (BX)(R8*1)
+	VMOVUPS (CX)(R8*1), Z3
+	VMULPS  Z3, Z2, Z2
+	VMOVUPS (DX)(R8*1), Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z2, (SI)(R8*1)
+	ADDQ    $0x00000040, R8
+	SUBQ    $0x00000010, DI
+	JMP     normRowAVX512_loop1
+
+normRowAVX512_tail:
+	TESTQ     DI, DI
+	JZ        normRowAVX512_done
+	MOVQ      $0x00000001, R9
+	SHLXQ     DI, R9, R9
+	DECQ      R9
+	KMOVW     R9, K1
+	VMOVUPS.Z (AX)(R8*1), K1, Z2
+	VSUBPS    Z0, Z2, Z2
+	VMULPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, (BX)(R8*1)
+	VMOVUPS.Z (CX)(R8*1), K1, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS.Z (DX)(R8*1), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, (SI)(R8*1)
+
+normRowAVX512_done:
+	VZEROUPPER
+	RET
+
+// func normRowBackwardAVX512(dy *float32, gamma *float32, h *float32, dx *float32, mg float32, mgh float32, inv float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·normRowBackwardAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dy+0(FP), AX
+	MOVQ         gamma+8(FP), CX
+	MOVQ         h+16(FP), DX
+	MOVQ         dx+24(FP), BX
+	MOVQ         n+48(FP), SI
+	VBROADCASTSS mg+32(FP), Z0
+	VBROADCASTSS mgh+36(FP), Z1
+	VBROADCASTSS inv+40(FP), Z2
+	XORQ         DI, DI
+
+normRowBackwardAVX512_loopN:
+	CMPQ    SI, $0x00000020
+	JB      normRowBackwardAVX512_loop1
+	VMOVUPS (AX)(DI*1), Z3
+	VMOVUPS (CX)(DI*1), Z4
+	VMULPS  Z4, Z3, Z3
+	VSUBPS  Z0, Z3, Z3
+	VMOVUPS (DX)(DI*1), Z4
+	VMULPS  Z1, Z4, Z4
+	VSUBPS  Z4, Z3, Z3
+	VMULPS  Z2, Z3, Z3
+	VMOVUPS Z3, (BX)(DI*1)
+	VMOVUPS 64(AX)(DI*1), Z3
+	VMOVUPS 64(CX)(DI*1), Z4
+	VMULPS  Z4, Z3, Z3
+	VSUBPS  Z0, Z3, Z3
+	VMOVUPS 64(DX)(DI*1), Z4
+	VMULPS  Z1, Z4, Z4
+	VSUBPS  Z4, Z3, Z3
+	VMULPS  Z2, Z3, Z3
+	VMOVUPS Z3, 64(BX)(DI*1)
+	ADDQ    $0x00000080, DI
+	SUBQ    $0x00000020, SI
+	JMP     normRowBackwardAVX512_loopN
+
+normRowBackwardAVX512_loop1:
+	CMPQ    SI, $0x00000010
+	JB      normRowBackwardAVX512_tail
+	VMOVUPS (AX)(DI*1), Z3
+	VMOVUPS (CX)(DI*1), Z4
+	VMULPS  Z4, Z3, Z3
+	VSUBPS  Z0, Z3, Z3
+	VMOVUPS (DX)(DI*1), Z4
+	VMULPS  Z1, Z4, Z4
+	VSUBPS  Z4, Z3, Z3
+	VMULPS  Z2, Z3, Z3
+	VMOVUPS Z3, (BX)(DI*1)
+	ADDQ    $0x00000040, DI
+	SUBQ    $0x00000010, SI
+	JMP     normRowBackwardAVX512_loop1
+
+normRowBackwardAVX512_tail:
+	TESTQ     SI, SI
+	JZ        normRowBackwardAVX512_done
+	MOVQ      $0x00000001, R8
+	SHLXQ     SI, R8, R8
+	DECQ      R8
+	KMOVW     R8, K1
+	VMOVUPS.Z (AX)(DI*1), K1, Z3
+	VMOVUPS.Z (CX)(DI*1), K1, Z4
+	VMULPS    Z4, Z3, Z3
+	VSUBPS    Z0, Z3, Z3
+	VMOVUPS.Z (DX)(DI*1), K1, Z0
+	VMULPS    Z1, Z0, Z0
+	VSUBPS    Z0, Z3, Z3
+	VMULPS    Z2, Z3, Z3
+	VMOVUPS   Z3, K1, (BX)(DI*1)
+
+normRowBackwardAVX512_done:
+	VZEROUPPER
+	RET

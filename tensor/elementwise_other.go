@@ -38,3 +38,14 @@ func gegluTrainKernel(a, b, y, f, df []float32)          { gegluTrainGo(a, b, y,
 func gegluBackwardKernel(dy, a, f, df, da, db []float32) { gegluBackwardGo(dy, a, f, df, da, db) }
 func regluKernel(a, b, y []float32)                      { regluGo(a, b, y) }
 func regluBackwardKernel(dy, a, b, da, db []float32)     { regluBackwardGo(dy, a, b, da, db) }
+
+func addKernel(a, b, dst []float32)                           { addGo(a, b, dst) }
+func sumKernel(x []float32) float32                           { return sumGo(x) }
+func sumSquaresKernel(x []float32, mean float32) float32      { return sumSquaresGo(x, mean) }
+func gradSumsKernel(g, gamma, h []float32) (float32, float32) { return gradSumsGo(g, gamma, h) }
+func normRowKernel(x, gamma, beta, xhat, y []float32, mean, inv float32) {
+	normRowGo(x, gamma, beta, xhat, y, mean, inv)
+}
+func normRowBackKernel(g, gamma, h, dx []float32, mg, mgh, inv float32) {
+	normRowBackGo(g, gamma, h, dx, mg, mgh, inv)
+}

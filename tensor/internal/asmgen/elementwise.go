@@ -579,6 +579,12 @@ func elementwise() {
 	add(gegluBackwardKernel(), gegluBackSig)
 	add(regluKernel(), regluSig)
 	add(regluBackwardKernel(), regluBackSig)
+	add(addKernel(), addSig)
+	add(sumKernel(), sumSig)
+	add(sumSquaresKernel(), sumSquaresSig)
+	add(gradSumsKernel(), gradSumsSig)
+	add(normRowKernel(), normRowSig)
+	add(normRowBackKernel(), normRowBackSig)
 	Generate()
 	if *decl == "" {
 		return
