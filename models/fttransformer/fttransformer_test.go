@@ -9,6 +9,7 @@ import (
 
 	"github.com/gotabular/gotabular/models"
 	"github.com/gotabular/gotabular/models/fttransformer"
+	"github.com/gotabular/gotabular/models/modeltest"
 	"github.com/gotabular/gotabular/nn"
 	"github.com/gotabular/gotabular/nn/nntest"
 	"github.com/gotabular/gotabular/tensor"
@@ -40,14 +41,6 @@ func batch(rng *rand.Rand, rows int) (*tensor.Mat, *tensor.IntMat) {
 	return cont, cat
 }
 
-func count(ps []*nn.Param) int {
-	n := 0
-	for _, p := range ps {
-		n += len(p.Value.Data)
-	}
-	return n
-}
-
 // Size is exact, for tokens and for a flat input, with every kind of
 // feed-forward activation: loading checks it against the weights file.
 func TestSize(t *testing.T) {
@@ -71,7 +64,7 @@ func TestSize(t *testing.T) {
 				t.Fatal(err)
 			}
 			params, out := c.Size(tt.in)
-			if got := count(b.Params()); got != params || out != b.OutDim() {
+			if got := nn.Size(b.Params()); got != params || out != b.OutDim() {
 				t.Errorf("Size = %d values, width %d; the built backbone has %d, width %d", params, out, got, b.OutDim())
 			}
 		})
@@ -81,14 +74,7 @@ func TestSize(t *testing.T) {
 		{BatchNormContinuous: true, Dropout: 0.1, MaxOnehotCardinality: 4},
 		{NumEmbedding: models.NumEmbeddingConfig{Kind: models.NumEmbeddingPLR}},
 	} {
-		mc := models.Config{Task: "classification", Backbone: small(), Embedding: emb, IncludeInput: true}
-		n, err := models.NewSupervised(mc, schema, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want, err := mc.WithDefaults().Size(schema, 3); err != nil || count(n.Params()) != want {
-			t.Errorf("embedding %+v: network has %d values, Config.Size %d (%v)", emb, count(n.Params()), want, err)
-		}
+		modeltest.ConfigSize(t, models.Config{Task: "classification", Backbone: small(), Embedding: emb, IncludeInput: true}, schema, 3)
 	}
 }
 
@@ -171,26 +157,7 @@ func TestStepAllocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	cont, cat := batch(rand.New(rand.NewPCG(5, 5)), 64)
-	labels := make([]int32, 64)
-	grad := tensor.New(64, 2)
-	params := n.Params()
-	step := func(rows int) func() {
-		c, g := cont.RowView(0, rows), grad.RowView(0, rows)
-		k := &tensor.IntMat{Rows: rows, Cols: cat.Cols, Data: cat.Data[:rows*cat.Cols]}
-		return func() {
-			nn.ZeroGrad(params)
-			nn.CrossEntropy(n.Forward(c, k, true), labels[:rows], g)
-			n.Backward(g)
-		}
-	}
-	full, last := step(64), step(40)
-	full()
-	if a := testing.AllocsPerRun(5, full); a != 0 {
-		t.Errorf("%v allocations per step, want 0", a)
-	}
-	if a := testing.AllocsPerRun(5, last); a != 0 {
-		t.Errorf("%v allocations per step of a smaller batch, want 0", a)
-	}
+	modeltest.SupervisedStepAllocations(t, n, cont, cat, 40)
 }
 
 func TestValidate(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gotabular/gotabular/models"
 	"github.com/gotabular/gotabular/models/gandalf"
+	"github.com/gotabular/gotabular/models/modeltest"
 	"github.com/gotabular/gotabular/nn"
 	"github.com/gotabular/gotabular/nn/nntest"
 	"github.com/gotabular/gotabular/tensor"
@@ -254,84 +255,31 @@ func TestFixedSparsityIsNotTrained(t *testing.T) {
 // A training step at the default size allocates nothing once the
 // buffers are sized, and neither does a smaller last batch.
 func TestStepAllocations(t *testing.T) {
-	const batch, in = 256, 30
-	b := build(t, gandalf.Config{Dropout: 0.1}, in, rand.New(rand.NewPCG(5, 5)))
-	rng := rand.New(rand.NewPCG(6, 6))
-	x := nntest.Rand(rng, batch, in)
-	target := nntest.Rand(rng, batch, in)
-	grad := tensor.New(batch, in)
-	params := b.Params()
-	step := func(x, target, grad *tensor.Mat) func() {
-		return func() {
-			nn.ZeroGrad(params)
-			nn.MSE(b.Forward(x, true), target, grad)
-			b.Backward(grad)
-		}
-	}
-	full := step(x, target, grad)
-	full()
-	if n := testing.AllocsPerRun(5, full); n != 0 {
-		t.Errorf("%v allocations per step, want 0", n)
-	}
-	small := step(x.RowView(0, 100), target.RowView(0, 100), grad.RowView(0, 100))
-	if n := testing.AllocsPerRun(5, small); n != 0 {
-		t.Errorf("%v allocations per step of a smaller batch, want 0", n)
-	}
+	const in = 30
+	modeltest.StepAllocations(t, build(t, gandalf.Config{Dropout: 0.1}, in, rand.New(rand.NewPCG(5, 5))), in)
 }
 
 // The stages chain from input to output: running them in turn gives the
-// backbone's output, and their widths are those StageWidths promises.
+// backbone's output, their widths are those StageWidths promises, and
+// they hold the backbone's parameters.
 func TestStages(t *testing.T) {
 	c := gandalf.Config{Stages: 3}
 	b := build(t, c, 5, rand.New(rand.NewPCG(1, 1)))
 	x := nntest.Rand(rand.New(rand.NewPCG(2, 2)), 4, 5)
-	want := b.Forward(x, false).Clone()
-	st := b.Stages()
 	widths := c.StageWidths(models.FlatInput(5))
-	if len(st) != 3 || len(widths) != 3 {
-		t.Fatalf("%d stages, StageWidths lists %d; want 3", len(st), len(widths))
+	if len(widths) != 3 {
+		t.Fatalf("StageWidths lists %d stages, want 3", len(widths))
 	}
-	z := x
-	for i, s := range st {
-		z = s.Forward(z, false)
-		if z.Cols != widths[i] {
-			t.Errorf("stage %d: width %d, want %d", i, z.Cols, widths[i])
-		}
-	}
-	for i, v := range z.Data {
-		if v != want.Data[i] {
-			t.Fatalf("the stages in turn give %v, the backbone %v", z.Data, want.Data)
-		}
-	}
-	var n int
-	for _, s := range st {
-		n += nn.Size(s.Params())
-	}
-	if n != nn.Size(b.Params()) {
-		t.Errorf("the stages hold %d values, the backbone %d", n, nn.Size(b.Params()))
-	}
+	modeltest.Stages(t, b, widths, x)
 }
-
-// deepHead is what a head reading every stage and the input sees, as a
-// module, for a gradient check of the stages run one by one.
-type deepHead struct {
-	*models.HeadInput
-	b *gandalf.Backbone
-}
-
-func (h deepHead) Params() []*nn.Param { return h.b.Params() }
 
 func TestDeepFeaturesGradient(t *testing.T) {
 	tt := gradCase{"dropout", gandalf.Config{Stages: 3, Dropout: 0.2}, 4}
 	b, x, opt := setup(t, tt)
-	in, err := models.NewHeadInput(b, 6, true, true)
-	if err != nil {
-		t.Fatal(err)
+	m := modeltest.NewDeepHead(t, b, 6, true)
+	if m.Width() != 4*6 {
+		t.Fatalf("the head reads %d columns, want 3 stages and the input of 6", m.Width())
 	}
-	if in.Width() != 4*6 {
-		t.Fatalf("the head reads %d columns, want 3 stages and the input of 6", in.Width())
-	}
-	m := deepHead{in, b}
 	nntest.CheckModule(t, m, x, opt)
 	nntest.CheckCatches(t, nntest.ModuleFunc(m, opt), x, opt)
 }
@@ -340,20 +288,5 @@ func TestDeepFeaturesGradient(t *testing.T) {
 // checks it), is what it holds, with the head reading the output or every
 // stage and the input.
 func TestSupervisedSize(t *testing.T) {
-	s := models.Schema{Continuous: []string{"a", "b"}, Categorical: []models.Categorical{{Name: "c", Cardinality: 6}}}
-	for _, deep := range []bool{false, true} {
-		c := models.Config{Task: "classification", Backbone: gandalf.Config{Stages: 3}, DeepFeatures: deep, IncludeInput: deep,
-			Head: models.HeadConfig{Layers: "4"}}
-		want, err := c.Size(s, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := models.NewSupervised(c, s, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := nn.Size(n.Params()); got != want {
-			t.Errorf("deep features %v: Size says %d values, the network holds %d", deep, want, got)
-		}
-	}
+	modeltest.SupervisedSize(t, gandalf.Config{Stages: 3})
 }

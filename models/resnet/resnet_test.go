@@ -9,10 +9,10 @@ import (
 	"testing"
 
 	"github.com/gotabular/gotabular/models"
+	"github.com/gotabular/gotabular/models/modeltest"
 	"github.com/gotabular/gotabular/models/resnet"
 	"github.com/gotabular/gotabular/nn"
 	"github.com/gotabular/gotabular/nn/nntest"
-	"github.com/gotabular/gotabular/tensor"
 )
 
 func build(t *testing.T, c resnet.Config, in int, seed uint64) models.Backbone {
@@ -118,29 +118,13 @@ func TestSize(t *testing.T) {
 }
 
 // The stages chain from input to output: running them in turn gives the
-// backbone's output, and their widths are those StageWidths promises.
+// backbone's output, their widths are those StageWidths promises, and
+// they hold the backbone's parameters.
 func TestStages(t *testing.T) {
 	c := resnet.Config{Blocks: 3, Main: 6, Hidden: 5}
 	b := build(t, c, 4, 1)
 	x := nntest.Rand(rand.New(rand.NewPCG(2, 2)), 5, 4)
-	want := b.Forward(x, false).Clone()
-	st := b.(models.Staged).Stages()
-	widths := c.StageWidths(models.FlatInput(4))
-	if len(st) != len(widths) {
-		t.Fatalf("%d stages, StageWidths lists %d", len(st), len(widths))
-	}
-	z := x
-	for i, s := range st {
-		z = s.Forward(z, false)
-		if z.Cols != widths[i] {
-			t.Errorf("stage %d: width %d, want %d", i, z.Cols, widths[i])
-		}
-	}
-	for i, v := range z.Data {
-		if v != want.Data[i] {
-			t.Fatalf("the stages in turn give %v, the backbone %v", z.Data, want.Data)
-		}
-	}
+	modeltest.Stages(t, b.(models.Staged), c.StageWidths(models.FlatInput(4)), x)
 }
 
 func TestValidate(t *testing.T) {
@@ -204,39 +188,9 @@ func TestRegistryRoundTrip(t *testing.T) {
 // A training step at the default size allocates nothing once the
 // buffers are sized, and neither does a smaller last batch.
 func TestStepAllocations(t *testing.T) {
-	const batch, in = 256, 40
-	b := build(t, resnet.Config{ResidualDropout: new(0.1)}, in, 5)
-	rng := rand.New(rand.NewPCG(6, 6))
-	x := nntest.Rand(rng, batch, in)
-	target := nntest.Rand(rng, batch, b.OutDim())
-	grad := tensor.New(batch, b.OutDim())
-	params := b.Params()
-	step := func(x, target, grad *tensor.Mat) func() {
-		return func() {
-			nn.ZeroGrad(params)
-			nn.MSE(b.Forward(x, true), target, grad)
-			b.Backward(grad)
-		}
-	}
-	full := step(x, target, grad)
-	full()
-	if n := testing.AllocsPerRun(5, full); n != 0 {
-		t.Errorf("%v allocations per step, want 0", n)
-	}
-	small := step(x.RowView(0, 100), target.RowView(0, 100), grad.RowView(0, 100))
-	if n := testing.AllocsPerRun(5, small); n != 0 {
-		t.Errorf("%v allocations per step of a smaller batch, want 0", n)
-	}
+	const in = 40
+	modeltest.StepAllocations(t, build(t, resnet.Config{ResidualDropout: new(0.1)}, in, 5), in)
 }
-
-// deepHead is what a head reading every stage and the input sees, as a
-// module, for a gradient check of the stages run one by one.
-type deepHead struct {
-	*models.HeadInput
-	b models.Backbone
-}
-
-func (h deepHead) Params() []*nn.Param { return h.b.Params() }
 
 // With every stage read by the head, the biases that the batch norms
 // cancel in the backbone's own output reach the head, and every gradient
@@ -248,12 +202,8 @@ func TestDeepFeaturesGradient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := models.NewHeadInput(b, 7, true, false)
-	if err != nil {
-		t.Fatal(err)
-	}
 	x := nntest.Rand(rand.New(rand.NewPCG(4, 4)), 10, 7)
-	m, opt := deepHead{in, b}, gradOptions(src, 3)
+	m, opt := modeltest.NewDeepHead(t, b, 7, false), gradOptions(src, 3)
 	nntest.CheckModule(t, m, x, opt)
 	nntest.CheckCatches(t, nntest.ModuleFunc(m, opt), x, opt)
 }
@@ -262,20 +212,5 @@ func TestDeepFeaturesGradient(t *testing.T) {
 // checks it), is what it holds, with the head reading the output or every
 // stage and the input.
 func TestSupervisedSize(t *testing.T) {
-	s := models.Schema{Continuous: []string{"a", "b"}, Categorical: []models.Categorical{{Name: "c", Cardinality: 6}}}
-	for _, deep := range []bool{false, true} {
-		c := models.Config{Task: "classification", Backbone: resnet.Config{Blocks: 2, Main: 8, Hidden: 12}, DeepFeatures: deep, IncludeInput: deep,
-			Head: models.HeadConfig{Layers: "4"}}
-		want, err := c.Size(s, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := models.NewSupervised(c, s, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := nn.Size(n.Params()); got != want {
-			t.Errorf("deep features %v: Size says %d values, the network holds %d", deep, want, got)
-		}
-	}
+	modeltest.SupervisedSize(t, resnet.Config{Blocks: 2, Main: 8, Hidden: 12})
 }
