@@ -304,6 +304,11 @@ func init() {
 			r.holdout = true
 			return nil
 		}})
+	registerLever("pick", Lever{Doc: "fine-tune from the pretrained weights or from the network's initial weights, whichever scores better on the validation rows when fine-tuned on the rest (as holdout does); then fine-tune the chosen start on all labelled rows",
+		Apply: func(r *Recipe, _ string) error {
+			r.pick = true
+			return nil
+		}})
 	registerLever("lrprobe", Lever{Doc: "instead of fine-tuning, an L2 logistic regression on the encoder's features beside the one-hot and standardised input, its penalty chosen by 5-fold cross-validation (binary targets)",
 		Apply: func(r *Recipe, _ string) error {
 			r.probe = true

@@ -43,6 +43,9 @@ type Recipe struct {
 	// holdout fine-tunes on the rows to fit alone and gives as CV the
 	// metric on the validation rows, which no member saw or stopped on.
 	holdout bool
+	// pick fine-tunes from the pretrained weights or from initial ones,
+	// whichever the holdout figure prefers.
+	pick bool
 }
 
 // DefaultRecipe returns the recipe of the gotabular method: what
@@ -221,6 +224,9 @@ func (r Recipe) pretrain(ctx context.Context, c *Cell, fresh bool) (*gotabular.T
 // fit fine-tunes a copy of the pretrained model on the cell's labelled
 // rows and returns its test outputs.
 func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (Outputs, error) {
+	if r.pick {
+		return r.pickFit(ctx, c, pre)
+	}
 	d := c.Data
 	o := r.Finetune
 	o.Train, o.Validation, o.Target = c.Train, c.Valid, d.Entry.Target
@@ -272,6 +278,41 @@ func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (
 	}
 	test, err := outputs(ft, d)
 	return Outputs{Test: test, CV: cv, Distillation: ft.Distillation}, err
+}
+
+// pickFit fine-tunes from the pretrained model or from the same network's
+// initial weights, whichever scores better on the validation rows when
+// fine-tuned on the rows to fit alone (as the holdout lever does), on all
+// the labelled rows.
+func (r Recipe) pickFit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (Outputs, error) {
+	fresh, err := r.pretrain(ctx, c, true)
+	if err != nil {
+		return Outputs{}, err
+	}
+	ho := r
+	ho.pick, ho.holdout, ho.distil = false, true, false
+	a, err := ho.fit(ctx, c, pre)
+	if err != nil {
+		return Outputs{}, err
+	}
+	b, err := ho.fit(ctx, c, fresh)
+	if err != nil {
+		return Outputs{}, err
+	}
+	start := pre
+	if better(c.Data.Entry, b.CV, a.CV) {
+		start = fresh
+	}
+	r.pick = false
+	return r.fit(ctx, c, start)
+}
+
+// better reports whether figure a of the dataset's metric is better than b.
+func better(e Entry, a, b float64) bool {
+	if e.Kind() == Regression {
+		return a < b
+	}
+	return a > b
 }
 
 // task is the library's task of a dataset.
