@@ -2,6 +2,7 @@ package gotabular_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -309,5 +310,53 @@ func TestSelfTraining(t *testing.T) {
 				t.Errorf("error %v, want one about %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestScratchShare checks that with ScratchShare the members picked start
+// from the weights an untrained model has (those of Initialize), spread
+// evenly, and the others from the pretrained ones.
+func TestScratchShare(t *testing.T) {
+	pre := pretrained(t)
+	fresh, err := gotabular.New(config.DataConfig{Target: []string{"label"}}, daeConfig(), config.OptimizerConfig{}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.Initialize(synthetic(600, 1).Without("label", "amount")); err != nil {
+		t.Fatal(err)
+	}
+	tr := quiet
+	tr.Folds, tr.FoldRepeats = 2, 2
+	create := func(m *gotabular.TabularModel, share float64) map[string][]float32 {
+		t.Helper()
+		ft, err := m.CreateFinetuneModel(gotabular.FinetuneOptions{Task: config.Classification,
+			Train: synthetic(80, 5).Without("amount"), Trainer: &tr, ScratchShare: share})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return values(gotabular.ParamsForTest(ft))
+	}
+	mixed, fromPre, fromFresh := create(pre, 0.5), create(pre, 0), create(fresh, 0)
+	const w = "encoder.0.linear.weight"
+	for i, scratch := range []bool{false, true, false, true} {
+		name := w
+		if i > 0 {
+			name = fmt.Sprintf("member%d/%s", i, w)
+		}
+		got, ok := mixed[name]
+		if !ok {
+			t.Fatalf("no parameter %s", name)
+		}
+		want, other := fromPre[name], fromFresh[name]
+		if scratch {
+			want, other = other, want
+		}
+		if !equal(got, want) || equal(got, other) {
+			t.Errorf("member %d: scratch %v, but its encoder's weights are not those of that start", i, scratch)
+		}
+	}
+	if _, err := pre.CreateFinetuneModel(gotabular.FinetuneOptions{Task: config.Classification,
+		Train: synthetic(80, 5).Without("amount"), ScratchShare: 1.5}); err == nil {
+		t.Error("ScratchShare 1.5 was accepted")
 	}
 }

@@ -294,8 +294,23 @@ type FinetuneOptions struct {
 	// keep detail of the input that the last may have abstracted away.
 	// It needs an encoder made of stages (models.Staged), as the MLP is.
 	DeepFeatures bool
+	// ScratchShare is the share of a cross-fitted ensemble's members that
+	// start from the network's initial weights, as if never pretrained,
+	// the others from the pretrained ones (0: none). The scratch members
+	// are spread evenly over the members, so over the repeats of the
+	// cross-fitting each fold is held out from both kinds; they keep the
+	// pretrained preprocessing. Where pretraining helps little, members
+	// trained from scratch add diversity to the ensemble.
+	ScratchShare float64
 	// Seed of the head's initialisation (default 42).
 	Seed uint64
+}
+
+// scratchMember reports whether member i of an ensemble with a share of
+// scratch members starts from initial weights: member i is one when
+// floor((i+1)·share) passes floor(i·share), which spreads them evenly.
+func scratchMember(i int, share float64) bool {
+	return share > 0 && math.Floor(float64(i+1)*share) > math.Floor(float64(i)*share)
 }
 
 // CreateFinetuneModel returns a new model for supervised fine-tuning: a
@@ -342,6 +357,9 @@ func (m *TabularModel) CreateFinetuneModel(opts FinetuneOptions) (*TabularModel,
 		if err := opts.Trainer.Validate(); err != nil {
 			return nil, fmt.Errorf("CreateFinetuneModel: %w", err)
 		}
+	}
+	if !(opts.ScratchShare >= 0 && opts.ScratchShare <= 1) {
+		return nil, fmt.Errorf("CreateFinetuneModel: ScratchShare %v: want a share in [0, 1]", opts.ScratchShare)
 	}
 	dc := m.DataConfig
 	dc.Target = []string{targetName}
@@ -395,7 +413,11 @@ func (m *TabularModel) CreateFinetuneModel(opts FinetuneOptions) (*TabularModel,
 	}
 	nets := make([]models.Network, len(parts))
 	for i := range parts {
-		if nets[i], err = ft.buildFinetune(sc, m.ssl, seed+uint64(i)); err != nil {
+		var from ssl.Model = m.ssl
+		if scratchMember(i, opts.ScratchShare) {
+			from = nil // BuildFeaturizer's weights: those Build gave before pretraining
+		}
+		if nets[i], err = ft.buildFinetune(sc, from, seed+uint64(i)); err != nil {
 			return nil, err
 		}
 		if ft.ft.PseudoLabels > 0 {
@@ -408,7 +430,8 @@ func (m *TabularModel) CreateFinetuneModel(opts FinetuneOptions) (*TabularModel,
 
 // buildFinetune makes the fine-tuning network on a private copy of the
 // pretrained embedding layer and featurizer (when pretrained is given) or
-// on fresh ones whose weights will be loaded.
+// on fresh ones: the initial weights of the method's Build, for a scratch
+// member or for weights that will be loaded.
 func (m *TabularModel) buildFinetune(sc ssl.Config, pretrained ssl.Model, seed uint64) (*ssl.Finetune, error) {
 	embed, enc, err := sc.BuildFeaturizer(m.schema)
 	if err != nil {

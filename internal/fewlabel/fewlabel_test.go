@@ -161,7 +161,7 @@ func TestRun(t *testing.T) {
 	dir := t.TempDir()
 	m := writeDatasets(t, dir)
 	var methods []Method
-	names := []string{"linear", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01", "scratch+enc=16-8+ftepochs=30+ftlr=0.01", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01+ta=1+cv=3+pseudo=50+deep", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01+cv=3+distil"}
+	names := []string{"linear", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01", "scratch+enc=16-8+ftepochs=30+ftlr=0.01", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01+ta=1+cv=3+pseudo=50+deep", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01+cv=3+distil", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01+cv=3+mix=0.5+holdout", "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01+cv=3+pick"}
 	for _, n := range names {
 		meth, err := ParseMethod(n)
 		if err != nil {

@@ -260,6 +260,15 @@ func init() {
 			r.Run.BackboneLRScale = &v
 			return nil
 		}})
+	registerLever("mix", Lever{Doc: "a share of the cross-fitted members starts from the network's initial weights, not the pretrained ones (gotabular.FinetuneOptions.ScratchShare)", Arg: "SHARE",
+		Apply: func(r *Recipe, arg string) error {
+			v, err := strconv.ParseFloat(arg, 64)
+			if err != nil || !(v >= 0 && v <= 1) {
+				return fmt.Errorf("%q is not a share in [0, 1]", arg)
+			}
+			r.Finetune.ScratchShare = v
+			return nil
+		}})
 	registerLever("encdrop", Lever{Doc: "dropout after each layer of the encoder in fine-tuning", Arg: "P",
 		Apply: func(r *Recipe, arg string) error {
 			v, err := probability(arg)
@@ -290,6 +299,16 @@ func init() {
 		}})
 	registerLever("cvrep", Lever{Doc: "repeat the cross-fitting over R splits into folds", Arg: "R",
 		Apply: intLever(func(r *Recipe, n int) { r.finetuneTrainer(func(tc *config.TrainerConfig) { tc.FoldRepeats = n }) })})
+	registerLever("holdout", Lever{Doc: "a label-only estimate free of early stopping's optimism: fine-tune on the rows to fit alone (cross-fitting them) and record as cv the metric on the validation rows, which no member trained or stopped on; the test figure is that of this smaller fit",
+		Apply: func(r *Recipe, _ string) error {
+			r.holdout = true
+			return nil
+		}})
+	registerLever("pick", Lever{Doc: "fine-tune from the pretrained weights or from the network's initial weights, whichever scores better on the validation rows when fine-tuned on the rest (as holdout does); then fine-tune the chosen start on all labelled rows",
+		Apply: func(r *Recipe, _ string) error {
+			r.pick = true
+			return nil
+		}})
 	registerLever("lrprobe", Lever{Doc: "instead of fine-tuning, an L2 logistic regression on the encoder's features beside the one-hot and standardised input, its penalty chosen by 5-fold cross-validation (binary targets)",
 		Apply: func(r *Recipe, _ string) error {
 			r.probe = true

@@ -253,14 +253,18 @@ func (d *Dataset) Unlabelled() *data.Table { return d.Train.Without(d.Entry.Targ
 
 // truth returns the test rows' targets: whether each is positive, or its
 // value.
-func (d *Dataset) truth() (pos []bool, y []float64, err error) {
-	c, err := d.Test.Col(d.Entry.Target)
+func (d *Dataset) truth() (pos []bool, y []float64, err error) { return d.truthOf(d.Test, "test") }
+
+// truthOf returns the targets of rows of the dataset, which names in
+// errors.
+func (d *Dataset) truthOf(t *data.Table, which string) (pos []bool, y []float64, err error) {
+	c, err := t.Col(d.Entry.Target)
 	if err != nil {
 		return nil, nil, err
 	}
-	for i := range d.Test.Rows {
+	for i := range t.Rows {
 		if c.Missing(i) {
-			return nil, nil, fmt.Errorf("dataset %s: test row %d has no target", d.Entry.Name, i+1)
+			return nil, nil, fmt.Errorf("dataset %s: %s row %d has no target", d.Entry.Name, which, i+1)
 		}
 		if d.Entry.Kind() == Binary {
 			s, _ := c.Text(i)
@@ -268,7 +272,7 @@ func (d *Dataset) truth() (pos []bool, y []float64, err error) {
 		} else {
 			v := float64(c.Floats[i])
 			if math.IsNaN(v) {
-				return nil, nil, fmt.Errorf("dataset %s: test row %d has no target", d.Entry.Name, i+1)
+				return nil, nil, fmt.Errorf("dataset %s: %s row %d has no target", d.Entry.Name, which, i+1)
 			}
 			y = append(y, v)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gotabular/gotabular"
 	"github.com/gotabular/gotabular/config"
+	"github.com/gotabular/gotabular/data"
 	"github.com/gotabular/gotabular/ssl"
 )
 
@@ -39,6 +40,12 @@ type Recipe struct {
 	probe bool
 	// distil scores the fine-tuned model's one-network student.
 	distil bool
+	// holdout fine-tunes on the rows to fit alone and gives as CV the
+	// metric on the validation rows, which no member saw or stopped on.
+	holdout bool
+	// pick fine-tunes from the pretrained weights or from initial ones,
+	// whichever the holdout figure prefers.
+	pick bool
 }
 
 // DefaultRecipe returns the recipe of the gotabular method: what
@@ -217,9 +224,15 @@ func (r Recipe) pretrain(ctx context.Context, c *Cell, fresh bool) (*gotabular.T
 // fit fine-tunes a copy of the pretrained model on the cell's labelled
 // rows and returns its test outputs.
 func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (Outputs, error) {
+	if r.pick {
+		return r.pickFit(ctx, c, pre)
+	}
 	d := c.Data
 	o := r.Finetune
 	o.Train, o.Validation, o.Target = c.Train, c.Valid, d.Entry.Target
+	if r.holdout {
+		o.Validation = nil // the members cross-fit the rows to fit; the validation rows score them
+	}
 	seed := uint64(c.Seed)
 	o.Task = task(d)
 	if o.PseudoLabels > 0 {
@@ -250,6 +263,11 @@ func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (
 	if v, ok := ft.CrossValidation[d.Entry.Metric()]; ok {
 		cv = v
 	}
+	if r.holdout {
+		if cv, err = holdoutScore(ft, c); err != nil {
+			return Outputs{}, err
+		}
+	}
 	if r.distil {
 		tc := gotabular.DefaultDistilTrainer()
 		tc.Seed, tc.Quiet = seed, true
@@ -262,6 +280,41 @@ func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (
 	return Outputs{Test: test, CV: cv, Distillation: ft.Distillation}, err
 }
 
+// pickFit fine-tunes from the pretrained model or from the same network's
+// initial weights, whichever scores better on the validation rows when
+// fine-tuned on the rows to fit alone (as the holdout lever does), on all
+// the labelled rows.
+func (r Recipe) pickFit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (Outputs, error) {
+	fresh, err := r.pretrain(ctx, c, true)
+	if err != nil {
+		return Outputs{}, err
+	}
+	ho := r
+	ho.pick, ho.holdout, ho.distil = false, true, false
+	a, err := ho.fit(ctx, c, pre)
+	if err != nil {
+		return Outputs{}, err
+	}
+	b, err := ho.fit(ctx, c, fresh)
+	if err != nil {
+		return Outputs{}, err
+	}
+	start := pre
+	if better(c.Data.Entry, b.CV, a.CV) {
+		start = fresh
+	}
+	r.pick = false
+	return r.fit(ctx, c, start)
+}
+
+// better reports whether figure a of the dataset's metric is better than b.
+func better(e Entry, a, b float64) bool {
+	if e.Kind() == Regression {
+		return a < b
+	}
+	return a > b
+}
+
 // task is the library's task of a dataset.
 func task(d *Dataset) string {
 	if d.Entry.Kind() == Regression {
@@ -270,9 +323,30 @@ func task(d *Dataset) string {
 	return config.Classification
 }
 
+// holdoutScore is the dataset's metric of a model on the cell's
+// validation rows.
+func holdoutScore(m *gotabular.TabularModel, c *Cell) (float64, error) {
+	d := c.Data
+	out, err := outputsOn(m, d, c.Valid)
+	if err != nil {
+		return 0, err
+	}
+	pos, y, err := d.truthOf(c.Valid, "validation")
+	if err != nil {
+		return 0, err
+	}
+	return score(d.Entry, pos, y, out)
+}
+
 // outputs returns a trained model's outputs on the test rows.
 func outputs(m *gotabular.TabularModel, d *Dataset) ([]float64, error) {
-	p, err := m.Predict(d.Test)
+	return outputsOn(m, d, d.Test)
+}
+
+// outputsOn returns a trained model's outputs on rows of the dataset: the
+// positive class's probability, or the prediction.
+func outputsOn(m *gotabular.TabularModel, d *Dataset, t *data.Table) ([]float64, error) {
+	p, err := m.Predict(t)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +357,7 @@ func outputs(m *gotabular.TabularModel, d *Dataset) ([]float64, error) {
 	if k < 0 {
 		return nil, fmt.Errorf("the positive class %q is not among the model's classes %v", d.Positive, p.Classes)
 	}
-	out := make([]float64, d.Test.Rows)
+	out := make([]float64, t.Rows)
 	for i := range out {
 		out[i] = float64(p.Probabilities.At(i, k))
 	}
