@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -197,41 +198,54 @@ func TestBatchNormOneRow(t *testing.T) {
 	nntest.CheckModule(t, bn, x, nntest.Options{Train: true})
 }
 
+// Both ways of drawing the mask: one stream for a small mask, a stream
+// per row for a large one (at least 65,536 values).
 func TestDropoutScaling(t *testing.T) {
-	d := nn.NewDropout(0.25, rand.New(rand.NewPCG(4, 4)))
-	x := tensor.New(200, 50)
-	x.Fill(1)
-	y := d.Forward(x, true)
-	var sum float64
-	zeros := 0
-	for _, v := range y.Data {
-		sum += float64(v)
-		if v == 0 {
-			zeros++
-		}
-	}
-	if frac := float64(zeros) / float64(len(y.Data)); math.Abs(frac-0.25) > 0.02 {
-		t.Errorf("dropped fraction %v, want about 0.25", frac)
-	}
-	if mean := sum / float64(len(y.Data)); math.Abs(mean-1) > 0.03 {
-		t.Errorf("mean after inverted dropout %v, want about 1", mean)
-	}
-	// Each row draws from its own stream: neighbouring rows' masks must
-	// agree no more than chance does (0.75² + 0.25² = 0.625 of places), as
-	// streams seeded alike would.
-	same := 0
-	for i := 1; i < y.Rows; i++ {
-		for j, v := range y.Row(i) {
-			if (v == 0) == (y.At(i-1, j) == 0) {
-				same++
+	for _, shape := range [][2]int{{200, 50}, {400, 200}} {
+		t.Run(fmt.Sprintf("%dx%d", shape[0], shape[1]), func(t *testing.T) {
+			d := nn.NewDropout(0.25, rand.New(rand.NewPCG(4, 4)))
+			x := tensor.New(shape[0], shape[1])
+			x.Fill(1)
+			y := d.Forward(x, true)
+			var sum float64
+			zeros := 0
+			for _, v := range y.Data {
+				sum += float64(v)
+				if v == 0 {
+					zeros++
+				}
 			}
-		}
-	}
-	if frac := float64(same) / float64((y.Rows-1)*y.Cols); math.Abs(frac-0.625) > 0.03 {
-		t.Errorf("neighbouring rows' masks agree in %.3f of places, want about 0.625", frac)
-	}
-	if d.Forward(x, false) != x {
-		t.Error("evaluation mode is not the identity")
+			if frac := float64(zeros) / float64(len(y.Data)); math.Abs(frac-0.25) > 0.02 {
+				t.Errorf("dropped fraction %v, want about 0.25", frac)
+			}
+			if mean := sum / float64(len(y.Data)); math.Abs(mean-1) > 0.03 {
+				t.Errorf("mean after inverted dropout %v, want about 1", mean)
+			}
+			// Neighbouring rows' masks must agree no more than chance does
+			// (0.75² + 0.25² = 0.625 of places), as streams seeded alike
+			// would.
+			same := 0
+			for i := 1; i < y.Rows; i++ {
+				for j, v := range y.Row(i) {
+					if (v == 0) == (y.At(i-1, j) == 0) {
+						same++
+					}
+				}
+			}
+			if frac := float64(same) / float64((y.Rows-1)*y.Cols); math.Abs(frac-0.625) > 0.03 {
+				t.Errorf("neighbouring rows' masks agree in %.3f of places, want about 0.625", frac)
+			}
+			// The backward pass applies the same mask.
+			dx := d.Backward(x)
+			for i, v := range dx.Data {
+				if v != y.Data[i] {
+					t.Fatalf("backward mask differs from forward at %d: %v, %v", i, v, y.Data[i])
+				}
+			}
+			if d.Forward(x, false) != x {
+				t.Error("evaluation mode is not the identity")
+			}
+		})
 	}
 }
 
