@@ -155,18 +155,15 @@ func expVec(x VecVirtual) VecVirtual {
 // expKernel emits name(x, shift, n): x[i] = e^(x[i] − shift).
 func expKernel() string {
 	name := "expAVX512"
-	TEXT(name, NOSPLIT, expSig)
-	Doc(name + " sets x = e^(x − shift) for n elements, as tensor.Expf.")
-	x, n := loadGP("x"), loadGP("n")
-	shift := broadcast(isa512, paramAddr("shift"))
-	stream(isa512, name, n, 1, func(s slot) {
-		v := s.load(x)
-		VSUBPS(shift, v, v)
-		s.store(expVec(v), x)
+	return plainKernel(name, expSig, name+" sets x = e^(x − shift) for n elements, as tensor.Expf.", func() {
+		x, n := loadGP("x"), loadGP("n")
+		shift := broadcast(isa512, paramAddr("shift"))
+		stream(isa512, name, n, 1, func(s slot) {
+			v := s.load(x)
+			VSUBPS(shift, v, v)
+			s.store(expVec(v), x)
+		})
 	})
-	VZEROUPPER()
-	RET()
-	return name
 }
 
 // normCDFVec emits Φ(v) and φ(v) as tensor.NormCDF computes them; it uses
@@ -215,102 +212,101 @@ func gegluKernel(train bool) string {
 		name = "gegluTrainAVX512"
 		doc = name + " sets f = b·Φ(b), df = Φ(b) + b·φ(b) and y = a·f for n elements."
 	}
-	TEXT(name, NOSPLIT, gegluSig)
-	Doc(doc)
-	a, b, y, n := loadGP("a"), loadGP("b"), loadGP("y"), loadGP("n")
-	var f, df GPVirtual
-	if train {
-		f, df = loadGP("f"), loadGP("df")
-	}
-	stream(isa512, name, n, 1, func(s slot) {
-		B := s.load(b)
-		cdf, pdf := normCDFVec(B)
-		A := s.load(a)
-		if !train {
-			VMULPS(B, A, A)
-			VMULPS(cdf, A, A)
-			s.store(A, y)
-			return
+	return plainKernel(name, gegluSig, doc, func() {
+		a, b, y, n := loadGP("a"), loadGP("b"), loadGP("y"), loadGP("n")
+		var f, df GPVirtual
+		if train {
+			f, df = loadGP("f"), loadGP("df")
 		}
-		F := ZMM()
-		VMULPS(cdf, B, F)
-		s.store(F, f)
-		VMULPS(pdf, B, pdf)
-		VADDPS(pdf, cdf, cdf)
-		s.store(cdf, df)
-		VMULPS(F, A, A)
-		s.store(A, y)
+		stream(isa512, name, n, 1, func(s slot) {
+			B := s.load(b)
+			cdf, pdf := normCDFVec(B)
+			A := s.load(a)
+			if !train {
+				VMULPS(B, A, A)
+				VMULPS(cdf, A, A)
+				s.store(A, y)
+				return
+			}
+			F := ZMM()
+			VMULPS(cdf, B, F)
+			s.store(F, f)
+			VMULPS(pdf, B, pdf)
+			VADDPS(pdf, cdf, cdf)
+			s.store(cdf, df)
+			VMULPS(F, A, A)
+			s.store(A, y)
+		})
 	})
-	VZEROUPPER()
-	RET()
-	return name
 }
 
 // gegluBackwardKernel emits name(dy, a, f, df, da, db, n): da = dy·f,
 // db = (dy·a)·df.
 func gegluBackwardKernel() string {
 	name := "gegluBackwardAVX512"
-	TEXT(name, NOSPLIT, gegluBackSig)
-	Doc(name + " sets da = dy·f and db = (dy·a)·df for n elements.")
-	dy, a, f, df := loadGP("dy"), loadGP("a"), loadGP("f"), loadGP("df")
-	da, db, n := loadGP("da"), loadGP("db"), loadGP("n")
-	stream(isa512, name, n, 2, func(s slot) {
-		G := s.load(dy)
-		F := s.load(f)
-		VMULPS(F, G, F)
-		s.store(F, da)
-		A := s.load(a)
-		VMULPS(A, G, G)
-		D := s.load(df)
-		VMULPS(D, G, G)
-		s.store(G, db)
+	return plainKernel(name, gegluBackSig, name+" sets da = dy·f and db = (dy·a)·df for n elements.", func() {
+		dy, a, f, df := loadGP("dy"), loadGP("a"), loadGP("f"), loadGP("df")
+		da, db, n := loadGP("da"), loadGP("db"), loadGP("n")
+		stream(isa512, name, n, 2, func(s slot) {
+			G := s.load(dy)
+			F := s.load(f)
+			VMULPS(F, G, F)
+			s.store(F, da)
+			A := s.load(a)
+			VMULPS(A, G, G)
+			D := s.load(df)
+			VMULPS(D, G, G)
+			s.store(G, db)
+		})
 	})
-	VZEROUPPER()
-	RET()
-	return name
 }
 
 // regluKernel emits name(a, b, y, n): y = a·max(b, 0), with Go's max: NaN
 // stays NaN and −0 becomes +0 (VMAXPS keeps −0, so +0 is added).
 func regluKernel() string {
 	name := "regluAVX512"
-	TEXT(name, NOSPLIT, regluSig)
-	Doc(name + " sets y = a·max(b, 0) for n elements.")
-	a, b, y, n := loadGP("a"), loadGP("b"), loadGP("y"), loadGP("n")
-	zero := zeroVec(isa512)
-	stream(isa512, name, n, 4, func(s slot) {
-		B := s.load(b)
-		VMAXPS(B, zero, B)
-		VADDPS(zero, B, B)
-		A := s.load(a)
-		VMULPS(B, A, A)
-		s.store(A, y)
+	return plainKernel(name, regluSig, name+" sets y = a·max(b, 0) for n elements.", func() {
+		a, b, y, n := loadGP("a"), loadGP("b"), loadGP("y"), loadGP("n")
+		zero := zeroVec(isa512)
+		stream(isa512, name, n, 4, func(s slot) {
+			B := s.load(b)
+			VMAXPS(B, zero, B)
+			VADDPS(zero, B, B)
+			A := s.load(a)
+			VMULPS(B, A, A)
+			s.store(A, y)
+		})
 	})
-	VZEROUPPER()
-	RET()
-	return name
 }
 
 // regluBackwardKernel emits name(dy, a, b, da, db, n): da = dy·b and
 // db = dy·a where b > 0, else 0 and 0.
 func regluBackwardKernel() string {
 	name := "regluBackwardAVX512"
-	TEXT(name, NOSPLIT, regluBackSig)
-	Doc(name + " sets da = dy·b and db = dy·a where b > 0, zeros elsewhere, for n elements.")
-	dy, a, b := loadGP("dy"), loadGP("a"), loadGP("b")
-	da, db, n := loadGP("da"), loadGP("db"), loadGP("n")
-	zero := zeroVec(isa512)
-	stream(isa512, name, n, 2, func(s slot) {
-		B := s.load(b)
-		VCMPPS(U8(cmpGTOQ), zero, B, K3)
-		G := s.load(dy)
-		D := ZMM()
-		VMULPS_Z(B, G, K3, D)
-		s.store(D, da)
-		A := s.load(a)
-		VMULPS_Z(A, G, K3, A)
-		s.store(A, db)
+	return plainKernel(name, regluBackSig, name+" sets da = dy·b and db = dy·a where b > 0, zeros elsewhere, for n elements.", func() {
+		dy, a, b := loadGP("dy"), loadGP("a"), loadGP("b")
+		da, db, n := loadGP("da"), loadGP("db"), loadGP("n")
+		zero := zeroVec(isa512)
+		stream(isa512, name, n, 2, func(s slot) {
+			B := s.load(b)
+			VCMPPS(U8(cmpGTOQ), zero, B, K3)
+			G := s.load(dy)
+			D := ZMM()
+			VMULPS_Z(B, G, K3, D)
+			s.store(D, da)
+			A := s.load(a)
+			VMULPS_Z(A, G, K3, A)
+			s.store(A, db)
+		})
 	})
+}
+
+// plainKernel emits a kernel that runs without flush-to-zero, unlike
+// arithKernel: its declaration, body and return. It returns name.
+func plainKernel(name, sig, doc string, body func()) string {
+	TEXT(name, NOSPLIT, sig)
+	Doc(doc)
+	body()
 	VZEROUPPER()
 	RET()
 	return name

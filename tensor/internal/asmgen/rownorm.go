@@ -26,18 +26,15 @@ const (
 // addKernel emits name(a, b, dst, n): dst = a + b.
 func addKernel() string {
 	name := "addAVX512"
-	TEXT(name, NOSPLIT, addSig)
-	Doc(name + " sets dst = a + b for n elements.")
-	a, b, dst, n := loadGP("a"), loadGP("b"), loadGP("dst"), loadGP("n")
-	stream(isa512, name, n, 4, func(s slot) {
-		A := s.load(a)
-		B := s.load(b)
-		VADDPS(B, A, A)
-		s.store(A, dst)
+	return plainKernel(name, addSig, name+" sets dst = a + b for n elements.", func() {
+		a, b, dst, n := loadGP("a"), loadGP("b"), loadGP("dst"), loadGP("n")
+		stream(isa512, name, n, 4, func(s slot) {
+			A := s.load(a)
+			B := s.load(b)
+			VADDPS(B, A, A)
+			s.store(A, dst)
+		})
 	})
-	VZEROUPPER()
-	RET()
-	return name
 }
 
 // accumulate adds v to acc, in a partial vector's lanes only.
@@ -130,47 +127,41 @@ func gradSumsKernel() string {
 // xhat = (x − mean)·inv, y = xhat·γ + β.
 func normRowKernel() string {
 	name := "normRowAVX512"
-	TEXT(name, NOSPLIT, normRowSig)
-	Doc(name + " sets xhat = (x − mean)·inv and y = xhat·gamma + beta for n elements.")
-	x, gamma, beta := loadGP("x"), loadGP("gamma"), loadGP("beta")
-	xhat, y, n := loadGP("xhat"), loadGP("y"), loadGP("n")
-	mean := broadcast(isa512, paramAddr("mean"))
-	inv := broadcast(isa512, paramAddr("inv"))
-	stream(isa512, name, n, 2, func(s slot) {
-		X := s.load(x)
-		VSUBPS(mean, X, X)
-		VMULPS(inv, X, X)
-		s.store(X, xhat)
-		VMULPS(s.load(gamma), X, X)
-		VADDPS(s.load(beta), X, X)
-		s.store(X, y)
+	return plainKernel(name, normRowSig, name+" sets xhat = (x − mean)·inv and y = xhat·gamma + beta for n elements.", func() {
+		x, gamma, beta := loadGP("x"), loadGP("gamma"), loadGP("beta")
+		xhat, y, n := loadGP("xhat"), loadGP("y"), loadGP("n")
+		mean := broadcast(isa512, paramAddr("mean"))
+		inv := broadcast(isa512, paramAddr("inv"))
+		stream(isa512, name, n, 2, func(s slot) {
+			X := s.load(x)
+			VSUBPS(mean, X, X)
+			VMULPS(inv, X, X)
+			s.store(X, xhat)
+			VMULPS(s.load(gamma), X, X)
+			VADDPS(s.load(beta), X, X)
+			s.store(X, y)
+		})
 	})
-	VZEROUPPER()
-	RET()
-	return name
 }
 
 // normRowBackKernel emits name(g, gamma, h, dx, mg, mgh, inv, n):
 // dx = ((g·γ − mg) − h·mgh)·inv.
 func normRowBackKernel() string {
 	name := "normRowBackwardAVX512"
-	TEXT(name, NOSPLIT, normRowBackSig)
-	Doc(name + " sets dx = ((g·gamma − mg) − h·mgh)·inv for n elements.")
-	g, gamma, h, dx, n := loadGP("dy"), loadGP("gamma"), loadGP("h"), loadGP("dx"), loadGP("n")
-	mg := broadcast(isa512, paramAddr("mg"))
-	mgh := broadcast(isa512, paramAddr("mgh"))
-	inv := broadcast(isa512, paramAddr("inv"))
-	stream(isa512, name, n, 2, func(s slot) {
-		G := s.load(g)
-		VMULPS(s.load(gamma), G, G)
-		VSUBPS(mg, G, G)
-		H := s.load(h)
-		VMULPS(mgh, H, H)
-		VSUBPS(H, G, G)
-		VMULPS(inv, G, G)
-		s.store(G, dx)
+	return plainKernel(name, normRowBackSig, name+" sets dx = ((g·gamma − mg) − h·mgh)·inv for n elements.", func() {
+		g, gamma, h, dx, n := loadGP("dy"), loadGP("gamma"), loadGP("h"), loadGP("dx"), loadGP("n")
+		mg := broadcast(isa512, paramAddr("mg"))
+		mgh := broadcast(isa512, paramAddr("mgh"))
+		inv := broadcast(isa512, paramAddr("inv"))
+		stream(isa512, name, n, 2, func(s slot) {
+			G := s.load(g)
+			VMULPS(s.load(gamma), G, G)
+			VSUBPS(mg, G, G)
+			H := s.load(h)
+			VMULPS(mgh, H, H)
+			VSUBPS(H, G, G)
+			VMULPS(inv, G, G)
+			s.store(G, dx)
+		})
 	})
-	VZEROUPPER()
-	RET()
-	return name
 }
