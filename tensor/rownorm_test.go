@@ -115,3 +115,28 @@ func TestRowNormPanics(t *testing.T) {
 		})
 	}
 }
+
+// One 192-wide row's layer normalisation, forward and backward, by each
+// kernel family: the sums, the normalisation and its gradient.
+func BenchmarkRowNorm(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 192
+	x, g, gamma, beta := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i], g[i], gamma[i], beta[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()), 1, 0
+	}
+	xhat, y, dx := make([]float32, n), make([]float32, n), make([]float32, n)
+	for _, name := range elemKernelNames() {
+		restore, _ := useElemKernels(name)
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				mean := Sum(x) / n
+				inv := 1 / (SumSquares(x, mean)/n + 1e-5)
+				NormalizeRow(x, gamma, beta, xhat, y, mean, inv)
+				sg, sgh := RowNormGradSums(g, gamma, xhat)
+				NormalizeRowBackward(g, gamma, xhat, dx, sg/n, sgh/n, inv)
+			}
+		})
+		restore()
+	}
+}
