@@ -237,6 +237,65 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestPickSet checks that pickset fine-tunes, on all labelled rows, the
+// start whose holdout figure is the better: its record is that of the
+// recipe, or of the recipe with the setting, run alone.
+func TestPickSet(t *testing.T) {
+	dir := t.TempDir()
+	m := writeDatasets(t, dir)
+	base := "gotabular+enc=16-8+ptepochs=2+ftepochs=30+ftlr=0.01+cv=3"
+	names := []string{base, base + "+mask=100", base + "+holdout", base + "+mask=100+holdout", base + "+pickset=mask_loss_weight:100"}
+	var methods []Method
+	for _, n := range names {
+		meth, err := ParseMethod(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		methods = append(methods, meth)
+	}
+	o := Options{Datasets: []string{"toy", "reg"}, Labels: []int{20, 40}, Seeds: []int{1, 2}, Methods: methods,
+		WriteSplitsDir: filepath.Join(dir, "splits")}
+	rs, err := Run(context.Background(), m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type cell struct {
+		dataset      string
+		labels, seed int
+	}
+	by := map[cell]map[string]Record{}
+	for _, r := range rs {
+		c := cell{r.Dataset, r.Labels, r.Seed}
+		if by[c] == nil {
+			by[c] = map[string]Record{}
+		}
+		by[c][r.Method] = r
+	}
+	differ := 0
+	for c, runs := range by {
+		a, b := runs[names[0]], runs[names[1]]
+		hoA, hoB, got := runs[names[2]], runs[names[3]], runs[names[4]]
+		want, other := a, b
+		e := Entry{Task: "binary"}
+		if c.dataset == "reg" {
+			e.Task = "regression"
+		}
+		if better(e, *hoB.CV, *hoA.CV) {
+			want, other = b, a
+		}
+		if want.Value != other.Value {
+			differ++
+		}
+		if got.Value != want.Value || *got.CV != *want.CV {
+			t.Errorf("%+v: pickset scored %v (cv %v); want the start with the better holdout figure: %v (cv %v), not %v",
+				c, got.Value, *got.CV, want.Value, *want.CV, other.Value)
+		}
+	}
+	if differ == 0 {
+		t.Error("the two starts scored alike in every cell, so the choice went untested")
+	}
+}
+
 func TestParseMethod(t *testing.T) {
 	for _, tc := range []struct{ name, want string }{
 		{"gotabular", ""},
@@ -250,6 +309,10 @@ func TestParseMethod(t *testing.T) {
 		{"gotabular+ssl=scarf+set=corruption_rate:0.4+ple=8+qn", ""},
 		{"gotabular+ssl=scarf+noise=0.3", "no setting"},
 		{"gotabular+ssl=nosuch", "nosuch"},
+		{"gotabular+pickset=mask_loss_weight:1000", ""},
+		{"gotabular+pickset=mask_loss_weight", "want KEY:VALUE"},
+		{"gotabular+pickset=nosuch:1", "no setting"},
+		{"gotabular+pickset=mask_loss_weight:-1", "mask_loss_weight"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseMethod(tc.name)

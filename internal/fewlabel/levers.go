@@ -309,6 +309,20 @@ func init() {
 			r.pick = true
 			return nil
 		}})
+	registerLever("pickset", Lever{Doc: "as pick, but the other start is a model pretrained with the self-supervised setting KEY:VALUE (as set= gives it) instead of initial weights, e.g. pickset=mask_loss_weight:1000",
+		Arg: "KEY:VALUE",
+		Apply: func(r *Recipe, arg string) error {
+			key, value, ok := strings.Cut(arg, ":")
+			if !ok {
+				return fmt.Errorf("%q: want KEY:VALUE", arg)
+			}
+			t := *r
+			if err := t.setting(key, value); err != nil {
+				return err
+			}
+			r.pick, r.pickSet = true, arg
+			return nil
+		}})
 	registerLever("lrprobe", Lever{Doc: "instead of fine-tuning, an L2 logistic regression on the encoder's features beside the one-hot and standardised input, its penalty chosen by 5-fold cross-validation (binary targets)",
 		Apply: func(r *Recipe, _ string) error {
 			r.probe = true

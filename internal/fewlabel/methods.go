@@ -43,9 +43,11 @@ type Recipe struct {
 	// holdout fine-tunes on the rows to fit alone and gives as CV the
 	// metric on the validation rows, which no member saw or stopped on.
 	holdout bool
-	// pick fine-tunes from the pretrained weights or from initial ones,
-	// whichever the holdout figure prefers.
-	pick bool
+	// pick fine-tunes from the pretrained weights or from another start,
+	// whichever the holdout figure prefers: initial weights, or with
+	// pickSet (KEY:VALUE) a model pretrained with that setting.
+	pick    bool
+	pickSet string
 }
 
 // DefaultRecipe returns the recipe of the gotabular method: what
@@ -280,12 +282,12 @@ func (r Recipe) fit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (
 	return Outputs{Test: test, CV: cv, Distillation: ft.Distillation}, err
 }
 
-// pickFit fine-tunes from the pretrained model or from the same network's
-// initial weights, whichever scores better on the validation rows when
+// pickFit fine-tunes from the pretrained model or from the other start
+// (pickStart), whichever scores better on the validation rows when
 // fine-tuned on the rows to fit alone (as the holdout lever does), on all
 // the labelled rows.
 func (r Recipe) pickFit(ctx context.Context, c *Cell, pre *gotabular.TabularModel) (Outputs, error) {
-	fresh, err := r.pretrain(ctx, c, true)
+	other, err := r.pickStart(ctx, c)
 	if err != nil {
 		return Outputs{}, err
 	}
@@ -295,16 +297,33 @@ func (r Recipe) pickFit(ctx context.Context, c *Cell, pre *gotabular.TabularMode
 	if err != nil {
 		return Outputs{}, err
 	}
-	b, err := ho.fit(ctx, c, fresh)
+	b, err := ho.fit(ctx, c, other)
 	if err != nil {
 		return Outputs{}, err
 	}
 	start := pre
 	if better(c.Data.Entry, b.CV, a.CV) {
-		start = fresh
+		start = other
 	}
 	r.pick = false
 	return r.fit(ctx, c, start)
+}
+
+// pickStart is the start pick weighs against the recipe's pretrained
+// model: the network's initial weights, or a model pretrained with the
+// recipe's SSL setting changed by pickSet. It is pretrained for each cell
+// from the cell's seed, so both label counts of a seed start from the same
+// weights.
+func (r Recipe) pickStart(ctx context.Context, c *Cell) (*gotabular.TabularModel, error) {
+	if r.pickSet == "" {
+		return r.pretrain(ctx, c, true)
+	}
+	key, value, _ := strings.Cut(r.pickSet, ":")
+	alt := r
+	if err := alt.setting(key, value); err != nil {
+		return nil, err
+	}
+	return alt.pretrain(ctx, c, false)
 }
 
 // better reports whether figure a of the dataset's metric is better than b.
