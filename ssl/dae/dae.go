@@ -20,9 +20,10 @@ func (c Config) Build(s models.Schema) (ssl.Model, error) {
 	if err := c.validateSchema(s); err != nil {
 		return nil, err
 	}
-	w := pretext.ShareWeights(s, 1, c.MaskLossWeight)
+	rw := c.ReconstructionLossWeight
+	w := pretext.ShareWeights(s, rw, c.MaskLossWeight)
 	if lw := c.LossTypeWeights; lw != nil {
-		w.Binary, w.Categorical, w.Continuous = lw[0], lw[1], lw[2]
+		w.Binary, w.Categorical, w.Continuous = rw*lw[0], rw*lw[1], rw*lw[2]
 	}
 	return pretext.NewDenoiser(s, pretext.DenoiserConfig{
 		Common: c.SSLModelConfig, Stream: stream,

@@ -28,6 +28,8 @@ func smallConfig() Config {
 	c.EmbeddingDropout = 0
 	c.DefaultNoiseProbability = 0.3
 	c.MaxOnehotCardinality = 3
+	// Both tasks weigh alike, so that the gradient checks see each.
+	c.ReconstructionLossWeight = 1
 	return c
 }
 
@@ -141,6 +143,18 @@ func TestLossWeights(t *testing.T) {
 	if got, want := build(t, c).Weights(), (pretext.Weights{Binary: 0.5, Categorical: 2, Continuous: 3, Mask: 8}); got != want {
 		t.Errorf("with loss_type_weights: weights %+v, want %+v", got, want)
 	}
+	// The reconstruction weight scales either kind; NewConfig's is a
+	// thousandth of the mask's.
+	c.ReconstructionLossWeight = 0.5
+	if got, want := build(t, c).Weights(), (pretext.Weights{Binary: 0.25, Categorical: 1, Continuous: 1.5, Mask: 8}); got != want {
+		t.Errorf("with loss_type_weights and reconstruction weight 0.5: weights %+v, want %+v", got, want)
+	}
+	c = smallConfig()
+	c.ReconstructionLossWeight = NewConfig().ReconstructionLossWeight
+	rw := 8.0 / 1000
+	if got, want := build(t, c).Weights(), (pretext.Weights{Binary: rw * 1 / 6, Categorical: rw * 2 / 6, Continuous: rw * 3 / 6, Mask: 8}); got != want {
+		t.Errorf("NewConfig's weights %+v, want %+v", got, want)
+	}
 	cont, cat := rows(rand.New(rand.NewPCG(1, 1)), 16)
 	m.Forward(cont, cat, true, rand.New(rand.NewPCG(1, 1)))
 	total := m.Loss(false)
@@ -167,6 +181,7 @@ func TestConfigErrors(t *testing.T) {
 		"unknown feature":     func(c *Config) { c.NoiseProbabilities = map[string]float64{"nope": 0.5} },
 		"weights":             func(c *Config) { c.LossTypeWeights = []float64{1, 2} },
 		"mask weight":         func(c *Config) { c.MaskLossWeight = math.NaN() },
+		"reconstruction":      func(c *Config) { c.ReconstructionLossWeight = -1 },
 		"encoder layers":      func(c *Config) { c.EncoderConfig = categoryembedding.Config{Layers: "8-0"} },
 	})
 }
@@ -322,7 +337,7 @@ func TestLegacyConfig(t *testing.T) {
 			`{"name":"DenoisingAutoEncoder","config":{"common":{"encoder_config":{"name":"CategoryEmbedding","config":{"layers":"8"}},"embedding_dropout":0,"batch_norm_continuous_input":false,"learning_rate":0,"seed":0},"noise_strategy":"","default_noise_probability":0,"mask_loss_weight":0,"max_onehot_cardinality":0,"include_input_features_inference":false}}`,
 			func(c Config) bool {
 				return c.NoiseStrategy == Swap && c.DefaultNoiseProbability == 0.8 && c.LearningRate == 1e-3 && c.Seed == 42 &&
-					c.MaskLossWeight == 0 && c.MaxOnehotCardinality == 0
+					c.MaskLossWeight == 0 && c.MaxOnehotCardinality == 0 && c.ReconstructionLossWeight == 1
 			}},
 		{"per-column probabilities kept the zero",
 			`{"name":"DenoisingAutoEncoder","config":{"common":{"encoder_config":{"name":"CategoryEmbedding","config":{"layers":"8"}},"embedding_dropout":0.1,"batch_norm_continuous_input":true,"learning_rate":0.01,"seed":7},"noise_strategy":"zero","noise_probabilities":{"x1":0.5},"default_noise_probability":0,"mask_loss_weight":2,"max_onehot_cardinality":4,"include_input_features_inference":true}}`,
@@ -333,8 +348,12 @@ func TestLegacyConfig(t *testing.T) {
 		{"current format takes zeros as written",
 			`{"name":"DenoisingAutoEncoder","config":{"common":{"version":2,"encoder_config":{"name":"CategoryEmbedding","config":{"layers":"8"}},"embedding_dropout":0,"batch_norm_continuous_input":false,"max_onehot_cardinality":0,"include_input_features_inference":true,"learning_rate":0.001,"seed":0},"noise_strategy":"swap","default_noise_probability":0,"mask_loss_weight":2}}`,
 			func(c Config) bool {
-				return c.DefaultNoiseProbability == 0 && c.Seed == 0 && c.MaxOnehotCardinality == 0 && c.IncludeInputFeaturesInference
+				return c.DefaultNoiseProbability == 0 && c.Seed == 0 && c.MaxOnehotCardinality == 0 && c.IncludeInputFeaturesInference &&
+					c.ReconstructionLossWeight == 1 // written before the reconstruction had a weight of its own
 			}},
+		{"reconstruction weight as written",
+			`{"name":"DenoisingAutoEncoder","config":{"common":{"version":2,"encoder_config":{"name":"CategoryEmbedding","config":{"layers":"8"}},"embedding_dropout":0,"batch_norm_continuous_input":false,"max_onehot_cardinality":0,"include_input_features_inference":true,"learning_rate":0.001,"seed":0},"noise_strategy":"swap","default_noise_probability":0.3,"reconstruction_loss_weight":0.5,"mask_loss_weight":2}}`,
+			func(c Config) bool { return c.ReconstructionLossWeight == 0.5 && c.MaskLossWeight == 2 }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := ssl.UnmarshalConfig([]byte(tt.json))

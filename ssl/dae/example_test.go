@@ -37,7 +37,7 @@ func rows(n int, seed uint64) *data.Table {
 func ExampleNewConfig() {
 	c := dae.NewConfig()
 	fmt.Println("noise:", c.NoiseStrategy, c.DefaultNoiseProbability)
-	fmt.Println("mask loss weight:", c.MaskLossWeight)
+	fmt.Println("loss weights:", c.ReconstructionLossWeight, c.MaskLossWeight)
 	fmt.Println("learning rate:", c.LearningRate, "seed:", c.Seed)
 
 	c.EncoderConfig = categoryembedding.Config{Layers: "64-32"}
@@ -46,7 +46,7 @@ func ExampleNewConfig() {
 	fmt.Println(c.Validate())
 	// Output:
 	// noise: swap 0.3
-	// mask loss weight: 8
+	// loss weights: 0.008 8
 	// learning rate: 0.001 seed: 42
 	// <nil>
 	// dae config: noise_strategy "gaussian": want "swap" or "zero"
