@@ -288,8 +288,7 @@ func TestSelfTraining(t *testing.T) {
 		t.Error("self-training changed nothing")
 	}
 	p, _ := plain.Evaluate(test)
-	// 60 labels and one seed: the bar is well above chance, not tight.
-	if figs, err := self.Evaluate(test); err != nil || figs["roc_auc"] < 0.75 {
+	if figs, err := self.Evaluate(test); err != nil || figs["roc_auc"] < 0.8 {
 		t.Errorf("self-trained test ROC-AUC %.3f (%v), %.3f without; the data is easy", figs["roc_auc"], err, p["roc_auc"])
 	}
 	back := roundTrip(t, self)

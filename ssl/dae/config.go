@@ -69,17 +69,17 @@ type Config struct {
 	// [binary, categorical, continuous] features instead of their shares.
 	LossTypeWeights []float64 `json:"loss_type_weights" arg:"weights" help:"three weights of the reconstruction losses of binary, categorical and continuous columns, e.g. 1,1,1 (default: each type's share of the columns)"`
 	// ReconstructionLossWeight scales the reconstruction losses (the
-	// shares of the feature types, or LossTypeWeights). NewConfig has
-	// 0.008, a thousandth of the mask loss's weight: the encoder then
-	// learns almost only from telling which values were swapped, the
+	// shares of the feature types, or LossTypeWeights); 1 in NewConfig.
+	// A small one beside MaskLossWeight (0.008 against 8, say) makes the
+	// encoder learn almost only from telling which values were swapped, the
 	// objective Rubachev et al. 2022 found better than reconstruction on
-	// higgs, churn and adult. On the few-label benchmark it lifted higgs_7k
-	// by 0.016 and 0.019 of ROC-AUC against weight 1, and diamonds' RMSE
-	// by 9 and 26. The reconstruction heads still learn, since Adam scales
-	// each parameter's steps on its own, so the per-feature diagnostics
-	// keep their meaning.
+	// higgs, churn and adult, at the loss scale of the default; the
+	// reconstruction heads still learn, since Adam scales each parameter's
+	// steps on its own, so the per-feature diagnostics keep their meaning.
 	ReconstructionLossWeight float64 `json:"reconstruction_loss_weight" arg:"weight" help:"weight of the losses of restoring the clean values (scaling the types' shares or loss_type_weights)"`
-	// MaskLossWeight weighs the mask-prediction loss (8 in NewConfig).
+	// MaskLossWeight weighs the mask-prediction loss (8 in NewConfig:
+	// with light corruption, telling which values were swapped is what
+	// makes the encoder learn each feature's relation to the others).
 	MaskLossWeight float64 `json:"mask_loss_weight" arg:"weight" help:"weight of the loss of telling which values were corrupted"`
 }
 
@@ -90,7 +90,7 @@ func NewConfig() Config {
 		SSLModelConfig:           ssl.NewSSLModelConfig(),
 		NoiseStrategy:            Swap,
 		DefaultNoiseProbability:  0.3,
-		ReconstructionLossWeight: 0.008,
+		ReconstructionLossWeight: 1,
 		MaskLossWeight:           8,
 	}
 }

@@ -28,8 +28,6 @@ func smallConfig() Config {
 	c.EmbeddingDropout = 0
 	c.DefaultNoiseProbability = 0.3
 	c.MaxOnehotCardinality = 3
-	// Both tasks weigh alike, so that the gradient checks see each.
-	c.ReconstructionLossWeight = 1
 	return c
 }
 
@@ -143,17 +141,15 @@ func TestLossWeights(t *testing.T) {
 	if got, want := build(t, c).Weights(), (pretext.Weights{Binary: 0.5, Categorical: 2, Continuous: 3, Mask: 8}); got != want {
 		t.Errorf("with loss_type_weights: weights %+v, want %+v", got, want)
 	}
-	// The reconstruction weight scales either kind; NewConfig's is a
-	// thousandth of the mask's.
+	// The reconstruction weight scales either kind.
 	c.ReconstructionLossWeight = 0.5
 	if got, want := build(t, c).Weights(), (pretext.Weights{Binary: 0.25, Categorical: 1, Continuous: 1.5, Mask: 8}); got != want {
 		t.Errorf("with loss_type_weights and reconstruction weight 0.5: weights %+v, want %+v", got, want)
 	}
 	c = smallConfig()
-	c.ReconstructionLossWeight = NewConfig().ReconstructionLossWeight
-	rw := 8.0 / 1000
-	if got, want := build(t, c).Weights(), (pretext.Weights{Binary: rw * 1 / 6, Categorical: rw * 2 / 6, Continuous: rw * 3 / 6, Mask: 8}); got != want {
-		t.Errorf("NewConfig's weights %+v, want %+v", got, want)
+	c.ReconstructionLossWeight = 0.008
+	if got, want := build(t, c).Weights(), (pretext.Weights{Binary: 0.008 * 1 / 6, Categorical: 0.008 * 2 / 6, Continuous: 0.008 * 3 / 6, Mask: 8}); got != want {
+		t.Errorf("with reconstruction weight 0.008: weights %+v, want %+v", got, want)
 	}
 	cont, cat := rows(rand.New(rand.NewPCG(1, 1)), 16)
 	m.Forward(cont, cat, true, rand.New(rand.NewPCG(1, 1)))

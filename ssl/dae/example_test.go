@@ -46,7 +46,7 @@ func ExampleNewConfig() {
 	fmt.Println(c.Validate())
 	// Output:
 	// noise: swap 0.3
-	// loss weights: 0.008 8
+	// loss weights: 1 8
 	// learning rate: 0.001 seed: 42
 	// <nil>
 	// dae config: noise_strategy "gaussian": want "swap" or "zero"
