@@ -166,10 +166,10 @@ func (c Config) MarshalJSON() ([]byte, error) { return ssl.MarshalSettings(c) }
 func (c *Config) UnmarshalJSON(b []byte) error { return ssl.UnmarshalSettings(b, c) }
 
 // decode reads a saved config. Files written before the reconstruction
-// loss had a weight of its own gave it 1, and keep it. Files written before zeros were taken as
-// written had "" stand for the swap strategy and a zero default
-// probability, with no per-column ones, for 0.8; they keep meaning that.
-// They also kept the one-hot limit and the input-features switch among
+// loss had a weight of its own gave it 1, and keep it. Files written
+// before zeros were taken as written had "" stand for the swap strategy
+// and a zero default probability, with no per-column ones, for 0.8; they
+// keep meaning that. They also kept the one-hot limit and the input-features switch among
 // the DAE's settings, which are now shared.
 func decode(b []byte) (ssl.Config, error) {
 	legacy := ssl.LegacyZeros(b)
