@@ -169,8 +169,8 @@ func (c *Config) UnmarshalJSON(b []byte) error { return ssl.UnmarshalSettings(b,
 // loss had a weight of its own gave it 1, and keep it. Files written
 // before zeros were taken as written had "" stand for the swap strategy
 // and a zero default probability, with no per-column ones, for 0.8; they
-// keep meaning that. They also kept the one-hot limit and the input-features switch among
-// the DAE's settings, which are now shared.
+// keep meaning that. They also kept the one-hot limit and the
+// input-features switch among the DAE's settings, which are now shared.
 func decode(b []byte) (ssl.Config, error) {
 	legacy := ssl.LegacyZeros(b)
 	if legacy {
