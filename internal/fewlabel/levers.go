@@ -38,11 +38,11 @@ func init() {
 		}})
 	registerLever("set", Lever{Doc: "a setting of the self-supervised method, by its config key, e.g. set=corruption_rate:0.4", Arg: "KEY:VALUE",
 		Apply: func(r *Recipe, arg string) error {
-			key, value, ok := strings.Cut(arg, ":")
-			if !ok {
-				return fmt.Errorf("%q: want KEY:VALUE", arg)
+			s, err := parseSetting(arg)
+			if err != nil {
+				return err
 			}
-			return r.setting(key, value)
+			return r.setting(s.key, s.value)
 		}})
 	registerLever("noise", Lever{Doc: "probability that the denoising autoencoder corrupts a value", Arg: "P",
 		Apply: func(r *Recipe, arg string) error { return r.setting("default_noise_probability", arg) }})
@@ -126,15 +126,9 @@ func init() {
 			return nil
 		}})
 	registerLever("input", Lever{Doc: "the head reads the embedded input beside the encoder's features",
-		Apply: func(r *Recipe, _ string) error {
-			r.common(func(c *ssl.SSLModelConfig) { c.IncludeInputFeaturesInference = true })
-			return nil
-		}})
+		Apply: switchLever(func(r *Recipe) { r.common(func(c *ssl.SSLModelConfig) { c.IncludeInputFeaturesInference = true }) })})
 	registerLever("deep", Lever{Doc: "the head reads every hidden layer of the encoder, not only the last",
-		Apply: func(r *Recipe, _ string) error {
-			r.Finetune.DeepFeatures = true
-			return nil
-		}})
+		Apply: switchLever(func(r *Recipe) { r.Finetune.DeepFeatures = true })})
 	registerLever("embdrop", Lever{Doc: "dropout of the learned embeddings of categories", Arg: "P",
 		Apply: func(r *Recipe, arg string) error {
 			v, err := probability(arg)
@@ -151,15 +145,9 @@ func init() {
 			return nil
 		}})
 	registerLever("nobn", Lever{Doc: "no batch normalisation of the continuous inputs",
-		Apply: func(r *Recipe, _ string) error {
-			r.common(func(c *ssl.SSLModelConfig) { c.BatchNormContinuousInput = false })
-			return nil
-		}})
+		Apply: switchLever(func(r *Recipe) { r.common(func(c *ssl.SSLModelConfig) { c.BatchNormContinuousInput = false }) })})
 	registerLever("qn", Lever{Doc: "quantile-normal (rank-gauss) transform of continuous inputs, fitted on all training rows",
-		Apply: func(r *Recipe, _ string) error {
-			r.Data.ContinuousTransform = config.QuantileNormalTransform
-			return nil
-		}})
+		Apply: switchLever(func(r *Recipe) { r.Data.ContinuousTransform = config.QuantileNormalTransform })})
 	registerLever("ct", Lever{Doc: "transform of continuous inputs, fitted on all training rows: one of config.ContinuousTransforms (quantile_uniform, yeo-johnson, box-cox, rank-gauss, ...)", Arg: "NAME",
 		Apply: func(r *Recipe, arg string) error {
 			if !slices.Contains(config.ContinuousTransforms, arg) {
@@ -169,10 +157,7 @@ func init() {
 			return nil
 		}})
 	registerLever("mi", Lever{Doc: "missing-value indicators for continuous columns with missing values",
-		Apply: func(r *Recipe, _ string) error {
-			r.Data.MissingIndicator = true
-			return nil
-		}})
+		Apply: switchLever(func(r *Recipe) { r.Data.MissingIndicator = true })})
 	registerLever("ple", Lever{Doc: "piecewise-linear encoding of continuous inputs with up to BINS quantile bins (0: the default, 16)", Arg: "BINS",
 		Apply: func(r *Recipe, arg string) error {
 			n, err := strconv.Atoi(arg)
@@ -221,10 +206,7 @@ func init() {
 	registerLever("bs", Lever{Doc: "batch size of fine-tuning", Arg: "N",
 		Apply: intLever(func(r *Recipe, n int) { r.finetuneTrainer(func(tc *config.TrainerConfig) { tc.BatchSize = n }) })})
 	registerLever("auc", Lever{Doc: "fine-tuning stops early on the task metric (validation ROC-AUC, or RMSE), not the loss",
-		Apply: func(r *Recipe, _ string) error {
-			r.finetuneTrainer(func(tc *config.TrainerConfig) { tc.EarlyStopping = taskMetric })
-			return nil
-		}})
+		Apply: switchLever(func(r *Recipe) { r.finetuneTrainer(func(tc *config.TrainerConfig) { tc.EarlyStopping = taskMetric }) })})
 	registerLever("wd", Lever{Doc: "decoupled weight decay (AdamW) of fine-tuning", Arg: "W",
 		Apply: func(r *Recipe, arg string) error {
 			v, err := strconv.ParseFloat(arg, 64)
@@ -240,15 +222,9 @@ func init() {
 			return nil
 		}})
 	registerLever("distil", Lever{Doc: "the fine-tuned ensemble is distilled into one network on the unlabelled rows (gotabular distil), and the benchmark scores that network",
-		Apply: func(r *Recipe, _ string) error {
-			r.distil = true
-			return nil
-		}})
+		Apply: switchLever(func(r *Recipe) { r.distil = true })})
 	registerLever("freeze", Lever{Doc: "fine-tuning trains the head alone (a probe of the pretrained features)",
-		Apply: func(r *Recipe, _ string) error {
-			r.Run.FreezeBackbone = true
-			return nil
-		}})
+		Apply: switchLever(func(r *Recipe) { r.Run.FreezeBackbone = true })})
 	registerLever("probe", Lever{Doc: "linear probe then fine-tune: N epochs of the head alone first", Arg: "N",
 		Apply: intLever(func(r *Recipe, n int) { r.Run.ProbeEpochs = n })})
 	registerLever("blr", Lever{Doc: "learning rate of the pretrained layers as a share of the head's", Arg: "SCALE",
@@ -282,10 +258,7 @@ func init() {
 			return err
 		}})
 	registerLever("logtarget", Lever{Doc: "a regression target is modelled as log(1+y)",
-		Apply: func(r *Recipe, _ string) error {
-			r.Finetune.LogTarget = new(true)
-			return nil
-		}})
+		Apply: switchLever(func(r *Recipe) { r.Finetune.LogTarget = new(true) })})
 	registerLever("pseudo", Lever{Doc: "self-training: fine-tune again with the N unlabelled rows the model is surest of, pseudo-labelled (binary targets)", Arg: "N",
 		Apply: intLever(func(r *Recipe, n int) { r.Finetune.PseudoLabels = n })})
 	registerLever("cv", Lever{Doc: "cross-fit: K fine-tunes, each on all labelled rows but one fold, stopping early on that fold; averaged", Arg: "K",
@@ -300,34 +273,25 @@ func init() {
 	registerLever("cvrep", Lever{Doc: "repeat the cross-fitting over R splits into folds", Arg: "R",
 		Apply: intLever(func(r *Recipe, n int) { r.finetuneTrainer(func(tc *config.TrainerConfig) { tc.FoldRepeats = n }) })})
 	registerLever("holdout", Lever{Doc: "a label-only estimate free of early stopping's optimism: fine-tune on the rows to fit alone (cross-fitting them) and record as cv the metric on the validation rows, which no member trained or stopped on; the test figure is that of this smaller fit",
-		Apply: func(r *Recipe, _ string) error {
-			r.holdout = true
-			return nil
-		}})
+		Apply: switchLever(func(r *Recipe) { r.holdout = true })})
 	registerLever("pick", Lever{Doc: "fine-tune from the pretrained weights or from the network's initial weights, whichever scores better on the validation rows when fine-tuned on the rest (as holdout does); then fine-tune the chosen start on all labelled rows",
-		Apply: func(r *Recipe, _ string) error {
-			r.pick = true
-			return nil
-		}})
+		Apply: switchLever(func(r *Recipe) { r.pick = true })})
 	registerLever("pickset", Lever{Doc: "as pick, but the other start is a model pretrained with the self-supervised setting KEY:VALUE (as set= gives it) instead of initial weights, e.g. pickset=mask_loss_weight:1000",
 		Arg: "KEY:VALUE",
 		Apply: func(r *Recipe, arg string) error {
-			key, value, ok := strings.Cut(arg, ":")
-			if !ok {
-				return fmt.Errorf("%q: want KEY:VALUE", arg)
-			}
-			t := *r
-			if err := t.setting(key, value); err != nil {
+			s, err := parseSetting(arg)
+			if err != nil {
 				return err
 			}
-			r.pick, r.pickSet = true, arg
+			t := *r
+			if err := t.setting(s.key, s.value); err != nil {
+				return err
+			}
+			r.pick, r.pickSet = true, &s
 			return nil
 		}})
 	registerLever("lrprobe", Lever{Doc: "instead of fine-tuning, an L2 logistic regression on the encoder's features beside the one-hot and standardised input, its penalty chosen by 5-fold cross-validation (binary targets)",
-		Apply: func(r *Recipe, _ string) error {
-			r.probe = true
-			return nil
-		}})
+		Apply: switchLever(func(r *Recipe) { r.probe = true })})
 }
 
 // taskMetric stands for the dataset's metric as the monitor of early
@@ -348,6 +312,19 @@ func (r *Recipe) common(f func(c *ssl.SSLModelConfig)) {
 }
 
 // setting sets a setting of the recipe's method by its config key.
+// sslSetting is a setting of the self-supervised method, by its config
+// key, with its value as text.
+type sslSetting struct{ key, value string }
+
+// parseSetting reads a lever's KEY:VALUE.
+func parseSetting(arg string) (sslSetting, error) {
+	key, value, ok := strings.Cut(arg, ":")
+	if !ok {
+		return sslSetting{}, fmt.Errorf("%q: want KEY:VALUE", arg)
+	}
+	return sslSetting{key, value}, nil
+}
+
 func (r *Recipe) setting(key, value string) error {
 	e, err := ssl.Edit(r.SSL(1))
 	if err != nil {
@@ -399,6 +376,14 @@ func (r *Recipe) finetuneOptimizer(f func(oc *config.OptimizerConfig)) {
 }
 
 // intLever is a lever that takes a positive integer.
+// switchLever makes the Apply of a lever that takes no value.
+func switchLever(set func(r *Recipe)) func(r *Recipe, arg string) error {
+	return func(r *Recipe, _ string) error {
+		set(r)
+		return nil
+	}
+}
+
 func intLever(set func(r *Recipe, n int)) func(r *Recipe, arg string) error {
 	return func(r *Recipe, arg string) error {
 		n, err := count(arg)

@@ -45,9 +45,9 @@ type Recipe struct {
 	holdout bool
 	// pick fine-tunes from the pretrained weights or from another start,
 	// whichever the holdout figure prefers: initial weights, or with
-	// pickSet (KEY:VALUE) a model pretrained with that setting.
+	// pickSet a model pretrained with that setting.
 	pick    bool
-	pickSet string
+	pickSet *sslSetting
 }
 
 // DefaultRecipe returns the recipe of the gotabular method: what
@@ -315,12 +315,11 @@ func (r Recipe) pickFit(ctx context.Context, c *Cell, pre *gotabular.TabularMode
 // from the cell's seed, so both label counts of a seed start from the same
 // weights.
 func (r Recipe) pickStart(ctx context.Context, c *Cell) (*gotabular.TabularModel, error) {
-	if r.pickSet == "" {
+	if r.pickSet == nil {
 		return r.pretrain(ctx, c, true)
 	}
-	key, value, _ := strings.Cut(r.pickSet, ":")
 	alt := r
-	if err := alt.setting(key, value); err != nil {
+	if err := alt.setting(r.pickSet.key, r.pickSet.value); err != nil {
 		return nil, err
 	}
 	return alt.pretrain(ctx, c, false)
